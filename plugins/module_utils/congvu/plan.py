@@ -1,0 +1,388 @@
+"""The planner: roster (desired) + state (current) -> Plan. Pure, deterministic, no I/O.
+
+Every change a run makes is an item of the plan, and nothing outside the plan is ever written. The same
+roster, state, settings and date give byte-identical plan.json/plan.md, so a pull-request check and
+the apply that follows its merge show the same thing.
+
+Lifecycle rules (POLICY.md):
+- identity follows the staff id: a spelling fix, a promotion or a transfer changes that mailbox,
+  never a delete plus a create (Art. 5, 11);
+- addresses are sticky, and an address once used is never given to anybody else (Art. 5);
+- transfer or rename keeps the old address as an alias for the grace period (Art. 11.3);
+- suspend keeps accepting mail; terminate retires the address and keeps the data (Art. 7);
+- the guard stops a run that would suspend or terminate too many mailboxes (POLICY.md, safety).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+
+from . import naming
+from .roster import Problem, Roster, RosterInvalid, load_roster
+from .settings import Settings, format_quota
+from .state import Alias, AgencyBox, Mailbox, State
+
+PLAN_FORMAT = 1
+# Most consequential first: the order of the plan.md sections and the order an item's action is chosen.
+ACTIONS = ("create", "transfer", "rename", "terminate", "suspend", "reactivate", "handover", "update", "keep")
+GUARDED_ACTIONS = ("suspend", "terminate")
+
+
+@dataclass
+class Item:
+    """One mailbox's fate in this run: personal (`kind` person, `id` the staff id) or agency
+    (`kind` agency, `id` the agency code)."""
+
+    kind: str
+    id: str
+    agency: str
+    address: str
+    action: str
+    before: dict | None = None
+    after: dict | None = None
+    reason: str = ""
+    file: str = ""
+    line: int = 0
+
+    @property
+    def changes(self) -> list[str]:
+        if self.before is None or self.after is None:
+            return []
+        return sorted(k for k in self.after if self.before.get(k) != self.after[k])
+
+    def as_dict(self) -> dict:
+        data = {"kind": self.kind, "id": self.id, "agency": self.agency, "address": self.address,
+                "action": self.action}
+        if self.action != "keep":
+            data.update(changes=self.changes, before=self.before, after=self.after, reason=self.reason,
+                        file=self.file, line=self.line)
+        return data
+
+
+@dataclass
+class Plan:
+    settings: Settings
+    date: str
+    items: list[Item] = field(default_factory=list)
+    notices: list[Problem] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
+    guard_count: int = 0
+    guard_limit: int = 0
+    override: bool = False
+    source: str = ""
+
+    @property
+    def guard_tripped(self) -> bool:
+        return self.guard_count > self.guard_limit
+
+    @property
+    def blocked(self) -> bool:
+        """True when this plan must not be applied: invalid input, or the guard without override."""
+        return bool(self.errors) or (self.guard_tripped and not self.override)
+
+    @property
+    def changed(self) -> bool:
+        return any(item.action != "keep" for item in self.items)
+
+    def summary(self) -> dict[str, int]:
+        counts = dict.fromkeys(ACTIONS, 0)
+        for item in self.items:
+            counts[item.action] += 1
+        return counts
+
+    def as_dict(self) -> dict:
+        return {
+            "format": PLAN_FORMAT,
+            "date": self.date,
+            "domain": self.settings.domain,
+            "roster": self.source,
+            "changed": self.changed,
+            "summary": self.summary(),
+            "guard": {"count": self.guard_count, "limit": self.guard_limit,
+                      "tripped": self.guard_tripped, "override": self.override},
+            "blocked": self.blocked,
+            "errors": [p.as_dict() for p in self.errors],
+            "notices": [p.as_dict() for p in self.notices],
+            "mailboxes": [item.as_dict() for item in self.items],
+        }
+
+    def dumps(self) -> str:
+        return json.dumps(self.as_dict(), ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+
+    def guard_message(self) -> str:
+        return (f"the guard stops this run: it would suspend or terminate {self.guard_count} mailboxes, "
+                f"more than the limit of {self.guard_limit} (POLICY.md: 50 or 5% of the roster, whichever "
+                "is smaller). Check the roster; if this is intended, run again with the override "
+                "(-e roster_override_guard=true).")
+
+    def new_state(self, state: State) -> State:
+        """The state once this plan is applied: what the directory will hold (used offline and in tests)."""
+        result = State(dict(state.mailboxes), dict(state.agencies))
+        for item in self.items:
+            if item.after is None:
+                continue
+            if item.kind == "person":
+                result.mailboxes[item.id] = Mailbox.from_dict(item.after)
+            else:
+                result.agencies[item.id] = AgencyBox.from_dict(item.after)
+        return result
+
+
+def plan_roster_path(roster_path: str, state: State, settings: Settings, today: dt.date,
+                     override: bool = False) -> Plan:
+    """Load + validate the roster folder and plan it; a roster that fails gives a plan of errors only."""
+    try:
+        roster = load_roster(roster_path, settings)
+    except RosterInvalid as exc:
+        plan = Plan(settings, today.isoformat(), source=roster_path, override=override)
+        plan.errors = [p for p in exc.problems if p.severity == "error"]
+        plan.notices = [p for p in exc.problems if p.severity == "warning"]
+        return plan
+    return make_plan(roster, state, today, override)
+
+
+def make_plan(roster: Roster, state: State, today: dt.date, override: bool = False) -> Plan:
+    settings = roster.settings
+    plan = Plan(settings, today.isoformat(), notices=list(roster.warnings), override=override,
+                source=roster.source)
+    owners = state.address_owners()
+    plan.errors = _pins_taken(roster, owners, state)
+    if plan.errors:
+        return plan
+
+    taken = set(owners)
+    taken.update(p.address for p in roster.persons if p.address)
+    targets = _addresses(roster, state, taken, plan)
+    alias_until = (today + dt.timedelta(days=settings.transfer_alias_days)).isoformat()
+    in_roster = set()
+    for person in roster.persons:
+        in_roster.add(person.id)
+        item = _person_item(person, state.mailboxes.get(person.id), targets.get(person.id),
+                            today.isoformat(), alias_until)
+        if item is not None:
+            plan.items.append(item)
+    for pid in sorted(set(state.mailboxes) - in_roster):
+        box = state.mailboxes[pid]
+        if box.state == "terminated":
+            plan.items.append(Item("person", pid, box.agency, box.address, "keep"))
+        else:
+            plan.items.append(_terminated(box, "not in the roster any more (Art. 7.1)", "", 0))
+
+    roster_codes = set()
+    for agency in roster.agencies:
+        roster_codes.add(agency.code)
+        plan.items.append(_agency_item(agency, state.agencies.get(agency.code), settings))
+    for code in sorted(set(state.agencies) - roster_codes):
+        box = state.agencies[code]
+        if box.state == "terminated":
+            plan.items.append(Item("agency", code, code, box.address, "keep"))
+        else:
+            after = AgencyBox.from_dict(box.as_dict())
+            after.state = "terminated"
+            plan.items.append(Item("agency", code, code, box.address, "terminate", box.as_dict(),
+                                   after.as_dict(), "the agency file was removed from the roster"))
+
+    plan.guard_count = sum(1 for item in plan.items if item.action in GUARDED_ACTIONS)
+    plan.guard_limit = settings.guard_limit(len(roster.persons))
+    return plan
+
+
+def _pins_taken(roster: Roster, owners: dict[str, str], state: State) -> list[Problem]:
+    """Art. 5: a pinned address that another person ever used is refused, whatever its state."""
+    errors = []
+    for person in roster.persons:
+        owner = owners.get(person.address) if person.address else None
+        if owner is not None and owner != person.id:
+            other = state.mailboxes[owner]
+            errors.append(Problem(person.file, person.line_of("address"),
+                                  f"'{person.address}' belongs or belonged to id {owner} ({other.name}, "
+                                  f"{other.state}); an address once used is never given to another person "
+                                  "(Art. 5)", f"staff id {person.id}", "address"))
+    return errors
+
+
+def _base_of_address(address: str, agency: str) -> str | None:
+    local = address.partition("@")[0]
+    suffix = "." + agency
+    if not local.endswith(suffix):
+        return None
+    return local[: -len(suffix)].rstrip("0123456789")
+
+
+def _addresses(roster: Roster, state: State, taken: set[str], plan: Plan) -> dict[str, str]:
+    """Which address every serving person should have: pinned, kept (sticky) or newly assigned."""
+    targets: dict[str, str] = {}
+    wanted: dict[str, list[naming.Candidate]] = {}
+    for person in roster.persons:
+        if person.state == "terminated":
+            continue
+        if person.address:
+            targets[person.id] = person.address
+            continue
+        box = state.mailboxes.get(person.id)
+        if box is not None:
+            # Sticky: the current address if it still fits; else one this same person held before in
+            # this agency (a transfer back, a spelling fix undone) rather than a new number.
+            own = [box.address] if box.agency == person.agency else []
+            own += [a for a in box.history if a != box.address]
+            own = [a for a in own if _base_of_address(a, person.agency) == person.base]
+            if own:
+                targets[person.id] = own[0]
+                continue
+        wanted.setdefault(person.agency, []).append(naming.Candidate(person.id, person.base, person.leader))
+    by_id = {p.id: p for p in roster.persons}
+    domain = roster.settings.domain
+    for agency in roster.agencies:
+        assigned, displaced = naming.assign_addresses(wanted.get(agency.code, ()), agency.code, domain,
+                                                      taken)
+        targets.update(assigned)
+        for pid in displaced:
+            person = by_id[pid]
+            plain = naming.personal_address(person.base, 0, agency.code, domain)
+            plan.notices.append(Problem(
+                person.file, person.line, f"leader {person.name} would get '{plain}' (Art. 5.2b) but it is "
+                f"held by another mailbox; given '{assigned[pid]}' instead. Pin an address with "
+                "'address:' to choose another.", f"staff id {pid}", "leader", "notice"))
+    return targets
+
+
+def _person_item(person, box: Mailbox | None, target: str | None, today: str, alias_until: str) -> Item | None:
+    where = (person.file, person.line)
+    if person.state == "terminated":
+        if box is None:
+            return None  # listed for the record only: there is no mailbox to close
+        if box.state == "terminated":
+            return Item("person", person.id, person.agency, box.address, "keep")
+        return _terminated(box, "state: terminated in the roster (Art. 7.1)", *where)
+
+    assert target is not None
+    after = Mailbox(person.id, person.agency, target, person.state, person.name, person.given_name,
+                    person.title, person.leader, person.quota, person.quota_decision)
+    if box is None:
+        after.history = [target]
+        return Item("person", person.id, person.agency, target, "create", None, after.as_dict(),
+                    "new in the roster (Art. 4)", *where)
+
+    aliases = [a for a in box.aliases if (a.expires is None or a.expires >= today) and a.address != target]
+    history = list(box.history)
+    for address in (box.address, target):
+        if address not in history:
+            history.append(address)
+    if target != box.address and box.state != "terminated":
+        aliases.append(Alias(box.address, alias_until))
+    after.aliases, after.history = aliases, history
+    before = box.as_dict()
+    after_dict = after.as_dict()
+    if before == after_dict:
+        return Item("person", person.id, person.agency, target, "keep")
+    if box.agency != person.agency:
+        action, reason = "transfer", f"moved from agency '{box.agency}' (Art. 11.3)"
+    elif target != box.address:
+        action, reason = "rename", "the name or the pinned address changed (Art. 5)"
+    elif box.state != person.state:
+        action = "suspend" if person.state == "suspended" else "reactivate"
+        reason = f"state: {person.state} in the roster (Art. 7.2)"
+    else:
+        action, reason = "update", ""
+    if box.state == "terminated" and action != "suspend":
+        action, reason = "reactivate", "back in service after termination (the archived mailbox returns)"
+    return Item("person", person.id, person.agency, target, action, before, after_dict, reason, *where)
+
+
+def _terminated(box: Mailbox, reason: str, file: str, line: int) -> Item:
+    after = Mailbox.from_dict(box.as_dict())
+    after.state = "terminated"
+    # Aliases stop routing; they stay in history so they are never reused.
+    for alias in after.aliases:
+        if alias.address not in after.history:
+            after.history.append(alias.address)
+    after.aliases = []
+    return Item("person", box.id, box.agency, box.address, "terminate", box.as_dict(), after.as_dict(),
+                reason, file, line)
+
+
+def _agency_item(agency, box: AgencyBox | None, settings: Settings) -> Item:
+    address = f"{agency.code}@{settings.domain}"
+    after = AgencyBox(agency.code, address, agency.name, agency.kind, agency.head, list(agency.delegates))
+    where = (agency.file, agency.line)
+    if box is None:
+        return Item("agency", agency.code, agency.code, address, "create", None, after.as_dict(),
+                    "new agency (Art. 5.1)", *where)
+    before = box.as_dict()
+    if before == after.as_dict():
+        return Item("agency", agency.code, agency.code, address, "keep")
+    if box.head != agency.head:
+        action, reason = "handover", f"the head changes from {box.head} to {agency.head} (Art. 10)"
+    elif box.state != "active":
+        action, reason = "reactivate", "the agency is back in the roster"
+    else:
+        action, reason = "update", ""
+    return Item("agency", agency.code, agency.code, address, action, before, after.as_dict(), reason, *where)
+
+
+def render_markdown(plan: Plan, limit: int = 200) -> str:
+    """A human summary fit to paste into a pull request; long sections are cut at `limit` lines."""
+    out = [f"# Roster plan for {plan.settings.domain} ({plan.date})", ""]
+    if plan.errors:
+        out += [f"**The roster is invalid: {len(plan.errors)} error(s). Nothing will be changed.**", ""]
+        out += [f"- `{p.file}:{p.line}` {_who(p)}{p.message}" for p in plan.errors] + [""]
+        return "\n".join(out)
+    summary = plan.summary()
+    out += ["| action | mailboxes |", "|---|---:|"]
+    out += [f"| {action} | {summary[action]} |" for action in ACTIONS]
+    out.append("")
+    guard = (f"Guard: {plan.guard_count} suspension(s)/termination(s), limit {plan.guard_limit}: ")
+    if not plan.guard_tripped:
+        guard += "within the limit."
+    elif plan.override:
+        guard += "**over the limit, overridden for this run.**"
+    else:
+        guard += "**over the limit: this plan will not be applied without the override.**"
+    out += [guard, ""]
+    if plan.notices:
+        out += ["## Notices", ""]
+        out += [f"- `{p.file}:{p.line}` {_who(p)}{p.message}" for p in plan.notices] + [""]
+    for action in ACTIONS[:-1]:
+        items = [i for i in plan.items if i.action == action]
+        if not items:
+            continue
+        out += [f"## {action} ({len(items)})", ""]
+        out += [_line(item) for item in items[:limit]]
+        if len(items) > limit:
+            out.append(f"- ... and {len(items) - limit} more (see plan.json)")
+        out.append("")
+    if not plan.changed and not plan.errors:
+        out += ["Nothing to change.", ""]
+    return "\n".join(out)
+
+
+def _who(problem: Problem) -> str:
+    parts = [problem.entry, f"`{problem.field}`" if problem.field else ""]
+    text = ", ".join(p for p in parts if p)
+    return f"{text}: " if text else ""
+
+
+def _line(item: Item) -> str:
+    after = item.after or {}
+    before = item.before or {}
+    label = f"`{item.address}`"
+    if item.kind == "person":
+        who = f"{after.get('name') or before.get('name')} ({item.id})"
+    else:
+        who = f"agency mailbox of {after.get('name') or before.get('name')}"
+    if item.action in ("transfer", "rename"):
+        label = f"`{before['address']}` -> `{item.address}` (old address kept until " \
+                f"{after['aliases'][-1]['expires'] if after.get('aliases') else 'n/a'})"
+    detail = []
+    for name in item.changes:
+        if name in ("address", "aliases", "history", "agency", "state"):
+            continue
+        old, new = before.get(name), after.get(name)
+        if name == "quota":
+            old, new = (format_quota(v) if v else "default" for v in (old, new))
+        detail.append(f"{name}: {old!s} -> {new!s}")
+    tail = f"; {'; '.join(detail)}" if detail and item.action != "create" else ""
+    reason = f" — {item.reason}" if item.reason else ""
+    return f"- {label} {who}{reason}{tail}"

@@ -1,0 +1,516 @@
+"""Load and validate the roster: one YAML file per agency (see docs/roster-format.md).
+
+The loader keeps the file and line of every entry so that each problem can be reported the way an
+agency IT person can act on it: file, line, entry (staff id) and field. All problems are collected and
+reported together; a roster with any error is refused whole, so nothing is ever half-applied.
+
+YAML is walked at the node level (composed by libyaml's C parser when present) rather than loaded into
+dicts, because plain loading silently keeps the last of two equal keys and loses line numbers.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+import yaml
+
+from . import naming
+from .settings import Settings, parse_quota
+
+try:  # libyaml: about ten times faster on a 100,000-person roster
+    _Loader = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - pure-Python fallback
+    _Loader = yaml.SafeLoader
+
+AGENCY_KINDS = ("department", "district", "other")
+STATES = ("active", "suspended", "terminated")
+AGENCY_FIELDS = ("code", "name", "kind", "head", "delegates")
+PERSON_FIELDS = ("id", "name", "given_name", "leader", "title", "quota", "quota_decision", "address", "state")
+TOP_FIELDS = ("agency", "staff")
+AGENCY_CODE = re.compile(r"^[a-z0-9]+$")
+STAFF_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+ADDRESS_LOCAL = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*$")
+# RFC 2142 role mailboxes and system names: an agency code must not capture them.
+RESERVED_CODES = frozenset(
+    {"postmaster", "abuse", "hostmaster", "webmaster", "root", "admin", "administrator",
+     "mailerdaemon", "noreply", "security", "info", "support"}
+)
+MAX_NAME_LENGTH = 100
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the roster, located precisely."""
+
+    file: str
+    line: int
+    message: str
+    entry: str = ""
+    field: str = ""
+    severity: str = "error"  # error | warning
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        what = ", ".join(p for p in (self.entry, f"field '{self.field}'" if self.field else "") if p)
+        return f"{where}: {self.severity}: {what + ': ' if what else ''}{self.message}"
+
+    def as_dict(self) -> dict:
+        return {"file": self.file, "line": self.line, "entry": self.entry, "field": self.field,
+                "severity": self.severity, "message": self.message}
+
+
+class RosterInvalid(Exception):
+    """Raised with every problem found; nothing may be applied."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        errors = [p for p in problems if p.severity == "error"]
+        super().__init__(f"the roster has {len(errors)} error(s):\n" + "\n".join(str(p) for p in errors))
+
+
+@dataclass
+class Agency:
+    code: str
+    name: str
+    kind: str
+    head: str | None
+    delegates: list[str]
+    file: str
+    line: int
+    fields_line: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Person:
+    id: str
+    name: str
+    agency: str
+    order: int
+    file: str
+    line: int
+    given_name: str | None = None
+    leader: bool = False
+    title: str | None = None
+    quota: int | None = None
+    quota_decision: str | None = None
+    address: str | None = None
+    state: str = "active"
+    base: str = ""
+    fields_line: dict[str, int] = field(default_factory=dict)
+
+    def line_of(self, name: str) -> int:
+        return self.fields_line.get(name, self.line)
+
+
+@dataclass
+class Roster:
+    settings: Settings
+    agencies: list[Agency]
+    persons: list[Person]
+    warnings: list[Problem]
+    source: str = ""
+
+    def agency(self, code: str) -> Agency | None:
+        return next((a for a in self.agencies if a.code == code), None)
+
+
+class _FileReader:
+    """Walks one agency file and records problems against it."""
+
+    def __init__(self, path: str, display: str, problems: list[Problem]):
+        self.path = path
+        self.file = display
+        self.problems = problems
+
+    def problem(self, node_or_line, message: str, entry: str = "", field: str = "",
+                severity: str = "error") -> None:
+        line = node_or_line if isinstance(node_or_line, int) else node_or_line.start_mark.line + 1
+        self.problems.append(Problem(self.file, line, message, entry, field, severity))
+
+    def mapping(self, node, entry: str, known: tuple[str, ...]) -> dict[str, tuple]:
+        """Mapping node -> {key: (key_node, value_node)}, reporting duplicate and unknown keys."""
+        result: dict[str, tuple] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            if key is None:
+                self.problem(key_node, "a field name must be a plain word", entry)
+                continue
+            if key in result:
+                self.problem(key_node, "this field is given twice; keep one", entry, key)
+                continue
+            if key not in known:
+                hint = difflib.get_close_matches(key, known, n=1)
+                suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+                self.problem(key_node, f"unknown field{suggestion}; allowed: {', '.join(known)}",
+                             entry, key)
+                continue
+            result[key] = (key_node, value_node)
+        return result
+
+    def text(self, value_node, entry: str, field: str, required: bool = False) -> str | None:
+        """A scalar taken as the text the person typed (so `no` stays `no`, `00123` stays `00123`)."""
+        if not isinstance(value_node, yaml.ScalarNode):
+            self.problem(value_node, "must be a single value, not a list or a mapping", entry, field)
+            return None
+        if value_node.tag == _NULL or (value_node.tag == _STR and not value_node.value.strip()):
+            if required:
+                self.problem(value_node, "is empty", entry, field)
+            return None
+        return value_node.value
+
+    def boolean(self, value_node, entry: str, field: str) -> bool:
+        if isinstance(value_node, yaml.ScalarNode) and value_node.tag == _BOOL:
+            return value_node.value.lower() in ("true", "yes", "on")
+        if isinstance(value_node, yaml.ScalarNode) and value_node.tag == _NULL:
+            return False
+        self.problem(value_node, "must be true or false", entry, field)
+        return False
+
+
+def _display_path(roster_path: str, name: str) -> str:
+    return os.path.join(roster_path, name)
+
+
+def roster_files(roster_path: str) -> list[str]:
+    """The agency files of a roster folder, in file-name order (this order is the roster order)."""
+    return sorted(n for n in os.listdir(roster_path)
+                  if n.endswith((".yml", ".yaml")) and not n.startswith("."))
+
+
+def load_roster(roster_path: str, settings: Settings | None = None) -> Roster:
+    """Read every agency file under `roster_path`, validate all of it, and return the Roster.
+
+    Raises RosterInvalid listing every error (and warning) when anything is wrong.
+    """
+    settings = settings or Settings()
+    problems: list[Problem] = []
+    agencies: list[Agency] = []
+    persons: list[Person] = []
+    if not os.path.isdir(roster_path):
+        raise RosterInvalid([Problem(roster_path, 0, "the roster folder does not exist")])
+    for name in roster_files(roster_path):
+        reader = _FileReader(os.path.join(roster_path, name), _display_path(roster_path, name), problems)
+        _read_file(reader, name, settings, agencies, persons)
+    _validate_province(roster_path, settings, agencies, persons, problems)
+    problems.sort(key=lambda p: (p.file, p.line))
+    if any(p.severity == "error" for p in problems):
+        raise RosterInvalid(problems)
+    warnings = [p for p in problems if p.severity == "warning"]
+    return Roster(settings, agencies, persons, warnings, roster_path)
+
+
+def _read_file(reader: _FileReader, name: str, settings: Settings, agencies: list[Agency],
+               persons: list[Person]) -> None:
+    try:
+        with open(reader.path, "rb") as handle:
+            raw = handle.read()
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        reader.problem(1, f"the file is not UTF-8 text ({exc.reason} at byte {exc.start}); "
+                          "save it as UTF-8")
+        return
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        detail = getattr(exc, "problem", None) or str(exc)
+        reader.problem(line, f"YAML syntax error: {detail}; check indentation and quoting near this line")
+        return
+    if root is None:
+        reader.problem(1, "the file is empty; it needs an 'agency:' section and a 'staff:' list")
+        return
+    if not isinstance(root, yaml.MappingNode):
+        kind = "a list" if isinstance(root, yaml.SequenceNode) else "a single value"
+        reader.problem(root, f"the file is {kind}; it must be a mapping with 'agency:' and 'staff:'")
+        return
+    top = reader.mapping(root, "", TOP_FIELDS)
+    if "agency" not in top:
+        reader.problem(root, "the 'agency:' section is missing", "", "agency")
+        return
+    agency = _read_agency(reader, name, top["agency"][1])
+    if agency is None:
+        return
+    agencies.append(agency)
+    if "staff" not in top:
+        reader.problem(root, "the 'staff:' list is missing (write 'staff: []' for none)", "", "staff")
+        return
+    staff_node = top["staff"][1]
+    if isinstance(staff_node, yaml.ScalarNode) and staff_node.tag == _NULL:
+        return
+    if not isinstance(staff_node, yaml.SequenceNode):
+        reader.problem(staff_node, "must be a list of people, each starting with '- id:'", "", "staff")
+        return
+    for position, item in enumerate(staff_node.value, start=1):
+        person = _read_person(reader, agency.code, position, item, settings, len(persons))
+        if person is not None:
+            persons.append(person)
+
+
+def _read_agency(reader: _FileReader, file_name: str, node) -> Agency | None:
+    entry = "agency"
+    if not isinstance(node, yaml.MappingNode):
+        reader.problem(node, "must be a mapping with code, name and kind", entry)
+        return None
+    fields = reader.mapping(node, entry, AGENCY_FIELDS)
+    lines = {k: kn.start_mark.line + 1 for k, (kn, _) in fields.items()}
+    code = name = kind = None
+    for required in ("code", "name", "kind"):
+        if required not in fields:
+            reader.problem(node, "is missing", entry, required)
+    if "code" in fields:
+        code = reader.text(fields["code"][1], entry, "code", required=True)
+        if code is not None and not AGENCY_CODE.match(code):
+            reader.problem(fields["code"][1], f"'{code}' is not valid: only lowercase letters a-z and "
+                           "digits, no accents, spaces or dots (Art. 5.1)", entry, "code")
+            code = None
+        elif code in RESERVED_CODES:
+            reader.problem(fields["code"][1], f"'{code}' is a reserved mailbox name (RFC 2142) and "
+                           "cannot be an agency code", entry, "code")
+            code = None
+        stem = os.path.splitext(file_name)[0]
+        if code is not None and stem != code:
+            reader.problem(fields["code"][1], f"the file is named '{file_name}' but the code is '{code}'; "
+                           f"rename the file to '{code}.yml'", entry, "code")
+    if "name" in fields:
+        name = reader.text(fields["name"][1], entry, "name", required=True)
+        name = naming.normalize_name(name) if name else None
+    if "kind" in fields:
+        kind = reader.text(fields["kind"][1], entry, "kind", required=True)
+        if kind is not None and kind not in AGENCY_KINDS:
+            reader.problem(fields["kind"][1], f"'{kind}' is not a kind; use one of: "
+                           f"{', '.join(AGENCY_KINDS)}", entry, "kind")
+    head = reader.text(fields["head"][1], entry, "head") if "head" in fields else None
+    delegates: list[str] = []
+    if "delegates" in fields:
+        dnode = fields["delegates"][1]
+        if isinstance(dnode, yaml.SequenceNode):
+            for item in dnode.value:
+                value = reader.text(item, entry, "delegates", required=True)
+                if value is not None:
+                    if value in delegates:
+                        reader.problem(item, f"'{value}' is listed twice", entry, "delegates")
+                    else:
+                        delegates.append(value)
+        elif not (isinstance(dnode, yaml.ScalarNode) and dnode.tag == _NULL):
+            reader.problem(dnode, "must be a list of staff ids, e.g. [TT0002, TT0007]", entry, "delegates")
+    if code is None or name is None or kind not in AGENCY_KINDS:
+        # The agency cannot be used; its staff are still read so that their own errors are reported.
+        code = code or os.path.splitext(file_name)[0]
+    agency = Agency(code, name or "", kind or "", head, delegates, reader.file, node.start_mark.line + 1,
+                    lines)
+    return agency
+
+
+def _read_person(reader: _FileReader, agency: str, position: int, node, settings: Settings,
+                 order: int) -> Person | None:
+    entry = f"staff entry #{position}"
+    if not isinstance(node, yaml.MappingNode):
+        reader.problem(node, "each person must be a mapping starting with '- id:'", entry)
+        return None
+    # Name the entry by its id in every message, also those about fields that come before `id:`.
+    raw_id = next((v.value for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == "id"
+                   and isinstance(v, yaml.ScalarNode) and STAFF_ID.match(v.value or "")), None)
+    if raw_id is not None:
+        entry = f"staff id {raw_id}"
+    fields = reader.mapping(node, entry, PERSON_FIELDS)
+    lines = {k: kn.start_mark.line + 1 for k, (kn, _) in fields.items()}
+    line = node.start_mark.line + 1
+    pid = None
+    if "id" not in fields:
+        reader.problem(node, "is missing: every person needs a stable staff id", entry, "id")
+    else:
+        pid = reader.text(fields["id"][1], entry, "id", required=True)
+        if pid is not None and not STAFF_ID.match(pid):
+            reader.problem(fields["id"][1], f"'{pid}' is not a valid id: use letters, digits, '.', '_' "
+                           "or '-', at most 64", entry, "id")
+            pid = None
+    if pid is not None:
+        entry = f"staff id {pid}"
+    person = Person(pid or "", "", agency, order, reader.file, line, fields_line=lines)
+
+    if "name" not in fields:
+        reader.problem(node, "is missing", entry, "name")
+    else:
+        raw = reader.text(fields["name"][1], entry, "name", required=True)
+        person.name = _checked_name(reader, fields["name"][1], raw, entry, "name") or ""
+    if "given_name" in fields:
+        raw = reader.text(fields["given_name"][1], entry, "given_name")
+        given = _checked_name(reader, fields["given_name"][1], raw, entry, "given_name") if raw else None
+        if given and person.name and not naming.given_name_matches(person.name, given):
+            reader.problem(fields["given_name"][1], f"'{given}' must be the last word(s) of the name "
+                           f"'{person.name}'", entry, "given_name")
+        person.given_name = given
+    if "leader" in fields:
+        person.leader = reader.boolean(fields["leader"][1], entry, "leader")
+    if "title" in fields:
+        title = reader.text(fields["title"][1], entry, "title")
+        person.title = naming.normalize_name(title) if title else None
+    if "state" in fields:
+        state = reader.text(fields["state"][1], entry, "state", required=True)
+        if state is not None and state not in STATES:
+            reader.problem(fields["state"][1], f"'{state}' is not a state; use one of: {', '.join(STATES)}",
+                           entry, "state")
+        elif state is not None:
+            person.state = state
+    if "quota_decision" in fields:
+        decision = reader.text(fields["quota_decision"][1], entry, "quota_decision")
+        person.quota_decision = naming.normalize_name(decision) if decision else None
+    if "quota" in fields:
+        raw = reader.text(fields["quota"][1], entry, "quota", required=True)
+        if raw is not None:
+            try:
+                person.quota = parse_quota(raw)
+            except ValueError as exc:
+                reader.problem(fields["quota"][1], str(exc), entry, "quota")
+        if person.quota and person.quota > settings.default_quota and not person.quota_decision:
+            reader.problem(fields["quota"][1], f"{raw} is above the default quota; Art. 9 requires the "
+                           "provincial decision, e.g. quota_decision: \"123/QĐ-UBND\"", entry, "quota")
+    if "address" in fields:
+        raw = reader.text(fields["address"][1], entry, "address", required=True)
+        if raw is not None:
+            person.address = _checked_pin(reader, fields["address"][1], raw, agency, settings, entry)
+    if person.name:
+        person.base = naming.base_of(person.name, person.given_name)
+        if len(naming.name_words(person.name)) == 1:
+            reader.problem(fields["name"][1], f"'{person.name}' is a single word; the address will be just "
+                           f"'{person.base}' (Art. 5)", entry, "name", severity="warning")
+    # A person with a bad name is still returned (when the id is usable) so that the head, delegate and
+    # duplicate-id checks do not report a second, misleading error about the same entry.
+    return person if pid is not None else None
+
+
+def _checked_name(reader: _FileReader, node, raw: str | None, entry: str, field: str) -> str | None:
+    if raw is None:
+        return None
+    name = naming.normalize_name(raw)
+    if not name:
+        reader.problem(node, "is empty once invisible characters and spaces are removed", entry, field)
+        return None
+    if len(name) > MAX_NAME_LENGTH:
+        reader.problem(node, f"is longer than {MAX_NAME_LENGTH} characters", entry, field)
+        return None
+    foreign = naming.foreign_characters(name)
+    if foreign:
+        shown = ", ".join(_describe_char(c) for c in foreign)
+        reader.problem(node, f"'{name}' has characters outside the Vietnamese alphabet: {shown}; retype "
+                       "the name with a Vietnamese keyboard", entry, field)
+        return None
+    if not naming.name_words(name):
+        reader.problem(node, f"'{name}' has no letters", entry, field)
+        return None
+    return name
+
+
+def _describe_char(char: str) -> str:
+    """`'а' (CYRILLIC SMALL LETTER A, looks like 'a')` so a look-alike can be found and retyped."""
+    label = unicodedata.name(char, f"U+{ord(char):04X}")
+    try:
+        from unidecode import unidecode  # the look-alike hint only; naming itself never needs it
+    except ImportError:  # pragma: no cover
+        return f"'{char}' ({label})"
+    latin = unidecode(char).strip()
+    if latin and latin.isalpha() and latin.lower() != char.lower():
+        return f"'{char}' ({label}, looks like '{latin}')"
+    return f"'{char}' ({label})"
+
+
+def _checked_pin(reader: _FileReader, node, raw: str, agency: str, settings: Settings,
+                 entry: str) -> str | None:
+    """Art. 5 legacy pin: a local part or a full address, inside `<anything>.<agency>@<domain>`."""
+    address = raw.strip().lower()
+    if "@" not in address:
+        address = f"{address}@{settings.domain}"
+    local, _, domain = address.partition("@")
+    suffix = f".{agency}"
+    if domain != settings.domain or not local.endswith(suffix) or len(local) == len(suffix):
+        reader.problem(node, f"'{raw}' is outside this agency's addresses: it must look like "
+                       f"'<name>.{agency}@{settings.domain}'", entry, "address")
+        return None
+    if not ADDRESS_LOCAL.match(local) or len(local) > 64:
+        reader.problem(node, f"'{raw}' is not a valid address: use a-z, 0-9 and single dots, "
+                       "at most 64 characters before '@'", entry, "address")
+        return None
+    return address
+
+
+def _validate_province(roster_path: str, settings: Settings, agencies: list[Agency],
+                       persons: list[Person], problems: list[Problem]) -> None:
+    """Rules that need the whole roster: unique ids and codes, heads, delegates, pins, emptiness."""
+    if not agencies and not any(p.severity == "error" for p in problems):
+        problems.append(Problem(roster_path, 0, "the roster has no agency file: refusing to plan, as an "
+                                "empty roster would terminate every mailbox"))
+        return
+    if agencies and not persons and not any(p.severity == "error" for p in problems):
+        problems.append(Problem(roster_path, 0, "the roster lists nobody: refusing to plan, as an empty "
+                                "roster would terminate every mailbox"))
+    seen_codes: dict[str, Agency] = {}
+    for agency in agencies:
+        if agency.code in seen_codes:
+            first = seen_codes[agency.code]
+            problems.append(Problem(agency.file, agency.fields_line.get("code", agency.line),
+                                    f"agency code '{agency.code}' is already used by {first.file}",
+                                    "agency", "code"))
+        else:
+            seen_codes[agency.code] = agency
+    by_id: dict[str, Person] = {}
+    for person in persons:
+        other = by_id.get(person.id)
+        if other is not None:
+            where = "earlier in this file" if other.file == person.file else f"in {other.file}"
+            problems.append(Problem(person.file, person.line_of("id"),
+                                    f"id '{person.id}' is already used {where} (line {other.line}) by "
+                                    f"'{other.name}'; ids must be unique across the province",
+                                    f"staff id {person.id}", "id"))
+        else:
+            by_id[person.id] = person
+    for agency in agencies:
+        _check_agency_people(agency, by_id, problems)
+    pins: dict[str, Person] = {}
+    for person in persons:
+        if person.address is None:
+            continue
+        first = pins.get(person.address)
+        if first is not None:
+            problems.append(Problem(person.file, person.line_of("address"),
+                                    f"'{person.address}' is already pinned by id {first.id} "
+                                    f"({first.file}:{first.line_of('address')})",
+                                    f"staff id {person.id}", "address"))
+        else:
+            pins[person.address] = person
+
+
+def _check_agency_people(agency: Agency, by_id: dict[str, Person], problems: list[Problem]) -> None:
+    def check(pid: str, field: str, role: str) -> Person | None:
+        line = agency.fields_line.get(field, agency.line)
+        person = by_id.get(pid)
+        if person is None:
+            problems.append(Problem(agency.file, line, f"{role} '{pid}' is not a staff id in the roster",
+                                    "agency", field))
+            return None
+        if person.agency != agency.code:
+            problems.append(Problem(agency.file, line, f"{role} '{pid}' ({person.name}) belongs to agency "
+                                    f"'{person.agency}', not '{agency.code}'", "agency", field))
+            return None
+        if person.state == "terminated":
+            problems.append(Problem(agency.file, line, f"{role} '{pid}' ({person.name}) is terminated; "
+                                    f"name a serving person", "agency", field))
+            return None
+        return person
+
+    if agency.head is not None:
+        head = check(agency.head, "head", "the head")
+        if head is not None and head.state == "suspended":
+            problems.append(Problem(agency.file, agency.fields_line.get("head", agency.line),
+                                    f"the head '{head.id}' is suspended and cannot open the agency mailbox",
+                                    "agency", "head", "warning"))
+    for pid in agency.delegates:
+        check(pid, "delegates", "delegate")

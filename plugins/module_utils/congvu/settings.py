@@ -1,0 +1,85 @@
+"""Province-wide settings (inventory variables `congvu__*`) and the quota unit parser (Art. 9)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_QUOTA = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt])(?:i?b)?\s*$", re.IGNORECASE)
+_UNIT = {"k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def parse_quota(text: object) -> int:
+    """`2G`, `2 GiB`, `500M`, `1.5G` -> bytes. Units are binary, as the mail store counts them.
+
+    A bare number is refused on purpose: `quota: 5` would be five bytes, which nobody means.
+    Raises ValueError with a message fit for an agency IT person.
+    """
+    match = _QUOTA.match(str(text)) if isinstance(text, (str, int, float)) else None
+    if not match:
+        raise ValueError(f"cannot read quota {text!r}: write a number and a unit, e.g. 2G, 500M, 5GiB")
+    value = int(float(match.group(1)) * _UNIT[match.group(2).lower()])
+    if value <= 0:
+        raise ValueError(f"quota {text!r} must be more than zero")
+    return value
+
+
+def format_quota(size: int) -> str:
+    """Bytes -> the shortest exact form with a binary unit (2147483648 -> 2G)."""
+    for unit in ("T", "G", "M", "K"):
+        factor = _UNIT[unit.lower()]
+        if size % factor == 0:
+            return f"{size // factor}{unit}"
+    return f"{size}B"
+
+
+@dataclass(frozen=True)
+class Settings:
+    domain: str = "quangbinh.gov.vn"
+    default_quota: int = 2 * 1024**3
+    guard_max_count: int = 50
+    guard_max_ratio: float = 0.05
+    transfer_alias_days: int = 90
+
+    @classmethod
+    def from_vars(cls, values: dict) -> Settings:
+        """Build from inventory-style keys (with or without the `congvu__` prefix); unknown keys fail."""
+        fields = {
+            "domain": str,
+            "default_quota": parse_quota,
+            "guard_max_count": int,
+            "guard_max_ratio": float,
+            "transfer_alias_days": int,
+        }
+        kwargs = {}
+        for key, value in values.items():
+            name = key.removeprefix("congvu__")
+            if name not in fields:
+                raise ValueError(f"unknown setting {key!r}; known: {', '.join(sorted(fields))}")
+            if value is None:
+                continue
+            try:
+                kwargs[name] = fields[name](value)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"setting {key!r}: {exc}") from None
+        settings = cls(**kwargs)
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        if not DOMAIN.match(self.domain):
+            raise ValueError(f"setting 'domain': {self.domain!r} is not a lowercase DNS domain name")
+        if self.guard_max_count < 0 or not 0 <= self.guard_max_ratio <= 1:
+            raise ValueError("guard settings: max_count must be >= 0 and max_ratio between 0 and 1")
+        if self.transfer_alias_days < 0:
+            raise ValueError("setting 'transfer_alias_days' must be >= 0")
+
+    def guard_limit(self, roster_size: int) -> int:
+        """POLICY.md: 50 or 5% of the roster, whichever is smaller.
+
+        At least 1, so that a small agency-sized test province can still suspend one person without an
+        override; the count is of suspensions plus terminations in one run.
+        """
+        share = int(self.guard_max_ratio * roster_size)
+        return min(self.guard_max_count, max(1, share))

@@ -1,0 +1,142 @@
+"""The current state of the province's mailboxes, as the planner sees it.
+
+The live reconcile reads it from the directory; an offline plan (a pull-request check) reads a JSON
+export of it (docs/roster-format.md, "The state export"). Both give the same records.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+STATE_FORMAT = 1
+MAILBOX_STATES = ("active", "suspended", "terminated")
+
+
+@dataclass
+class Alias:
+    address: str
+    expires: str | None  # ISO date; None keeps the alias until an operator removes it
+
+    def as_dict(self) -> dict:
+        return {"address": self.address, "expires": self.expires}
+
+
+@dataclass
+class Mailbox:
+    """A personal mailbox. `history` is every address it ever held (Art. 5: never handed to another)."""
+
+    id: str
+    agency: str
+    address: str
+    state: str = "active"
+    name: str = ""
+    given_name: str | None = None
+    title: str | None = None
+    leader: bool = False
+    quota: int | None = None
+    quota_decision: str | None = None
+    aliases: list[Alias] = field(default_factory=list)
+    history: list[str] = field(default_factory=list)
+
+    def addresses_ever(self) -> set[str]:
+        return {self.address, *self.history, *(a.address for a in self.aliases)}
+
+    def as_dict(self) -> dict:
+        return {
+            "id": self.id, "agency": self.agency, "address": self.address, "state": self.state,
+            "name": self.name, "given_name": self.given_name, "title": self.title, "leader": self.leader,
+            "quota": self.quota, "quota_decision": self.quota_decision,
+            "aliases": [a.as_dict() for a in self.aliases], "history": list(self.history),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Mailbox:
+        aliases = [Alias(a["address"], a.get("expires")) for a in data.get("aliases") or []]
+        return cls(
+            id=str(data["id"]), agency=data["agency"], address=data["address"],
+            state=data.get("state", "active"), name=data.get("name") or "",
+            given_name=data.get("given_name"), title=data.get("title"),
+            leader=bool(data.get("leader", False)), quota=data.get("quota"),
+            quota_decision=data.get("quota_decision"), aliases=aliases,
+            history=list(data.get("history") or []),
+        )
+
+
+@dataclass
+class AgencyBox:
+    """An agency mailbox `<code>@domain` (Art. 10): owned by the head, opened by delegates."""
+
+    code: str
+    address: str
+    name: str = ""
+    kind: str = "other"
+    head: str | None = None
+    delegates: list[str] = field(default_factory=list)
+    state: str = "active"
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "address": self.address, "name": self.name, "kind": self.kind,
+                "head": self.head, "delegates": list(self.delegates), "state": self.state}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> AgencyBox:
+        return cls(code=data["code"], address=data["address"], name=data.get("name") or "",
+                   kind=data.get("kind") or "other", head=data.get("head"),
+                   delegates=list(data.get("delegates") or []), state=data.get("state", "active"))
+
+
+@dataclass
+class State:
+    mailboxes: dict[str, Mailbox] = field(default_factory=dict)
+    agencies: dict[str, AgencyBox] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> State:
+        if data.get("format", STATE_FORMAT) != STATE_FORMAT:
+            raise ValueError(f"state export format {data.get('format')!r} is not {STATE_FORMAT}")
+        state = cls()
+        for item in data.get("mailboxes") or []:
+            box = Mailbox.from_dict(item)
+            if box.id in state.mailboxes:
+                raise ValueError(f"state export lists mailbox id {box.id!r} twice")
+            if box.state not in MAILBOX_STATES:
+                raise ValueError(f"state export: mailbox {box.id!r} has unknown state {box.state!r}")
+            state.mailboxes[box.id] = box
+        for item in data.get("agencies") or []:
+            agency = AgencyBox.from_dict(item)
+            state.agencies[agency.code] = agency
+        return state
+
+    @classmethod
+    def load(cls, path: str | None) -> State:
+        """Read a JSON export; no path means a new province with no mailbox yet."""
+        if not path:
+            return cls()
+        with open(path, encoding="utf-8") as handle:
+            try:
+                data = json.load(handle)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}: not a JSON state export: {exc}") from None
+        try:
+            return cls.from_dict(data)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"{path}: {exc}") from None
+
+    def as_dict(self) -> dict:
+        return {
+            "format": STATE_FORMAT,
+            "mailboxes": [self.mailboxes[k].as_dict() for k in sorted(self.mailboxes)],
+            "agencies": [self.agencies[k].as_dict() for k in sorted(self.agencies)],
+        }
+
+    def dumps(self) -> str:
+        return json.dumps(self.as_dict(), ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+
+    def address_owners(self) -> dict[str, str]:
+        """Every address ever used by a personal mailbox -> the id that used it."""
+        owners: dict[str, str] = {}
+        for box in self.mailboxes.values():
+            for address in box.addresses_ever():
+                owners.setdefault(address, box.id)
+        return owners

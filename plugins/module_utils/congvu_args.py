@@ -1,0 +1,16 @@
+"""Argument specs shared by the congvu modules (Ansible-facing, unlike the congvu package)."""
+
+SETTINGS_ARGS = dict(
+    domain=dict(type="str", default="quangbinh.gov.vn"),
+    default_quota=dict(type="str", default="2G"),
+    guard_max_count=dict(type="int", default=50),
+    guard_max_ratio=dict(type="float", default=0.05),
+    transfer_alias_days=dict(type="int", default=90),
+)
+
+
+def settings_from_params(params):
+    """Build congvu.settings.Settings from a module's parameters (same names, without the prefix)."""
+    from ansible.module_utils.congvu.settings import Settings
+
+    return Settings.from_vars({name: params[name] for name in SETTINGS_ARGS})

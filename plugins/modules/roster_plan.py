@@ -1,0 +1,106 @@
+#!/usr/bin/python
+"""Ansible adapter over congvu.plan: plan the roster offline and write plan.json + plan.md."""
+
+DOCUMENTATION = r"""
+module: roster_plan
+short_description: Plan the roster against a state export, with no directory server
+description:
+  - Loads and validates every agency file of the roster folder (docs/roster-format.md), compares it with
+    the current state (a JSON export, or nothing for a new province) and writes the plan.
+  - Used by pull-request checks and by C(playbooks/roster_plan.yml). Changes no mailbox.
+  - Fails with every located error (file, line, staff id, field) when the roster is invalid, and when the
+    guard trips unless I(override_guard) is set.
+options:
+  roster_path: {description: Folder with one <code>.yml per agency., type: path, required: true}
+  state_path: {description: JSON state export; omitted means no mailbox exists yet., type: path}
+  plan_dir: {description: Folder to write plan.json and plan.md into (created)., type: path, required: true}
+  date: {description: Planning date (YYYY-MM-DD) for alias expiry; today by default., type: str}
+  override_guard: {description: Let a plan over the guard limit pass., type: bool, default: false}
+  domain: {description: Mail domain (Art. 5)., type: str, default: quangbinh.gov.vn}
+  default_quota: {description: Default quota (Art. 9)., type: str, default: 2G}
+  guard_max_count: {description: Guard, absolute limit., type: int, default: 50}
+  guard_max_ratio: {description: Guard, share of the roster., type: float, default: 0.05}
+  transfer_alias_days: {description: Days an old address keeps working after a transfer., type: int, default: 90}
+"""
+
+RETURN = r"""
+summary: {description: Mailboxes per action., type: dict, returned: always}
+summary_text: {description: "The same in one line, e.g. C(1 transfer, 648 keep)", type: str, returned: always}
+guard: {description: count, limit, tripped, override., type: dict, returned: always}
+errors: {description: Located validation errors, as text., type: list, returned: always}
+notices: {description: Notices and warnings, as text., type: list, returned: always}
+plan_json: {description: Path of plan.json., type: str, returned: always}
+plan_md: {description: Path of plan.md., type: str, returned: always}
+"""
+
+import datetime as dt
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.congvu import naming, plan, roster, settings, state  # noqa: F401  (bundled)
+from ansible.module_utils.congvu_args import SETTINGS_ARGS, settings_from_params
+
+
+def _write(path, text):
+    """Write atomically and report whether the content changed."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            if handle.read() == text:
+                return False
+    except FileNotFoundError:
+        pass
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
+    return True
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            roster_path=dict(type="path", required=True),
+            state_path=dict(type="path"),
+            plan_dir=dict(type="path", required=True),
+            date=dict(type="str"),
+            override_guard=dict(type="bool", default=False),
+            **SETTINGS_ARGS,
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    try:
+        conf = settings_from_params(params)
+        current = state.State.load(params["state_path"])
+        today = dt.date.fromisoformat(params["date"]) if params["date"] else dt.date.today()
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
+    result = plan.plan_roster_path(params["roster_path"], current, conf, today, params["override_guard"])
+
+    plan_json = os.path.join(params["plan_dir"], "plan.json")
+    plan_md = os.path.join(params["plan_dir"], "plan.md")
+    changed = False
+    if not module.check_mode:
+        os.makedirs(params["plan_dir"], exist_ok=True)
+        changed = _write(plan_json, result.dumps())
+        changed = _write(plan_md, plan.render_markdown(result)) or changed
+    output = dict(
+        changed=changed,
+        summary=result.summary(),
+        summary_text=", ".join(f"{n} {a}" for a, n in result.summary().items() if n) or "nothing",
+        guard=result.as_dict()["guard"],
+        errors=[str(p) for p in result.errors],
+        notices=[str(p) for p in result.notices],
+        plan_json=plan_json,
+        plan_md=plan_md,
+    )
+    if result.errors:
+        module.fail_json(msg=f"the roster is invalid: {len(result.errors)} error(s); nothing will be "
+                             "changed:\n" + "\n".join(output["errors"]), **output)
+    if result.blocked:
+        module.fail_json(msg=result.guard_message(), **output)
+    module.exit_json(**output)
+
+
+if __name__ == "__main__":
+    main()

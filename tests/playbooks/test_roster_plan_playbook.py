@@ -1,0 +1,106 @@
+"""playbooks/roster_plan.yml and playbooks/demo.yml, run as an operator or CI would run them."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+PLAYBOOK = shutil.which("ansible-playbook", path=os.path.dirname(sys.executable)) or "ansible-playbook"
+DEMO = os.path.join(ROOT, "inventories", "demo")
+
+
+def run(playbook, *extra):
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    return subprocess.run([PLAYBOOK, "-i", DEMO, os.path.join(ROOT, "playbooks", playbook), *extra],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+
+
+def plan_demo(out, *extra):
+    return run("roster_plan.yml", "-e", f"roster_path={DEMO}/roster", "-e", f"plan_dir={out}",
+               "-e", "plan_date=2026-11-28", *extra)
+
+
+def test_demo_roster_plans_against_last_months_state(tmp_path):
+    result = plan_demo(tmp_path, "-e", f"state_path={DEMO}/state.json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    plan = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))
+    items = {m["id"]: m for m in plan["mailboxes"]}
+    assert items["TC0042"]["action"] == "transfer"
+    assert items["TC0042"]["address"] == "trangptt.snv@quangbinh.gov.vn"
+    assert items["TC0042"]["after"]["aliases"][0]["address"] == "trangptt.stc@quangbinh.gov.vn"
+    assert items["KC0011"]["action"] == "rename"
+    assert items["CT0014"]["action"] == "suspend" and items["TP0012"]["action"] == "terminate"
+    assert plan["errors"] == [] and plan["guard"]["tripped"] is False
+    md = (tmp_path / "plan.md").read_text(encoding="utf-8")
+    assert "## transfer (1)" in md and "Phan Thị Thu Trang (TC0042)" in md
+
+
+def test_demo_roster_on_a_new_province_creates_everyone(tmp_path):
+    result = plan_demo(tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    plan = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))
+    assert plan["summary"]["create"] == len(plan["mailboxes"]) > 600
+    addresses = {m["id"]: m["address"] for m in plan["mailboxes"]}
+    # Art. 5.2b story of the demo: the leader of three "Nguyễn Văn An" gets the plain address.
+    assert addresses["TT0018"] == "annv.stttt@quangbinh.gov.vn"
+    assert addresses["TT0011"] == "annv1.stttt@quangbinh.gov.vn"
+    assert addresses["TT0026"] == "annv2.stttt@quangbinh.gov.vn"
+
+
+def test_plan_is_byte_identical_across_runs(tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    for out in (first, second):
+        assert plan_demo(out, "-e", f"state_path={DEMO}/state.json").returncode == 0
+    for name in ("plan.json", "plan.md"):
+        assert (first / name).read_bytes() == (second / name).read_bytes()
+
+
+@pytest.fixture
+def broken_roster(tmp_path):
+    roster = tmp_path / "roster"
+    shutil.copytree(os.path.join(DEMO, "roster"), roster)
+    path = roster / "stttt.yml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("    name: Nguyễn Quốc Huy\n", "    name: Nguyễn Quốc Huу\n", 1)  # Cyrillic у
+    text = text.replace("    title: Giám đốc\n", "    titel: Giám đốc\n", 1)
+    path.write_text(text, encoding="utf-8")
+    return roster
+
+
+def test_invalid_roster_fails_with_every_located_error_and_plans_nothing(tmp_path, broken_roster):
+    out = tmp_path / "out"
+    result = run("roster_plan.yml", "-e", f"roster_path={broken_roster}", "-e", f"plan_dir={out}")
+    assert result.returncode != 0
+    text = result.stdout + result.stderr
+    assert "stttt.yml:21: error: staff id TT0001, field 'name'" in text
+    assert "CYRILLIC SMALL LETTER U" in text
+    assert "stttt.yml:23: error: staff id TT0001, field 'titel': unknown field (did you mean 'title'?)" in text
+    plan = json.loads((out / "plan.json").read_text(encoding="utf-8"))
+    assert plan["mailboxes"] == [] and plan["blocked"] is True and len(plan["errors"]) == 2
+
+
+def test_guard_fails_the_plan_unless_overridden(tmp_path):
+    roster = tmp_path / "roster"
+    shutil.copytree(os.path.join(DEMO, "roster"), roster)
+    for name in ("sgddt.yml", "syt.yml"):  # two agency files removed: ~70 terminations
+        (roster / name).unlink()
+    result = run("roster_plan.yml", "-e", f"roster_path={roster}", "-e", f"plan_dir={tmp_path}/out",
+                 "-e", f"state_path={DEMO}/state.json")
+    assert result.returncode != 0
+    assert "the guard stops this run" in result.stdout + result.stderr
+    result = run("roster_plan.yml", "-e", f"roster_path={roster}", "-e", f"plan_dir={tmp_path}/out",
+                 "-e", f"state_path={DEMO}/state.json", "-e", "roster_override_guard=true")
+    assert result.returncode == 0, result.stdout + result.stderr
+    plan = json.loads((tmp_path / "out" / "plan.json").read_text(encoding="utf-8"))
+    assert plan["guard"]["tripped"] and plan["guard"]["override"] and plan["summary"]["terminate"] > 50
+
+
+def test_demo_playbook_says_what_it_did():
+    result = run("demo.yml")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Planned the demo province" in result.stdout and "1 transfer, 1 rename" in result.stdout
+    assert os.path.exists(os.path.join(ROOT, ".demo", "plan", "plan.md"))
