@@ -138,6 +138,9 @@ def plan_roster_path(roster_path: str, state: State, settings: Settings, today: 
     except RosterInvalid as exc:
         plan = Plan(settings, today.isoformat(), source=roster_path, override=override)
         plan.errors = [p for p in exc.problems if p.severity == "error"]
+        if exc.roster is not None:  # every error in one round, also those that need the state
+            plan.errors += _pins_taken(exc.roster, state.address_owners(), state)
+            plan.errors.sort(key=lambda p: (p.file, p.line))
         plan.notices = [p for p in exc.problems if p.severity == "warning"]
         return plan
     return make_plan(roster, state, today, override)

@@ -70,8 +70,9 @@ class Problem:
 class RosterInvalid(Exception):
     """Raised with every problem found; nothing may be applied."""
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[Problem], roster: Roster | None = None):
         self.problems = problems
+        self.roster = roster  # what could be read, so later checks can still report in the same round
         errors = [p for p in problems if p.severity == "error"]
         super().__init__(f"the roster has {len(errors)} error(s):\n" + "\n".join(str(p) for p in errors))
 
@@ -86,6 +87,8 @@ class Agency:
     file: str
     line: int
     fields_line: dict[str, int] = field(default_factory=dict)
+    delegate_lines: dict[str, int] = field(default_factory=dict)
+    staff_read: bool = True  # False: the staff list was unreadable; its head/delegates are not judged
 
 
 @dataclass
@@ -181,8 +184,9 @@ def _display_path(roster_path: str, name: str) -> str:
 
 def roster_files(roster_path: str) -> list[str]:
     """The agency files of a roster folder, in file-name order (this order is the roster order)."""
+    # Any case of the extension: a file named SNV.YML that was skipped would terminate an agency.
     return sorted(n for n in os.listdir(roster_path)
-                  if n.endswith((".yml", ".yaml")) and not n.startswith("."))
+                  if n.lower().endswith((".yml", ".yaml")) and not n.startswith("."))
 
 
 def load_roster(roster_path: str, settings: Settings | None = None) -> Roster:
@@ -201,10 +205,11 @@ def load_roster(roster_path: str, settings: Settings | None = None) -> Roster:
         _read_file(reader, name, settings, agencies, persons)
     _validate_province(roster_path, settings, agencies, persons, problems)
     problems.sort(key=lambda p: (p.file, p.line))
-    if any(p.severity == "error" for p in problems):
-        raise RosterInvalid(problems)
     warnings = [p for p in problems if p.severity == "warning"]
-    return Roster(settings, agencies, persons, warnings, roster_path)
+    roster = Roster(settings, agencies, persons, warnings, roster_path)
+    if any(p.severity == "error" for p in problems):
+        raise RosterInvalid(problems, roster)
+    return roster
 
 
 def _read_file(reader: _FileReader, name: str, settings: Settings, agencies: list[Agency],
@@ -212,18 +217,20 @@ def _read_file(reader: _FileReader, name: str, settings: Settings, agencies: lis
     try:
         with open(reader.path, "rb") as handle:
             raw = handle.read()
+    except OSError as exc:
+        reader.problem(0, f"cannot read the file: {exc.strerror}")
+        return
+    try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        reader.problem(1, f"the file is not UTF-8 text ({exc.reason} at byte {exc.start}); "
-                          "save it as UTF-8")
+        line = raw[:exc.start].count(b"\n") + 1
+        reader.problem(line, f"the file is not UTF-8 text ({exc.reason} at byte {exc.start}); "
+                             "save it as UTF-8")
         return
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else 1
-        detail = getattr(exc, "problem", None) or str(exc)
-        reader.problem(line, f"YAML syntax error: {detail}; check indentation and quoting near this line")
+        reader.problem(*_yaml_error(exc, text))
         return
     if root is None:
         reader.problem(1, "the file is empty; it needs an 'agency:' section and a 'staff:' list")
@@ -242,17 +249,36 @@ def _read_file(reader: _FileReader, name: str, settings: Settings, agencies: lis
     agencies.append(agency)
     if "staff" not in top:
         reader.problem(root, "the 'staff:' list is missing (write 'staff: []' for none)", "", "staff")
+        agency.staff_read = False
         return
     staff_node = top["staff"][1]
     if isinstance(staff_node, yaml.ScalarNode) and staff_node.tag == _NULL:
         return
     if not isinstance(staff_node, yaml.SequenceNode):
         reader.problem(staff_node, "must be a list of people, each starting with '- id:'", "", "staff")
+        agency.staff_read = False
         return
     for position, item in enumerate(staff_node.value, start=1):
         person = _read_person(reader, agency.code, position, item, settings, len(persons))
         if person is not None:
             persons.append(person)
+
+
+def _yaml_error(exc: yaml.YAMLError, text: str) -> tuple[int, str]:
+    """Line and wording of a YAML syntax error, in terms of what the person typed."""
+    mark = getattr(exc, "problem_mark", None)
+    line = mark.line + 1 if mark else 1
+    detail = getattr(exc, "problem", None) or str(exc)
+    context = getattr(exc, "context", None) or ""
+    context_mark = getattr(exc, "context_mark", None)
+    lines = text.splitlines()
+    if context.startswith("while scanning") and context_mark is not None and "quoted" in context:
+        return context_mark.line + 1, ("YAML syntax error: a quote opened on this line is never closed")
+    if 0 < line <= len(lines):
+        indent = lines[line - 1][: len(lines[line - 1]) - len(lines[line - 1].lstrip())]
+        if "\t" in indent:
+            return line, "YAML syntax error: this line is indented with a tab; YAML needs spaces"
+    return line, f"YAML syntax error: {detail}; check indentation and quoting near this line"
 
 
 def _read_agency(reader: _FileReader, file_name: str, node) -> Agency | None:
@@ -276,13 +302,16 @@ def _read_agency(reader: _FileReader, file_name: str, node) -> Agency | None:
             reader.problem(fields["code"][1], f"'{code}' is a reserved mailbox name (RFC 2142) and "
                            "cannot be an agency code", entry, "code")
             code = None
-        stem = os.path.splitext(file_name)[0]
-        if code is not None and stem != code:
+        if code is not None and file_name not in (f"{code}.yml", f"{code}.yaml"):
             reader.problem(fields["code"][1], f"the file is named '{file_name}' but the code is '{code}'; "
                            f"rename the file to '{code}.yml'", entry, "code")
     if "name" in fields:
         name = reader.text(fields["name"][1], entry, "name", required=True)
         name = naming.normalize_name(name) if name else None
+        if name == "":
+            reader.problem(fields["name"][1], "is empty once invisible characters and spaces are removed",
+                           entry, "name")
+            name = None
     if "kind" in fields:
         kind = reader.text(fields["kind"][1], entry, "kind", required=True)
         if kind is not None and kind not in AGENCY_KINDS:
@@ -290,6 +319,7 @@ def _read_agency(reader: _FileReader, file_name: str, node) -> Agency | None:
                            f"{', '.join(AGENCY_KINDS)}", entry, "kind")
     head = reader.text(fields["head"][1], entry, "head") if "head" in fields else None
     delegates: list[str] = []
+    delegate_lines: dict[str, int] = {}
     if "delegates" in fields:
         dnode = fields["delegates"][1]
         if isinstance(dnode, yaml.SequenceNode):
@@ -300,13 +330,14 @@ def _read_agency(reader: _FileReader, file_name: str, node) -> Agency | None:
                         reader.problem(item, f"'{value}' is listed twice", entry, "delegates")
                     else:
                         delegates.append(value)
+                        delegate_lines[value] = item.start_mark.line + 1
         elif not (isinstance(dnode, yaml.ScalarNode) and dnode.tag == _NULL):
             reader.problem(dnode, "must be a list of staff ids, e.g. [TT0002, TT0007]", entry, "delegates")
     if code is None or name is None or kind not in AGENCY_KINDS:
         # The agency cannot be used; its staff are still read so that their own errors are reported.
         code = code or os.path.splitext(file_name)[0]
     agency = Agency(code, name or "", kind or "", head, delegates, reader.file, node.start_mark.line + 1,
-                    lines)
+                    lines, delegate_lines)
     return agency
 
 
@@ -410,9 +441,18 @@ def _checked_name(reader: _FileReader, node, raw: str | None, entry: str, field:
     return name
 
 
+# Cyrillic and Greek letters that look like Latin ones (Unicode confusables.txt). unidecode alone
+# transliterates (Greek Η -> "E"), which would send the person looking for the wrong letter.
+_CONFUSABLES = dict(zip(
+    "АВЕКМНОРСТХаеорсухіјѕԁΑΒΕΗΙΚΜΝΟΡΤΧΥΖοραν",
+    "ABEKMHOPCTXaeopcyxijsdABEHIKMNOPTXYZopav", strict=True))
+
+
 def _describe_char(char: str) -> str:
     """`'а' (CYRILLIC SMALL LETTER A, looks like 'a')` so a look-alike can be found and retyped."""
     label = unicodedata.name(char, f"U+{ord(char):04X}")
+    if char in _CONFUSABLES:
+        return f"'{char}' ({label}, looks like '{_CONFUSABLES[char]}')"
     try:
         from unidecode import unidecode  # the look-alike hint only; naming itself never needs it
     except ImportError:  # pragma: no cover
@@ -462,18 +502,26 @@ def _validate_province(roster_path: str, settings: Settings, agencies: list[Agen
         else:
             seen_codes[agency.code] = agency
     by_id: dict[str, Person] = {}
+    # The directory compares uids without regard to case: TT0003 and tt0003 would be one entry.
+    by_folded: dict[str, Person] = {}
+    duplicated: set[str] = set()
     for person in persons:
-        other = by_id.get(person.id)
+        other = by_folded.get(person.id.casefold())
         if other is not None:
             where = "earlier in this file" if other.file == person.file else f"in {other.file}"
+            same = "is already used" if other.id == person.id else \
+                f"differs only in letter case from '{other.id}', used"
             problems.append(Problem(person.file, person.line_of("id"),
-                                    f"id '{person.id}' is already used {where} (line {other.line}) by "
+                                    f"id '{person.id}' {same} {where} (line {other.line}) by "
                                     f"'{other.name}'; ids must be unique across the province",
                                     f"staff id {person.id}", "id"))
+            duplicated.update((person.id, other.id))
         else:
+            by_folded[person.id.casefold()] = person
             by_id[person.id] = person
     for agency in agencies:
-        _check_agency_people(agency, by_id, problems)
+        if agency.staff_read:
+            _check_agency_people(agency, by_id, duplicated, problems)
     pins: dict[str, Person] = {}
     for person in persons:
         if person.address is None:
@@ -488,9 +536,14 @@ def _validate_province(roster_path: str, settings: Settings, agencies: list[Agen
             pins[person.address] = person
 
 
-def _check_agency_people(agency: Agency, by_id: dict[str, Person], problems: list[Problem]) -> None:
+def _check_agency_people(agency: Agency, by_id: dict[str, Person], duplicated: set[str],
+                         problems: list[Problem]) -> None:
     def check(pid: str, field: str, role: str) -> Person | None:
         line = agency.fields_line.get(field, agency.line)
+        if field == "delegates":
+            line = agency.delegate_lines.get(pid, line)
+        if pid in duplicated:
+            return None  # the duplicate-id error already names both places
         person = by_id.get(pid)
         if person is None:
             problems.append(Problem(agency.file, line, f"{role} '{pid}' is not a staff id in the roster",
