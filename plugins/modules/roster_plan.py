@@ -34,6 +34,7 @@ plan_md: {description: Path of plan.md., type: str, returned: always}
 """
 
 import datetime as dt
+import filecmp
 import os
 
 from ansible.module_utils.basic import AnsibleModule
@@ -41,17 +42,14 @@ from ansible.module_utils.congvu import naming, plan, roster, settings, state  #
 from ansible.module_utils.congvu_args import SETTINGS_ARGS, settings_from_params
 
 
-def _write(path, text):
-    """Write atomically and report whether the content changed."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            if handle.read() == text:
-                return False
-    except FileNotFoundError:
-        pass
+def _write(path, fill):
+    """Write through `fill(handle)` atomically; report whether the content changed."""
     tmp = path + ".tmp"
     with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(text)
+        fill(handle)
+    if os.path.exists(path) and filecmp.cmp(tmp, path, shallow=False):
+        os.unlink(tmp)
+        return False
     os.replace(tmp, path)
     return True
 
@@ -82,8 +80,9 @@ def main():
     changed = False
     if not module.check_mode:
         os.makedirs(params["plan_dir"], exist_ok=True)
-        changed = _write(plan_json, result.dumps())
-        changed = _write(plan_md, plan.render_markdown(result)) or changed
+        changed = _write(plan_json, result.dump)
+        markdown = plan.render_markdown(result)
+        changed = _write(plan_md, lambda handle: handle.write(markdown)) or changed
     output = dict(
         changed=changed,
         summary=result.summary(),

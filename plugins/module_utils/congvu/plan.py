@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from . import naming
 from .roster import Problem, Roster, RosterInvalid, load_roster
 from .settings import Settings, format_quota
-from .state import Alias, AgencyBox, Mailbox, State
+from .state import AgencyBox, Alias, Mailbox, State
 
 PLAN_FORMAT = 1
 # Most consequential first: the order of the plan.md sections and the order an item's action is chosen.
@@ -110,6 +110,11 @@ class Plan:
 
     def dumps(self) -> str:
         return json.dumps(self.as_dict(), ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+
+    def dump(self, handle) -> None:
+        """The same bytes as dumps(), streamed: a 100,000-person plan.json without 0.5 GB of text."""
+        json.dump(self.as_dict(), handle, ensure_ascii=False, indent=1, sort_keys=True)
+        handle.write("\n")
 
     def guard_message(self) -> str:
         return (f"the guard stops this run: it would suspend or terminate {self.guard_count} mailboxes, "

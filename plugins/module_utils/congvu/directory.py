@@ -1,0 +1,307 @@
+"""The live side of the reconcile: read the state from slapd, apply a Plan to it (ldap3, no Ansible).
+
+The tree and the schema are in docs/directory.md. Every write is one LDAP operation on one entry, in
+plan order, and each operation leaves the entry in its planned final form; an apply interrupted at any
+point is finished by the next run, which re-reads the state and plans only what is left (no duplicate:
+the DN is the staff id; no lost entry: nothing is ever deleted).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Callable, Iterable
+
+from . import passwords
+from .plan import Item, Plan
+from .state import AgencyBox, Alias, Mailbox, State
+
+try:
+    from ldap3 import BASE, LEVEL, MODIFY_REPLACE
+    from ldap3.core.exceptions import LDAPException
+except ImportError:  # pragma: no cover - reported by the module as a missing requirement
+    BASE = LEVEL = MODIFY_REPLACE = None
+    LDAPException = Exception
+
+# slapd's "locked by an administrator" value (slapo-ppolicy): only an administrator unlocks it.
+LOCKED_FOREVER = "000001010000Z"
+PERSON_CLASSES = ["top", "inetOrgPerson", "congvuMailbox"]
+AGENCY_CLASSES = ["top", "congvuAgencyMailbox"]
+PERSON_ATTRS = ["uid", "cn", "sn", "givenName", "displayName", "mail", "title", "departmentNumber",
+                "congvuState", "congvuLeader", "congvuQuota", "congvuQuotaDecision", "congvuGivenName",
+                "congvuAlias", "congvuAliasExpiry", "congvuAddressHistory", "congvuRevision"]
+AGENCY_ATTRS = ["cn", "mail", "description", "congvuKind", "congvuHead", "congvuDelegate", "congvuState",
+                "congvuRevision"]
+
+
+class DirectoryError(Exception):
+    """An LDAP failure, with the entry and the operation it happened on."""
+
+
+def base_dn(domain: str) -> str:
+    return ",".join(f"dc={part}" for part in domain.split("."))
+
+
+class Tree:
+    """The DNs of docs/directory.md for one domain."""
+
+    def __init__(self, domain: str):
+        self.base = base_dn(domain)
+        self.people = f"ou=people,{self.base}"
+        self.agencies = f"ou=agencies,{self.base}"
+        self.admins = f"ou=admins,{self.base}"
+
+    def person(self, pid: str) -> str:
+        return f"uid={_escape_rdn(pid)},{self.people}"
+
+    def agency(self, code: str) -> str:
+        return f"cn={code},{self.agencies}"
+
+    def pid_of(self, dn: str | None) -> str | None:
+        if not dn:
+            return None
+        rdn = dn.split(",", 1)[0]
+        return rdn.partition("=")[2].replace("\\", "") if rdn.lower().startswith("uid=") else None
+
+
+def _escape_rdn(value: str) -> str:
+    # Staff ids are [A-Za-z0-9._-] (roster.STAFF_ID), so nothing needs escaping; refuse anything else.
+    if any(c in value for c in ',+"\\<>;=#') or value != value.strip():
+        raise ValueError(f"staff id {value!r} cannot be used in a DN")
+    return value
+
+
+# --- records <-> LDAP attributes ----------------------------------------------------------------
+
+def _name_parts(name: str, given_name: str | None) -> tuple[str, str]:
+    """(sn, givenName): the surname is the first word; the given name what Art. 5 calls so."""
+    words = name.split(" ")
+    given = given_name or words[-1]
+    return words[0], given
+
+
+def person_attributes(box: Mailbox, revision: str | None = None) -> dict[str, list[str]]:
+    sn, given = _name_parts(box.name, box.given_name)
+    attrs = {
+        "uid": [box.id], "cn": [box.name], "displayName": [box.name], "sn": [sn], "givenName": [given],
+        "mail": [box.address], "title": [box.title] if box.title else [],
+        "departmentNumber": [box.agency], "congvuState": [box.state],
+        "congvuLeader": ["TRUE" if box.leader else "FALSE"],
+        "congvuQuota": [str(box.quota)] if box.quota else [],
+        "congvuQuotaDecision": [box.quota_decision] if box.quota_decision else [],
+        "congvuGivenName": [box.given_name] if box.given_name else [],
+        "congvuAlias": [a.address for a in box.aliases],
+        "congvuAliasExpiry": [f"{a.address} {a.expires}" for a in box.aliases if a.expires],
+        "congvuAddressHistory": list(box.history),
+    }
+    if revision:
+        attrs["congvuRevision"] = [revision]
+    return attrs
+
+
+def agency_attributes(box: AgencyBox, tree: Tree, revision: str | None = None) -> dict[str, list[str]]:
+    attrs = {
+        "cn": [box.code], "mail": [box.address], "description": [box.name] if box.name else [],
+        "congvuKind": [box.kind], "congvuHead": [tree.person(box.head)] if box.head else [],
+        "congvuDelegate": [tree.person(d) for d in box.delegates], "congvuState": [box.state],
+    }
+    if revision:
+        attrs["congvuRevision"] = [revision]
+    return attrs
+
+
+def _values(entry: dict, name: str) -> list[str]:
+    value = entry.get(name)
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [v.decode() if isinstance(v, bytes) else str(v) for v in value]
+    return [value.decode() if isinstance(value, bytes) else str(value)]
+
+
+def _one(entry: dict, name: str) -> str | None:
+    values = _values(entry, name)
+    return values[0] if values else None
+
+
+def mailbox_from_entry(entry: dict) -> Mailbox:
+    expiries = dict(v.split(" ", 1) for v in _values(entry, "congvuAliasExpiry") if " " in v)
+    aliases = [Alias(a, expiries.get(a)) for a in _values(entry, "congvuAlias")]
+    quota = _one(entry, "congvuQuota")
+    return Mailbox(
+        id=_one(entry, "uid") or "", agency=_one(entry, "departmentNumber") or "",
+        address=_one(entry, "mail") or "", state=_one(entry, "congvuState") or "active",
+        name=_one(entry, "cn") or "", given_name=_one(entry, "congvuGivenName"),
+        title=_one(entry, "title"), leader=(_one(entry, "congvuLeader") or "").upper() == "TRUE",
+        quota=int(quota) if quota else None, quota_decision=_one(entry, "congvuQuotaDecision"),
+        aliases=aliases, history=_values(entry, "congvuAddressHistory"),
+    )
+
+
+def agency_from_entry(entry: dict, tree: Tree) -> AgencyBox:
+    return AgencyBox(
+        code=_one(entry, "cn") or "", address=_one(entry, "mail") or "",
+        name=_one(entry, "description") or "", kind=_one(entry, "congvuKind") or "other",
+        head=tree.pid_of(_one(entry, "congvuHead")),
+        delegates=[tree.pid_of(d) for d in _values(entry, "congvuDelegate")],
+        state=_one(entry, "congvuState") or "active",
+    )
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+def _paged(conn, base: str, search_filter: str, attributes: list[str], page_size: int) -> Iterable[dict]:
+    """Every entry under `base` matching the filter, read in pages (RFC 2696) so 100,000 entries
+    never meet the server's size limit."""
+    for item in conn.extend.standard.paged_search(base, search_filter, search_scope=LEVEL,
+                                                  attributes=attributes, paged_size=page_size,
+                                                  generator=True):
+        if item.get("type") == "searchResEntry":
+            yield item["attributes"]
+
+
+def read_state(conn, tree: Tree, page_size: int = 1000) -> State:
+    state = State()
+    for entry in _paged(conn, tree.people, "(objectClass=congvuMailbox)", PERSON_ATTRS, page_size):
+        box = mailbox_from_entry(entry)
+        state.mailboxes[box.id] = box
+    for entry in _paged(conn, tree.agencies, "(objectClass=congvuAgencyMailbox)", AGENCY_ATTRS, page_size):
+        agency = agency_from_entry(entry, tree)
+        state.agencies[agency.code] = agency
+    return state
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+class AuditLog:
+    """Append-only JSON lines: one line per applied change, with the roster revision (POLICY.md)."""
+
+    def __init__(self, path: str | None, revision: str, actor: str):
+        self.path = path
+        self.revision = revision
+        self.actor = actor
+
+    def record(self, item: Item, outcome: str = "applied", detail: str = "") -> None:
+        if not self.path:
+            return
+        line = {
+            "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "revision": self.revision, "actor": self.actor, "kind": item.kind, "id": item.id,
+            "agency": item.agency, "address": item.address, "action": item.action,
+            "changes": item.changes, "outcome": outcome,
+        }
+        if detail:
+            line["detail"] = detail
+        os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
+        with open(self.path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n")
+
+
+class SecretSink:
+    """Initial passwords, written before the entry that uses them exists (so a crash between the two
+    loses nothing): one CSV file per agency, mode 0600 in a 0700 folder, for delivery to the agency."""
+
+    def __init__(self, folder: str | None):
+        self.folder = folder
+        self.written: dict[str, int] = {}
+
+    def store(self, agency: str, address: str, password: str, when: str) -> None:
+        if not self.folder:
+            raise DirectoryError("no folder for initial passwords was given (initial_passwords_dir)")
+        os.makedirs(self.folder, mode=0o700, exist_ok=True)
+        os.chmod(self.folder, 0o700)
+        path = os.path.join(self.folder, f"{agency}.csv")
+        new = not os.path.exists(path)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8") as handle:
+            if new:
+                handle.write("address,initial_password,created\n")
+            handle.write(f"{address},{password},{when}\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        self.written[agency] = self.written.get(agency, 0) + 1
+
+
+def _changes(before: dict[str, list[str]], after: dict[str, list[str]]) -> dict:
+    return {name: [(MODIFY_REPLACE, values)] for name, values in after.items()
+            if sorted(before.get(name, [])) != sorted(values)}
+
+
+def _lock_change(before_state: str | None, after_state: str) -> dict:
+    """Suspended and terminated accounts cannot bind at all: slapd's own lock (Art. 7)."""
+    if after_state in ("suspended", "terminated") and before_state not in ("suspended", "terminated"):
+        return {"pwdAccountLockedTime": [(MODIFY_REPLACE, [LOCKED_FOREVER])]}
+    if after_state == "active" and before_state in ("suspended", "terminated"):
+        return {"pwdAccountLockedTime": [(MODIFY_REPLACE, [])]}
+    return {}
+
+
+class Applier:
+    """Apply a plan's items to the directory, one entry per LDAP operation, in plan order."""
+
+    def __init__(self, conn, tree: Tree, audit: AuditLog, secrets: SecretSink,
+                 make_password: Callable[[], str] = passwords.generate):
+        self.conn = conn
+        self.tree = tree
+        self.audit = audit
+        self.secrets = secrets
+        self.make_password = make_password
+
+    def apply(self, plan: Plan) -> list[Item]:
+        if plan.blocked:
+            raise DirectoryError("the plan is blocked (invalid roster or guard); nothing was written")
+        done = []
+        # Agency mailboxes after their people: congvuHead and congvuDelegate point at person entries.
+        ordered = [i for i in plan.items if i.kind == "person"] + [i for i in plan.items if i.kind == "agency"]
+        for item in ordered:
+            if item.action == "keep":
+                continue
+            try:
+                self._apply_one(item)
+            except LDAPException as exc:
+                self.audit.record(item, "failed", str(exc))
+                raise DirectoryError(f"{item.action} of {item.kind} {item.id} ({item.address}) failed: "
+                                     f"{exc}; entries before it were applied, run again to finish") from exc
+            self.audit.record(item)
+            done.append(item)
+        return done
+
+    def _check(self, ok: bool, what: str) -> None:
+        if not ok:
+            result = self.conn.result or {}
+            raise LDAPException(f"{what}: {result.get('description')} {result.get('message', '')}".strip())
+
+    def _apply_one(self, item: Item) -> None:
+        revision = self.audit.revision
+        if item.kind == "person":
+            dn = self.tree.person(item.id)
+            after = person_attributes(Mailbox.from_dict(item.after), revision)
+            if item.before is None:
+                self._create_person(dn, item, after)
+                return
+            before = person_attributes(Mailbox.from_dict(item.before))
+            changes = _changes(before, after)
+            changes.update(_lock_change(item.before["state"], item.after["state"]))
+        else:
+            dn = self.tree.agency(item.id)
+            after = agency_attributes(AgencyBox.from_dict(item.after), self.tree, revision)
+            if item.before is None:
+                attrs = {k: v for k, v in after.items() if v}
+                self._check(self.conn.add(dn, AGENCY_CLASSES, attrs), f"add {dn}")
+                return
+            changes = _changes(agency_attributes(AgencyBox.from_dict(item.before), self.tree), after)
+        if changes:
+            self._check(self.conn.modify(dn, changes), f"modify {dn}")
+
+    def _create_person(self, dn: str, item: Item, after: dict[str, list[str]]) -> None:
+        attrs = {k: v for k, v in after.items() if v}
+        password = self.make_password()
+        # Art. 4.3: the owner must change this password at the first login (pwdReset).
+        attrs["userPassword"] = [password]
+        attrs["pwdReset"] = ["TRUE"]
+        if item.after["state"] != "active":
+            attrs["pwdAccountLockedTime"] = [LOCKED_FOREVER]
+        self.secrets.store(item.agency, item.address, password,
+                           dt.datetime.now(dt.UTC).date().isoformat())
+        self._check(self.conn.add(dn, PERSON_CLASSES, attrs), f"add {dn}")
