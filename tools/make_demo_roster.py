@@ -306,7 +306,7 @@ def build_slots(ag, size, rng):
     rest = size - len(slots)
     k = min(len(ag["units"]), max(2, rest // 3))
     counts = [rest // k + (1 if i < rest % k else 0) for i in range(k)]
-    for unit, n in zip(ag["units"][:k], counts):
+    for unit, n in zip(ag["units"][:k], counts, strict=True):
         chief, vice = unit_titles(unit)
         slots.append(dict(role="chief", title=chief, leader=rng.random() < 0.7, unit=unit))
         if n >= 4:

@@ -355,7 +355,7 @@ def test_guard_limit_is_50_or_5_percent_whichever_is_smaller():
 
 def big_province(tmp_path, n=60):
     p = Province(tmp_path)
-    people = [(f"P{i:03d}", f"Nguyễn Văn An", {}) for i in range(n)]
+    people = [(f"P{i:03d}", "Nguyễn Văn An", {}) for i in range(n)]
     p.agency("stc", staff(*people), head="P000")
     p.apply()
     return p

@@ -24,7 +24,6 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-
 from congvu.plan import make_plan, plan_roster_path, render_markdown
 from congvu.roster import Problem, RosterInvalid, load_roster
 from congvu.settings import Settings
@@ -244,7 +243,7 @@ def test_empty_file_is_refused(tmp_path, text):
 
 def test_file_not_utf8_is_refused(tmp_path):
     """A file saved in a legacy code page (here one Windows-1252 'à') is named, with advice."""
-    raw = STTTT.encode("utf-8").replace("Hoàng".encode("utf-8"), b"Ho\xe0ng")
+    raw = STTTT.encode("utf-8").replace("Hoàng".encode(), b"Ho\xe0ng")
     folder = make_roster(tmp_path, stttt=raw)
     error = one_error(folder)
     assert (error.file, error.entry, error.field) == (stttt_in(folder), "", "")
@@ -906,7 +905,7 @@ def test_agency_file_with_upper_case_extension_is_not_silently_ignored(tmp_path)
 
 
 def test_file_not_utf8_is_reported_at_the_line_of_the_bad_byte(tmp_path):
-    raw = STTTT.encode("utf-8").replace("Hoàng".encode("utf-8"), b"Ho\xe0ng")
+    raw = STTTT.encode("utf-8").replace("Hoàng".encode(), b"Ho\xe0ng")
     folder = make_roster(tmp_path, stttt=raw)
     assert one_error(folder).line == line_of(STTTT, "Hoàng")
 
