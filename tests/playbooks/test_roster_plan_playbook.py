@@ -15,8 +15,8 @@ DEMO = os.path.join(ROOT, "inventories", "demo")
 
 def run(playbook, *extra):
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    return subprocess.run([PLAYBOOK, "-i", os.path.join(DEMO, "hosts.yml"), os.path.join(ROOT, "playbooks", playbook), *extra],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    command = [PLAYBOOK, "-i", os.path.join(DEMO, "hosts.yml"), os.path.join(ROOT, "playbooks", playbook)]
+    return subprocess.run([*command, *extra], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
 
 
 def plan_demo(out, *extra):
