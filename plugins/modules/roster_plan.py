@@ -5,10 +5,13 @@ DOCUMENTATION = r"""
 module: roster_plan
 short_description: Plan the roster against a state export, with no directory server
 description:
-  - Loads and validates every agency file of the roster folder (docs/roster-format.md), compares it with
+  - >-
+    Loads and validates every agency file of the roster folder (docs/roster-format.md), compares it with
     the current state (a JSON export, or nothing for a new province) and writes the plan.
-  - Used by pull-request checks and by C(playbooks/roster_plan.yml). Changes no mailbox.
-  - Fails with every located error (file, line, staff id, field) when the roster is invalid, and when the
+  - >-
+    Used by pull-request checks and by C(playbooks/roster_plan.yml). Changes no mailbox.
+  - >-
+    Fails with every located error (file, line, staff id, field) when the roster is invalid, and when the
     guard trips unless I(override_guard) is set.
 options:
   roster_path: {description: Folder with one <code>.yml per agency., type: path, required: true}

@@ -5,7 +5,8 @@ from congvu import passwords
 
 
 @pytest.mark.parametrize(("password", "classes"), [
-    ("abcdefg", 1), ("abcDEFG", 2), ("abcDEF1", 3), ("abC1!xyz", 4), ("Mật khẩu1", 4),
+    ("abcdefg", 1), ("abcDEFG", 2), ("abcDEF1", 3), ("abC1!xyz", 4), ("Mật khẩu1", 4), ("ánhtuyết1", 2),
+    ("ĐÀNẵng", 2),
 ])
 def test_art8_classes_are_counted(password, classes):
     assert passwords.classes_of(password) == classes

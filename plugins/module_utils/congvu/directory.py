@@ -18,10 +18,10 @@ from .plan import Item, Plan
 from .state import AgencyBox, Alias, Mailbox, State
 
 try:
-    from ldap3 import BASE, LEVEL, MODIFY_REPLACE
+    from ldap3 import LEVEL, MODIFY_REPLACE
     from ldap3.core.exceptions import LDAPException
 except ImportError:  # pragma: no cover - reported by the module as a missing requirement
-    BASE = LEVEL = MODIFY_REPLACE = None
+    LEVEL = MODIFY_REPLACE = None
     LDAPException = Exception
 
 # slapd's "locked by an administrator" value (slapo-ppolicy): only an administrator unlocks it.
@@ -183,16 +183,18 @@ class AuditLog:
         self.actor = actor
 
     def record(self, item: Item, outcome: str = "applied", detail: str = "") -> None:
+        fields = {"kind": item.kind, "id": item.id, "agency": item.agency, "address": item.address,
+                  "action": item.action, "changes": item.changes, "outcome": outcome}
+        if detail:
+            fields["detail"] = detail
+        self.write(fields)
+
+    def write(self, fields: dict) -> None:
+        """One line: time, revision and actor, then the event's own fields."""
         if not self.path:
             return
-        line = {
-            "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "revision": self.revision, "actor": self.actor, "kind": item.kind, "id": item.id,
-            "agency": item.agency, "address": item.address, "action": item.action,
-            "changes": item.changes, "outcome": outcome,
-        }
-        if detail:
-            line["detail"] = detail
+        line = {"time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "revision": self.revision,
+                "actor": self.actor, **fields}
         os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
         with open(self.path, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n")
@@ -247,11 +249,12 @@ class Applier:
         self.audit = audit
         self.secrets = secrets
         self.make_password = make_password
+        self.done: list[Item] = []
 
     def apply(self, plan: Plan) -> list[Item]:
         if plan.blocked:
             raise DirectoryError("the plan is blocked (invalid roster or guard); nothing was written")
-        done = []
+        done = self.done
         # Agency mailboxes after their people: congvuHead and congvuDelegate point at person entries.
         ordered = [i for i in plan.items if i.kind == "person"] + [i for i in plan.items if i.kind == "agency"]
         for item in ordered:

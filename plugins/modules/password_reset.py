@@ -1,0 +1,98 @@
+#!/usr/bin/python
+"""Ansible adapter: Art. 6 password reset on request (congvu.passwords + congvu.directory)."""
+
+DOCUMENTATION = r"""
+module: password_reset
+short_description: Reset a mailbox password on the owner's or the agency's request (Art. 6)
+description:
+  - >-
+    Sets a new random password that satisfies Art. 8 through the LDAP password-modify operation, so the
+    directory's own policy applies, and marks it so that the owner must change it at the next login
+    (pwdReset). An account locked by too many failed logins is unlocked; a suspended or terminated
+    mailbox is refused (reactivate it through the roster first).
+  - >-
+    The new password is never returned: it is appended to the agency's file in I(initial_passwords_dir)
+    (0600). Who asked, why, who did it and when go to the audit log.
+options:
+  address: {description: The mailbox address (or an alias of it)., type: str, required: true}
+  requested_by: {description: Who asked for the reset (name, office, document number)., type: str, required: true}
+  reason: {description: Why, in a few words., type: str, default: ""}
+  actor: {description: The operator doing it., type: str}
+  audit_log: {description: JSON-lines audit log., type: path}
+  initial_passwords_dir: {description: Folder of the per-agency password files., type: path, required: true}
+  domain: {description: Mail domain., type: str, default: quangbinh.gov.vn}
+  server_uri: {description: See the roster module., type: str}
+  bind_dn: {description: See the roster module., type: str}
+  bind_password: {description: See the roster module., type: str}
+  bind_password_file: {description: See the roster module., type: path}
+  ca_file: {description: See the roster module., type: path}
+"""
+
+RETURN = r"""
+dn: {description: The entry whose password was reset., type: str, returned: success}
+password_file: {description: Where the new password was written., type: str, returned: success}
+"""
+
+import datetime as dt
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.congvu import directory, passwords, plan, state  # noqa: F401
+from ansible.module_utils.congvu_ldap import CONNECTION_ARGS, connect
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            address=dict(type="str", required=True),
+            requested_by=dict(type="str", required=True),
+            reason=dict(type="str", default=""),
+            actor=dict(type="str"),
+            audit_log=dict(type="path"),
+            initial_passwords_dir=dict(type="path", required=True),
+            domain=dict(type="str", default="quangbinh.gov.vn"),
+            **CONNECTION_ARGS,
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    if not params["requested_by"].strip():
+        module.fail_json(msg="requested_by is required: Art. 6 resets happen on a request, record whose")
+    address = params["address"].strip().lower()
+    tree = directory.Tree(params["domain"])
+    conn = connect(module, params)
+    search = f"(&(objectClass=congvuMailbox)(|(mail={address})(congvuAlias={address})))"
+    conn.search(tree.people, search, attributes=directory.PERSON_ATTRS)
+    if len(conn.entries) != 1:
+        module.fail_json(msg=f"no personal mailbox has the address {address}")
+    dn = conn.entries[0].entry_dn
+    box = directory.mailbox_from_entry(conn.entries[0].entry_attributes_as_dict)
+    if box.state != "active":
+        module.fail_json(msg=f"{address} is {box.state}: reactivate it through the roster first")
+    if module.check_mode:
+        module.exit_json(changed=True, dn=dn)
+
+    new = passwords.generate()
+    sink = directory.SecretSink(params["initial_passwords_dir"])
+    sink.store(box.agency, box.address, new, dt.date.today().isoformat())
+    if not conn.extend.standard.modify_password(user=dn, new_password=new):
+        module.fail_json(msg=f"the directory refused the new password: {conn.result.get('message')}")
+    # The policy's pwdMustChange marks a password set by someone else; set it explicitly all the same,
+    # and lift a lockout caused by the failed logins that usually lead to the request.
+    from ldap3 import MODIFY_REPLACE
+
+    ok = conn.modify(dn, {"pwdReset": [(MODIFY_REPLACE, ["TRUE"])],
+                          "pwdAccountLockedTime": [(MODIFY_REPLACE, [])]})
+    if not ok:
+        module.fail_json(msg=f"could not mark {dn} for a password change: {conn.result.get('description')}")
+    actor = params["actor"] or os.environ.get("SUDO_USER") or os.environ.get("USER") or "unknown"
+    directory.AuditLog(params["audit_log"], "", actor).write({
+        "action": "password_reset", "kind": "person", "id": box.id, "address": box.address,
+        "agency": box.agency, "requested_by": params["requested_by"], "reason": params["reason"],
+        "outcome": "applied"})
+    module.exit_json(changed=True, dn=dn,
+                     password_file=os.path.join(params["initial_passwords_dir"], f"{box.agency}.csv"))
+
+
+if __name__ == "__main__":
+    main()

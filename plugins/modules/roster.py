@@ -1,0 +1,185 @@
+#!/usr/bin/python
+"""Ansible adapter over congvu.plan + congvu.directory: reconcile the roster into the live directory."""
+
+DOCUMENTATION = r"""
+module: roster
+short_description: Reconcile the roster of agencies and staff into the mail directory
+description:
+  - >-
+    Reads and validates every agency file of the roster folder, reads the current mailboxes from the
+    directory with paged searches, plans (the same planner as C(roster_plan)) and applies the plan, one
+    entry per LDAP operation, in plan order. Nothing outside the plan is written; nothing is deleted.
+  - >-
+    In check mode it shows the plan (and with C(--diff) the before/after of each mailbox) and writes
+    nothing. A run with nothing to do reports C(changed=false).
+  - >-
+    Stops before any write when the roster is invalid, or when the guard trips (more suspensions and
+    terminations than 50 or 5% of the roster) unless I(override_guard) is set for this run.
+  - >-
+    New mailboxes get a random initial password that satisfies Art. 8 and must be changed at the first
+    login (pwdReset). The passwords are never returned: they are appended to one CSV file per agency in
+    I(initial_passwords_dir) (0600, in a 0700 folder) before the entry is created.
+  - >-
+    Runs where the roster files are and reaches the directory over ldapi:// (on the directory host) or
+    ldaps:// (anywhere, with I(ca_file)).
+options:
+  roster_path: {description: Folder with one <code>.yml per agency., type: path, required: true}
+  server_uri:
+    description: ldapi:// socket or ldaps:// / ldap:// (StartTLS) URL of the directory.
+    type: str
+    default: ldapi://%2Fvar%2Frun%2Fslapd%2Fldapi
+  bind_dn: {description: DN to bind as (the reconcile service account); empty means SASL EXTERNAL., type: str}
+  bind_password: {description: Its password., type: str}
+  bind_password_file: {description: A root-only file holding the password instead., type: path}
+  ca_file: {description: CA certificate to verify the server with (ldaps/StartTLS)., type: path}
+  override_guard: {description: Apply a plan over the guard limit, for this run only., type: bool, default: false}
+  revision: {description: Roster revision recorded with every change (default git HEAD of roster_path)., type: str}
+  actor: {description: Who runs the reconcile, for the audit log., type: str}
+  audit_log: {description: JSON-lines audit log, one line per applied change., type: path}
+  initial_passwords_dir: {description: Folder for the per-agency initial password files., type: path}
+  plan_dir: {description: Also write plan.json and plan.md here., type: path}
+  date: {description: Planning date (YYYY-MM-DD); today by default., type: str}
+  page_size: {description: Entries per page when reading the directory., type: int, default: 1000}
+  domain: {description: Mail domain (Art. 5)., type: str, default: quangbinh.gov.vn}
+  default_quota: {description: Default quota (Art. 9)., type: str, default: 2G}
+  guard_max_count: {description: Guard, absolute limit., type: int, default: 50}
+  guard_max_ratio: {description: Guard, share of the roster., type: float, default: 0.05}
+  transfer_alias_days: {description: Days an old address keeps working after a transfer., type: int, default: 90}
+requirements: [ldap3, PyYAML]
+"""
+
+RETURN = r"""
+summary: {description: Mailboxes per action., type: dict, returned: always}
+summary_text: {description: The same in one line., type: str, returned: always}
+guard: {description: count, limit, tripped, override., type: dict, returned: always}
+applied: {description: Number of entries written., type: int, returned: always}
+notices: {description: Notices and warnings, as text., type: list, returned: always}
+errors: {description: Located validation errors, as text., type: list, returned: always}
+initial_passwords: {description: Agency -> number of new initial passwords written., type: dict, returned: always}
+revision: {description: The roster revision recorded., type: str, returned: always}
+"""
+
+import datetime as dt
+import os
+import subprocess
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.congvu import directory, naming, passwords, plan, roster, settings, state  # noqa: F401
+from ansible.module_utils.congvu_args import SETTINGS_ARGS, settings_from_params
+from ansible.module_utils.congvu_ldap import CONNECTION_ARGS, connect
+
+try:
+    from ldap3.core.exceptions import LDAPException
+except ImportError:  # reported by connect()
+    LDAPException = Exception
+
+DIFF_LIMIT = 1000
+
+
+def git_revision(path):
+    """The roster's git commit, with '+dirty' when the folder has uncommitted changes."""
+    try:
+        head = subprocess.run(["git", "-C", path, "rev-parse", "HEAD"], capture_output=True, text=True,
+                              timeout=30, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", path, "status", "--porcelain", "--", "."], capture_output=True,
+                               text=True, timeout=30, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return head + ("+dirty" if dirty else "")
+
+
+def _text(record):
+    if record is None:
+        return ""
+    return "".join(f"{key}: {record[key]}\n" for key in sorted(record))
+
+
+def diff_of(result):
+    changed = [item for item in result.items if item.action != "keep"]
+    diffs = [{
+        "before_header": f"{item.kind} {item.id} ({item.before['address'] if item.before else 'absent'})",
+        "after_header": f"{item.kind} {item.id} ({item.address}) [{item.action}]",
+        "before": _text(item.before), "after": _text(item.after),
+    } for item in changed[:DIFF_LIMIT]]
+    if len(changed) > DIFF_LIMIT:
+        diffs.append({"prepared": f"... and {len(changed) - DIFF_LIMIT} more changes: see plan.json"})
+    return diffs
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            roster_path=dict(type="path", required=True),
+            override_guard=dict(type="bool", default=False),
+            revision=dict(type="str"),
+            actor=dict(type="str"),
+            audit_log=dict(type="path"),
+            initial_passwords_dir=dict(type="path"),
+            plan_dir=dict(type="path"),
+            date=dict(type="str"),
+            page_size=dict(type="int", default=1000),
+            **CONNECTION_ARGS,
+            **SETTINGS_ARGS,
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    try:
+        conf = settings_from_params(params)
+        today = dt.date.fromisoformat(params["date"]) if params["date"] else dt.date.today()
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
+    revision = params["revision"] or git_revision(params["roster_path"])
+    actor = params["actor"] or os.environ.get("SUDO_USER") or os.environ.get("USER") or "unknown"
+    output = dict(changed=False, applied=0, revision=revision, initial_passwords={}, errors=[], notices=[])
+
+    # Validate before touching the network: a bad roster never reaches the directory.
+    try:
+        loaded = roster.load_roster(params["roster_path"], conf)
+    except roster.RosterInvalid as exc:
+        output["errors"] = [str(p) for p in exc.problems if p.severity == "error"]
+        module.fail_json(msg=f"the roster is invalid: {len(output['errors'])} error(s); nothing was "
+                             "changed:\n" + "\n".join(output["errors"]), **output)
+
+    tree = directory.Tree(conf.domain)
+    try:
+        conn = connect(module, params)
+        current = directory.read_state(conn, tree, params["page_size"])
+    except (LDAPException, OSError) as exc:
+        module.fail_json(msg=f"cannot read the directory at {params['server_uri']}: {exc}", **output)
+
+    result = plan.make_plan(loaded, current, today, params["override_guard"])
+    output.update(summary=result.summary(), guard=result.as_dict()["guard"],
+                  summary_text=", ".join(f"{n} {a}" for a, n in result.summary().items() if n),
+                  notices=[str(p) for p in result.notices], errors=[str(p) for p in result.errors])
+    if params["plan_dir"]:
+        os.makedirs(params["plan_dir"], exist_ok=True)
+        with open(os.path.join(params["plan_dir"], "plan.json"), "w", encoding="utf-8") as handle:
+            result.dump(handle)
+        with open(os.path.join(params["plan_dir"], "plan.md"), "w", encoding="utf-8") as handle:
+            handle.write(plan.render_markdown(result))
+    if module._diff:
+        output["diff"] = diff_of(result)
+    if result.errors:
+        module.fail_json(msg="the roster conflicts with the directory; nothing was changed:\n"
+                             + "\n".join(output["errors"]), **output)
+    if result.blocked:
+        module.fail_json(msg=result.guard_message() + " Nothing was changed.", **output)
+    if module.check_mode or not result.changed:
+        output["changed"] = result.changed
+        module.exit_json(**output)
+
+    audit = directory.AuditLog(params["audit_log"], revision, actor)
+    sink = directory.SecretSink(params["initial_passwords_dir"])
+    applier = directory.Applier(conn, tree, audit, sink)
+    try:
+        done = applier.apply(result)
+    except directory.DirectoryError as exc:
+        output.update(changed=bool(applier.done), applied=len(applier.done), initial_passwords=sink.written)
+        module.fail_json(msg=str(exc), **output)
+    output.update(changed=bool(done), applied=len(done), initial_passwords=sink.written)
+    module.exit_json(**output)
+
+
+if __name__ == "__main__":
+    main()
