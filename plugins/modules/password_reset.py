@@ -14,12 +14,28 @@ description:
     The new password is never returned: it is appended to the agency's file in I(initial_passwords_dir)
     (0600). Who asked, why, who did it and when go to the audit log.
 options:
-  address: {description: The mailbox address (or an alias of it)., type: str, required: true}
+  address:
+    description: "The mailbox address (or an alias of it); with I(admin), the administrator's uid."
+    type: str
+    required: true
+  admin:
+    description:
+      - >-
+        Rotate an administrator's password (Art. 8: at least monthly; slapd expires it after 30 days).
+        The new 20-character password goes to I(admin_password_dir)/<uid>.initial (0600) and must be
+        replaced by the administrator's own at the next bind, which slapd checks (length 14, classes,
+        not equal to another administrator's).
+    type: bool
+    default: false
+  admin_password_dir:
+    description: Folder of the administrators' initial passwords.
+    type: path
+    default: /etc/ldap/congvu/admins
   requested_by: {description: Who asked for the reset (name, office, document number)., type: str, required: true}
   reason: {description: Why, in a few words., type: str, default: ""}
   actor: {description: The operator doing it., type: str}
   audit_log: {description: JSON-lines audit log., type: path}
-  initial_passwords_dir: {description: Folder of the per-agency password files., type: path, required: true}
+  initial_passwords_dir: {description: Folder of the per-agency password files (personal mailboxes)., type: path}
   domain: {description: Mail domain., type: str, default: quangbinh.gov.vn}
   server_uri: {description: See the roster module., type: str}
   bind_dn: {description: See the roster module., type: str}
@@ -41,6 +57,38 @@ from ansible.module_utils.congvu import directory, passwords, plan, state  # noq
 from ansible.module_utils.congvu_ldap import CONNECTION_ARGS, connect
 
 
+def _actor(params):
+    return params["actor"] or os.environ.get("SUDO_USER") or os.environ.get("USER") or "unknown"
+
+
+def rotate_admin(module, conn, tree, uid):
+    """Art. 8: a new random password for one administrator, to be replaced at the next bind."""
+    from ldap3 import MODIFY_REPLACE
+
+    params = module.params
+    dn = f"uid={uid},{tree.admins}"
+    conn.search(tree.admins, f"(uid={uid})", attributes=["uid"])
+    if len(conn.entries) != 1:
+        module.fail_json(msg=f"no administrator has the uid {uid}")
+    if module.check_mode:
+        module.exit_json(changed=True, dn=dn)
+    new = passwords.generate(20)
+    os.makedirs(params["admin_password_dir"], mode=0o700, exist_ok=True)
+    path = os.path.join(params["admin_password_dir"], f"{uid}.initial")
+    fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(new)
+    os.replace(path + ".tmp", path)
+    if not conn.extend.standard.modify_password(user=dn, new_password=new):
+        module.fail_json(msg=f"the directory refused the new password: {conn.result.get('message')}")
+    if not conn.modify(dn, {"pwdReset": [(MODIFY_REPLACE, ["TRUE"])], "pwdAccountLockedTime": [(MODIFY_REPLACE, [])]}):
+        module.fail_json(msg=f"could not mark {dn} for a password change: {conn.result.get('description')}")
+    directory.AuditLog(params["audit_log"], "", _actor(params)).write({
+        "action": "admin_password_rotate", "kind": "admin", "id": uid, "requested_by": params["requested_by"],
+        "reason": params["reason"], "outcome": "applied"})
+    module.exit_json(changed=True, dn=dn, password_file=path)
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -49,7 +97,9 @@ def main():
             reason=dict(type="str", default=""),
             actor=dict(type="str"),
             audit_log=dict(type="path"),
-            initial_passwords_dir=dict(type="path", required=True),
+            initial_passwords_dir=dict(type="path"),
+            admin=dict(type="bool", default=False),
+            admin_password_dir=dict(type="path", default="/etc/ldap/congvu/admins"),
             domain=dict(type="str", default="quangbinh.gov.vn"),
             **CONNECTION_ARGS,
         ),
@@ -61,6 +111,8 @@ def main():
     address = params["address"].strip().lower()
     tree = directory.Tree(params["domain"])
     conn = connect(module, params)
+    if params["admin"]:
+        rotate_admin(module, conn, tree, address)
     search = f"(&(objectClass=congvuMailbox)(|(mail={address})(congvuAlias={address})))"
     conn.search(tree.people, search, attributes=directory.PERSON_ATTRS)
     if len(conn.entries) != 1:
@@ -72,6 +124,8 @@ def main():
     if module.check_mode:
         module.exit_json(changed=True, dn=dn)
 
+    if not params["initial_passwords_dir"]:
+        module.fail_json(msg="initial_passwords_dir is required to reset a personal mailbox")
     new = passwords.generate()
     sink = directory.SecretSink(params["initial_passwords_dir"])
     sink.store(box.agency, box.address, new, dt.date.today().isoformat())
@@ -85,8 +139,7 @@ def main():
                           "pwdAccountLockedTime": [(MODIFY_REPLACE, [])]})
     if not ok:
         module.fail_json(msg=f"could not mark {dn} for a password change: {conn.result.get('description')}")
-    actor = params["actor"] or os.environ.get("SUDO_USER") or os.environ.get("USER") or "unknown"
-    directory.AuditLog(params["audit_log"], "", actor).write({
+    directory.AuditLog(params["audit_log"], "", _actor(params)).write({
         "action": "password_reset", "kind": "person", "id": box.id, "address": box.address,
         "agency": box.agency, "requested_by": params["requested_by"], "reason": params["reason"],
         "outcome": "applied"})

@@ -1,0 +1,17 @@
+"""plugins/filter: the Jinja helpers agree with the policy core."""
+
+import importlib.util
+import os
+
+from congvu.directory import base_dn
+
+spec = importlib.util.spec_from_file_location(
+    "congvu_filters", os.path.join(os.path.dirname(__file__), "..", "..", "plugins", "filter", "congvu.py"))
+filters = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(filters)
+
+
+def test_base_dn_filter_is_the_directory_rule():
+    for domain in ("quangbinh.gov.vn", "example.org", "a.b.c.d"):
+        assert filters.congvu_base_dn(domain) == base_dn(domain)
+    assert filters.FilterModule().filters()["congvu_base_dn"]("quangbinh.gov.vn") == "dc=quangbinh,dc=gov,dc=vn"
