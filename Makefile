@@ -73,7 +73,9 @@ test: ## everything CI runs: bootstrap, lint, unit, molecule
 demo: bootstrap ## bring up the demo province (playbooks/demo.yml)
 	ansible-playbook playbooks/demo.yml
 
-demo-down: ## tear the demo down
+demo-down: ## remove the demo: its container, network and .demo/ (nothing keeps running)
+	-docker rm -f congvu-demo-mail >/dev/null 2>&1
+	-docker network rm congvu-demo >/dev/null 2>&1
 	rm -rf .demo
 
 clean: ## destroy molecule instances, remove caches (keeps .venv and the image)

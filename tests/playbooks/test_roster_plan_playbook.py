@@ -99,8 +99,8 @@ def test_guard_fails_the_plan_unless_overridden(tmp_path):
     assert plan["guard"]["tripped"] and plan["guard"]["override"] and plan["summary"]["terminate"] > 50
 
 
-def test_demo_playbook_says_what_it_did():
-    result = run("demo.yml")
+def test_demo_playbook_plan_part_says_what_it_did():
+    result = run("demo.yml", "--tags", "plan")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Planned the demo province" in result.stdout and "1 transfer, 1 rename" in result.stdout
     assert os.path.exists(os.path.join(ROOT, ".demo", "plan", "plan.md"))
