@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""By hand, in the benchmark container: the no-op plan as measured, and with two changes to the read.
+
+    docker cp bench/reconcile_variants.py bench-ldap:/opt/bench/
+    docker exec bench-ldap python3 /opt/bench/reconcile_variants.py [--roster /opt/bench/roster-100000]
+
+Needs what bench_reconcile.py leaves in the container (/opt/bench/lib, reconcile_child.py, the roster)
+and a directory equal to that roster (after a bench_reconcile.py run). Not part of the benchmark's
+figures: the variants support the proposals in docs/benchmarks.md ("Directory reconcile (issue 3)").
+Each variant: load_roster + read + make_plan, which must be all `keep`:
+  ldap3, gc on         directory.read_state as it is (what the roster module runs);
+  ldap3, gc off        the same with the garbage collector disabled for the run;
+  python-ldap, gc on   the same paged read with python-ldap (libldap, C; Debian python3-ldap, which the
+                       role already installs), entries turned into records by the project's own
+                       mailbox_from_entry / agency_from_entry;
+  python-ldap, gc off  both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import sys
+import time
+
+sys.path.insert(0, "/opt/bench/lib")
+sys.path.insert(0, "/opt/bench")
+
+import congvu_ldap  # noqa: E402
+import ldap  # noqa: E402
+import reconcile_child as rc  # noqa: E402
+from congvu import directory, plan, roster, settings, state  # noqa: E402
+
+BIND_DN = "cn=reconcile,ou=system,dc=quangbinh,dc=gov,dc=vn"
+TREE = directory.Tree("quangbinh.gov.vn")
+
+
+def read_ldap3() -> state.State:
+    params = {"server_uri": rc.SERVER_URI, "bind_dn": BIND_DN, "bind_password": None,
+              "bind_password_file": rc.SECRET, "ca_file": None}
+    return directory.read_state(congvu_ldap.connect(rc._Module(), params), TREE, 1000)
+
+
+def read_pyldap() -> state.State:
+    conn = ldap.initialize(rc.SERVER_URI)
+    with open(rc.SECRET, encoding="utf-8") as handle:
+        conn.simple_bind_s(BIND_DN, handle.read().strip())
+    current = state.State()
+    for entry in rc._pyldap_paged(conn, TREE.people, "(objectClass=congvuMailbox)", directory.PERSON_ATTRS, 1000):
+        box = directory.mailbox_from_entry(entry)
+        current.mailboxes[box.id] = box
+    for entry in rc._pyldap_paged(conn, TREE.agencies, "(objectClass=congvuAgencyMailbox)",
+                                  directory.AGENCY_ATTRS, 1000):
+        agency = directory.agency_from_entry(entry, TREE)
+        current.agencies[agency.code] = agency
+    return current
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--roster", default="/opt/bench/roster-100000")
+    parser.add_argument("--rounds", type=int, default=1)
+    args = parser.parse_args()
+    variants = [("ldap3, gc on (as now)", read_ldap3, False), ("ldap3, gc off", read_ldap3, True),
+                ("python-ldap, gc on", read_pyldap, False), ("python-ldap, gc off", read_pyldap, True)]
+    for _ in range(args.rounds):
+        for label, reader, gc_off in variants:
+            gc.collect()
+            if gc_off:
+                gc.disable()
+            try:
+                t0 = time.perf_counter()
+                loaded = roster.load_roster(args.roster, settings.Settings())
+                t1 = time.perf_counter()
+                current = reader()
+                t2 = time.perf_counter()
+                result = plan.make_plan(loaded, current, dt.date(2025, 1, 15))
+                t3 = time.perf_counter()
+            finally:
+                gc.enable()
+            keep = result.summary()["keep"] == len(result.items) and not result.errors
+            print(f"{label:24} total {t3 - t0:6.2f} s = load_roster {t1 - t0:5.2f} + read {t2 - t1:5.2f} "
+                  f"+ make_plan {t3 - t2:5.2f}; {len(current.mailboxes):,} mailboxes; all keep: {keep}",
+                  flush=True)
+            del loaded, current, result
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
