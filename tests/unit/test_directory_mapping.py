@@ -23,8 +23,10 @@ def test_person_round_trip_keeps_every_field():
     box = Mailbox("TT0002", "stttt", "anhtuyetnt.stttt@quangbinh.gov.vn", "suspended",
                   "Nguyễn Thị Ánh Tuyết", "Ánh Tuyết", "Chuyên viên", True, 5 * 1024**3, "123/QĐ-UBND",
                   [Alias("tuyetnta.snv@quangbinh.gov.vn", "2027-02-26")],
-                  ["tuyetnta.snv@quangbinh.gov.vn", "anhtuyetnt.stttt@quangbinh.gov.vn"])
+                  ["tuyetnta.snv@quangbinh.gov.vn", "anhtuyetnt.stttt@quangbinh.gov.vn"],
+                  ["stttt@quangbinh.gov.vn"])
     attrs = person_attributes(box, "abc123")
+    assert attrs["congvuDelegateOf"] == ["stttt@quangbinh.gov.vn"]  # Dovecot's ACL group (Art. 10)
     assert attrs["sn"] == ["Nguyễn"] and attrs["givenName"] == ["Ánh Tuyết"]
     assert attrs["congvuAliasExpiry"] == ["tuyetnta.snv@quangbinh.gov.vn 2027-02-26"]
     assert attrs["congvuRevision"] == ["abc123"]

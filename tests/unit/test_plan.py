@@ -336,6 +336,32 @@ def test_art10_delegates_are_recorded_on_the_agency_mailbox(province):
     assert item.action == "update" and item.after["delegates"] == ["T4", "T2"]
 
 
+def test_art10_head_and_delegates_carry_the_agency_mailboxes_they_open(province):
+    plan = province.plan()
+    assert by_id(plan, "T3").after["delegate_of"] == [addr("stttt")]   # head
+    assert by_id(plan, "T4").after["delegate_of"] == [addr("stttt")]   # delegate
+    assert by_id(plan, "N1").after["delegate_of"] == [addr("snv")]
+    assert by_id(plan, "T1").after["delegate_of"] == []
+
+
+def test_art10_handover_moves_the_right_to_open_from_old_head_to_new(province):
+    province.apply()
+    province.agencies["stttt"]["agency"]["head"] = "T1"
+    plan = province.plan()
+    assert by_id(plan, "T3").action == "update" and by_id(plan, "T3").after["delegate_of"] == []
+    assert by_id(plan, "T1").after["delegate_of"] == [addr("stttt")]
+    assert "(Art. 10)" in by_id(plan, "T1").reason
+    assert f"opens: none -> {addr('stttt')}" in render_markdown(plan)
+
+
+def test_art13_terminated_delegate_opens_nothing(province):
+    province.apply()
+    province.person("T4")["state"] = "terminated"
+    province.agencies["stttt"]["agency"]["delegates"] = []
+    item = by_id(province.plan(), "T4")
+    assert item.action == "terminate" and item.after["delegate_of"] == []
+
+
 def test_agency_file_removed_terminates_agency_mailbox_and_its_staff(province):
     province.apply()
     del province.agencies["snv"]

@@ -30,7 +30,7 @@ PERSON_CLASSES = ["top", "inetOrgPerson", "congvuMailbox"]
 AGENCY_CLASSES = ["top", "congvuAgencyMailbox"]
 PERSON_ATTRS = ["uid", "cn", "sn", "givenName", "displayName", "mail", "title", "departmentNumber",
                 "congvuState", "congvuLeader", "congvuQuota", "congvuQuotaDecision", "congvuGivenName",
-                "congvuAlias", "congvuAliasExpiry", "congvuAddressHistory", "congvuRevision"]
+                "congvuAlias", "congvuAliasExpiry", "congvuAddressHistory", "congvuRevision", "congvuDelegateOf"]
 AGENCY_ATTRS = ["cn", "mail", "description", "congvuKind", "congvuHead", "congvuDelegate", "congvuState",
                 "congvuRevision"]
 
@@ -94,6 +94,7 @@ def person_attributes(box: Mailbox, revision: str | None = None) -> dict[str, li
         "congvuAlias": [a.address for a in box.aliases],
         "congvuAliasExpiry": [f"{a.address} {a.expires}" for a in box.aliases if a.expires],
         "congvuAddressHistory": list(box.history),
+        "congvuDelegateOf": list(box.delegate_of),
     }
     if revision:
         attrs["congvuRevision"] = [revision]
@@ -136,6 +137,7 @@ def mailbox_from_entry(entry: dict) -> Mailbox:
         title=_one(entry, "title"), leader=(_one(entry, "congvuLeader") or "").upper() == "TRUE",
         quota=int(quota) if quota else None, quota_decision=_one(entry, "congvuQuotaDecision"),
         aliases=aliases, history=_values(entry, "congvuAddressHistory"),
+        delegate_of=sorted(_values(entry, "congvuDelegateOf")),
     )
 
 

@@ -164,11 +164,12 @@ def make_plan(roster: Roster, state: State, today: dt.date, override: bool = Fal
     taken.update(p.address for p in roster.persons if p.address)
     targets = _addresses(roster, state, taken, plan)
     alias_until = (today + dt.timedelta(days=settings.transfer_alias_days)).isoformat()
+    opens = _agency_mailboxes_opened(roster)
     in_roster = set()
     for person in roster.persons:
         in_roster.add(person.id)
         item = _person_item(person, state.mailboxes.get(person.id), targets.get(person.id),
-                            today.isoformat(), alias_until)
+                            today.isoformat(), alias_until, opens.get(person.id, []))
         if item is not None:
             plan.items.append(item)
     for pid in sorted(set(state.mailboxes) - in_roster):
@@ -195,6 +196,17 @@ def make_plan(roster: Roster, state: State, today: dt.date, override: bool = Fal
     plan.guard_count = sum(1 for item in plan.items if item.action in GUARDED_ACTIONS)
     plan.guard_limit = settings.guard_limit(len(roster.persons))
     return plan
+
+
+def _agency_mailboxes_opened(roster: Roster) -> dict[str, list[str]]:
+    """Staff id -> the agency mailboxes they open with their own login: the head's and the delegates'
+    (Art. 10). Sorted, so that the same roster always gives the same entry."""
+    opens: dict[str, set[str]] = {}
+    for agency in roster.agencies:
+        address = f"{agency.code}@{roster.settings.domain}"
+        for pid in ([agency.head] if agency.head else []) + list(agency.delegates):
+            opens.setdefault(pid, set()).add(address)
+    return {pid: sorted(addresses) for pid, addresses in opens.items()}
 
 
 def _pins_taken(roster: Roster, owners: dict[str, str], state: State) -> list[Problem]:
@@ -256,7 +268,8 @@ def _addresses(roster: Roster, state: State, taken: set[str], plan: Plan) -> dic
     return targets
 
 
-def _person_item(person, box: Mailbox | None, target: str | None, today: str, alias_until: str) -> Item | None:
+def _person_item(person, box: Mailbox | None, target: str | None, today: str, alias_until: str,
+                 delegate_of: list[str]) -> Item | None:
     where = (person.file, person.line)
     if person.state == "terminated":
         if box is None:
@@ -267,7 +280,8 @@ def _person_item(person, box: Mailbox | None, target: str | None, today: str, al
 
     assert target is not None
     after = Mailbox(person.id, person.agency, target, person.state, person.name, person.given_name,
-                    person.title, person.leader, person.quota, person.quota_decision)
+                    person.title, person.leader, person.quota, person.quota_decision,
+                    delegate_of=list(delegate_of))
     if box is None:
         after.history = [target]
         return Item("person", person.id, person.agency, target, "create", None, after.as_dict(),
@@ -292,6 +306,8 @@ def _person_item(person, box: Mailbox | None, target: str | None, today: str, al
     elif box.state != person.state:
         action = "suspend" if person.state == "suspended" else "reactivate"
         reason = f"state: {person.state} in the roster (Art. 7.2)"
+    elif {k for k in after_dict if before.get(k) != after_dict[k]} == {"delegate_of"}:
+        action, reason = "update", "opens other agency mailboxes: head or delegate changed (Art. 10)"
     else:
         action, reason = "update", ""
     if box.state == "terminated" and action != "suspend":
@@ -307,6 +323,7 @@ def _terminated(box: Mailbox, reason: str, file: str, line: int) -> Item:
         if alias.address not in after.history:
             after.history.append(alias.address)
     after.aliases = []
+    after.delegate_of = []  # a closed account opens nothing (Art. 7.1, 13.6)
     return Item("person", box.id, box.agency, box.address, "terminate", box.as_dict(), after.as_dict(),
                 reason, file, line)
 
@@ -386,6 +403,10 @@ def _line(item: Item) -> str:
     detail = []
     for name in item.changes:
         if name in ("address", "aliases", "history", "agency", "state"):
+            continue
+        if name == "delegate_of":
+            old, new = (", ".join(v or []) or "none" for v in (before.get(name), after.get(name)))
+            detail.append(f"opens: {old} -> {new}")
             continue
         old, new = before.get(name), after.get(name)
         if name == "quota":

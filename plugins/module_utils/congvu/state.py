@@ -38,6 +38,9 @@ class Mailbox:
     quota_decision: str | None = None
     aliases: list[Alias] = field(default_factory=list)
     history: list[str] = field(default_factory=list)
+    # Agency mailboxes (addresses) this person opens with their own login, as head or delegate
+    # (Art. 10). Kept on the person so that Dovecot's ACL groups need one lookup, not a reverse search.
+    delegate_of: list[str] = field(default_factory=list)
 
     def addresses_ever(self) -> set[str]:
         return {self.address, *self.history, *(a.address for a in self.aliases)}
@@ -48,6 +51,7 @@ class Mailbox:
             "name": self.name, "given_name": self.given_name, "title": self.title, "leader": self.leader,
             "quota": self.quota, "quota_decision": self.quota_decision,
             "aliases": [a.as_dict() for a in self.aliases], "history": list(self.history),
+            "delegate_of": list(self.delegate_of),
         }
 
     @classmethod
@@ -59,7 +63,7 @@ class Mailbox:
             given_name=data.get("given_name"), title=data.get("title"),
             leader=bool(data.get("leader", False)), quota=data.get("quota"),
             quota_decision=data.get("quota_decision"), aliases=aliases,
-            history=list(data.get("history") or []),
+            history=list(data.get("history") or []), delegate_of=list(data.get("delegate_of") or []),
         )
 
 
