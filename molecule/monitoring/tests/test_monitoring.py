@@ -1,0 +1,172 @@
+"""Art. 16.2 (24/7 operation): restart on failure, metrics for Prometheus, the one-screen health check.
+
+What a Prometheus user and an operator see: a killed service comes back by itself, each exporter
+answers on the admin address with the metric names dashboards use, and congvu-health (on the host,
+and through playbooks/health.yml from the controller) says DOWN and fails when a service is down.
+"""
+
+import json
+import os
+import subprocess
+import time
+
+import pytest
+
+ROOT = os.environ.get("MOLECULE_PROJECT_DIRECTORY") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+INVENTORY = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
+TEXTFILE = "/var/lib/prometheus/node-exporter"
+
+
+def conf(host):
+    return json.loads(host.file("/etc/congvu/monitoring.json").content_string)
+
+
+def scrape(host, port):
+    r = host.run(f"python3 -c 'import sys, urllib.request; "
+                 f"sys.stdout.write(urllib.request.urlopen(\"http://127.0.0.1:{port}/metrics\", timeout=10)"
+                 f".read().decode())'")
+    assert r.rc == 0, r.stderr
+    return r.stdout
+
+
+def names(text):
+    return {line.split("{")[0].split(" ")[0] for line in text.splitlines() if line and not line.startswith("#")}
+
+
+def main_pid(host, unit):
+    return int(host.run(f"systemctl show -p MainPID --value {unit}").stdout.strip() or 0)
+
+
+def wait_active(host, unit, old_pid, seconds=60):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        pid = main_pid(host, unit)
+        if host.run(f"systemctl is-active --quiet {unit}").rc == 0 and pid not in (0, old_pid):
+            return pid
+        time.sleep(1)
+    return None
+
+
+def backup_metrics(host, age_seconds):
+    host.run(f"printf 'congvu_backup_last_success_timestamp_seconds %d\\ncongvu_backup_last_run_success 1\\n' "
+             f"$(( $(date +%s) - {age_seconds} )) > {TEXTFILE}/congvu_backup.prom")
+
+
+def test_art16_the_expected_services_are_watched(host):
+    units = conf(host)["services"]
+    # what this scenario converges: the directory and Postfix
+    assert "slapd.service" in units and "postfix@-.service" in units
+    assert "dovecot.service" not in units  # not installed here: not watched, not reported DOWN
+
+
+def test_art16_every_service_present_restarts_on_failure(host):
+    for unit in conf(host)["services"]:
+        assert host.run(f"systemctl show -p Restart --value {unit}").stdout.strip() == "on-failure", unit
+
+
+@pytest.mark.parametrize("unit", ["slapd.service", "postfix@-.service"])
+def test_art16_a_killed_service_comes_back_by_itself(host, unit):
+    if unit not in conf(host)["services"]:
+        pytest.skip(f"{unit} is not on this host")
+    pid = main_pid(host, unit)
+    assert pid > 0
+    assert host.run(f"kill -9 {pid}").rc == 0
+    new = wait_active(host, unit, pid)
+    assert new, f"{unit} did not come back within 60 s after kill -9"
+
+
+def test_art16_exporters_listen_on_the_admin_address_only(host):
+    outside = host.run("hostname -I").stdout.split()[0]  # the container's network address
+    probe = "python3 -c 'import socket, sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), 3)' {} {}"
+    for port in (9100, 9154):
+        assert host.run(probe.format("127.0.0.1", port)).rc == 0, port
+        assert host.run(probe.format(outside, port)).rc != 0, f"{port} answers on {outside}"
+
+
+def test_art16_node_metrics(host):
+    found = names(scrape(host, 9100))
+    assert {"node_load1", "node_filesystem_avail_bytes", "node_memory_MemAvailable_bytes"} <= found
+    assert "node_textfile_scrape_error" in found
+
+
+def test_art16_slapd_and_services_through_the_textfile_collector(host):
+    assert host.run("systemctl start congvu-textfile-metrics.service").rc == 0
+    text = scrape(host, 9100)
+    assert 'congvu_slapd_up 1' in text
+    assert 'congvu_service_up{unit="slapd.service"} 1' in text
+    assert 'congvu_service_up{unit="postfix@-.service"} 1' in text
+    assert 'congvu_directory_mailboxes{kind="person",state="active"}' in text
+    assert 'congvu_cert_not_after_timestamp_seconds{file="/etc/ldap/congvu/tls/server.crt"}' in text
+    assert host.service("congvu-textfile-metrics.timer").is_running
+
+
+def test_art16_postfix_metrics_queue_and_deliveries(host):
+    # one message for a domain nobody serves: it stays deferred in the queue
+    r = host.run("printf 'Subject: queue test\\n\\nhello\\n' | sendmail -f root@localhost nobody@unreachable.invalid")
+    assert r.rc == 0, r.stderr
+    time.sleep(3)
+    text = scrape(host, 9154)
+    found = names(text)
+    assert "postfix_up" in found
+    assert "postfix_showq_message_size_bytes_count" in found
+    assert "postfix_showq_message_age_seconds_count" in found
+    assert 'postfix_up{path="/var/spool/postfix/public/showq"} 1' in text
+    # the log follower feeds the log-based counters (deliveries, bounces, rejects)
+    assert host.file("/var/log/congvu-postfix.log").contains("postfix/")
+    host.run("postsuper -d ALL")
+
+
+def test_art16_backup_age_reaches_prometheus_and_the_health_check(host):
+    backup_metrics(host, 3600)
+    assert "congvu_backup_last_success_timestamp_seconds" in names(scrape(host, 9100))
+    r = host.run("congvu-health")
+    assert "OK    last backup" in r.stdout, r.stdout
+    backup_metrics(host, 3 * 86400)
+    r = host.run("congvu-health")
+    assert "FAIL  last backup" in r.stdout and r.rc == 1, r.stdout
+    backup_metrics(host, 3600)
+
+
+def test_art16_health_all_up_exits_zero(host):
+    backup_metrics(host, 3600)
+    r = host.run("congvu-health")
+    assert r.rc == 0, r.stdout
+    for line in ("UP    service slapd.service", "UP    service postfix@-.service", "UP    port 25", "UP    port 636",
+                 "certificate ends", "mail queue", "mail store disk", "metrics node"):
+        assert line in r.stdout, line
+    assert "everything is up" in r.stdout
+
+
+def test_art16_health_says_down_for_a_stopped_service_and_exits_non_zero(host):
+    backup_metrics(host, 3600)
+    host.run("systemctl stop slapd.service")
+    try:
+        r = host.run("congvu-health")
+        assert r.rc == 1, r.stdout
+        assert "DOWN  service slapd.service" in r.stdout
+        assert "DOWN  port 636" in r.stdout
+        data = json.loads(host.run("congvu-health --json").stdout)
+        assert data["ok"] is False
+    finally:
+        host.run("systemctl start slapd.service")
+
+
+def playbook():
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1")
+    return subprocess.run(["ansible-playbook", "-i", INVENTORY, os.path.join(ROOT, "playbooks", "health.yml")],
+                          capture_output=True, text=True, env=env, timeout=600)
+
+
+def test_art16_health_playbook_one_screen_per_host(host):
+    backup_metrics(host, 3600)
+    ok = playbook()
+    assert ok.returncode == 0, ok.stdout[-3000:]
+    assert "everything is up" in ok.stdout
+    host.run("systemctl stop postfix@-.service")
+    try:
+        down = playbook()
+        assert down.returncode != 0
+        assert "DOWN  service postfix@-.service" in down.stdout
+    finally:
+        host.run("systemctl start postfix@-.service")
