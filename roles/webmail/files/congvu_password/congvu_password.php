@@ -99,14 +99,14 @@ class congvu_password extends rcube_plugin
             ldap_unbind($ds);
             rcube::write_log('password', sprintf('Password change for %s refused by the directory: %s (%d)',
                 $dn, $diagnostic, $errno));
-            return ['refused' => true, 'text' => self::explain((string) $diagnostic)];
+            return ['refused' => true, 'text' => self::explain((string) $diagnostic, $new)];
         }
         ldap_unbind($ds);
         return null;
     }
 
     /** slapd's refusal (ppolicy, the quality module congvu_pwcheck) in the user's language. */
-    public static function explain($diagnostic)
+    public static function explain($diagnostic, $new)
     {
         $config = rcmail::get_instance()->config;
         $vars = ['min' => $config->get('congvu_password_min_length', 7), 'classes' => $config->get('congvu_password_classes', 3)];
@@ -119,8 +119,10 @@ class congvu_password extends rcube_plugin
         if (stripos($diagnostic, 'history') !== false) {
             return self::text('inhistory');
         }
-        if (stripos($diagnostic, 'too short') !== false) {
-            return self::text('tooshort_policy', $vars);
+        // ppolicy's own length check (pwdMinLength) runs before the module and names no figure
+        $n = mb_strlen($new, 'UTF-8');
+        if (stripos($diagnostic, 'too short') !== false || $n < $vars['min']) {
+            return self::text('tooshort', ['n' => $n, 'min' => $vars['min']]);
         }
         if (stripos($diagnostic, 'UTF-8') !== false) {
             return self::text('badutf8');

@@ -1,0 +1,75 @@
+"""A browser-less Roundcube user, run INSIDE the container by the tests (python3 urllib only).
+
+It does what the login page makes a browser do: keep the session cookie, read the CSRF token
+(`_token`) of the page, post the form. The tests send this file plus a few lines to `python3 -`,
+and read back what the script prints (JSON).
+"""
+
+import http.cookiejar
+import json
+import re
+import ssl
+import urllib.error
+import urllib.parse
+import urllib.request
+
+BASE = "https://mail.quangbinh.gov.vn"
+
+
+class Roundcube:
+    def __init__(self, language="vi"):
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(self.jar),
+            urllib.request.HTTPSHandler(context=ssl.create_default_context()))
+        self.opener.addheaders = [("Accept-Language", language)]
+        self.page = ""
+
+    def _open(self, path, data=None, headers=None):
+        request = urllib.request.Request(BASE + path, data=data, headers=headers or {})
+        try:
+            with self.opener.open(request) as r:
+                status, url, body = r.status, r.geturl(), r.read().decode()
+        except urllib.error.HTTPError as e:
+            status, url, body = e.code, e.geturl(), e.read().decode()
+        self.page = body
+        return {"status": status, "url": url, "body": body}
+
+    def get(self, path, headers=None):
+        return self._open(path, headers=headers)
+
+    def post(self, path, fields):
+        return self._open(path, urllib.parse.urlencode(fields).encode())
+
+    def token(self):
+        found = re.search(r'name="_token" value="([^"]+)"', self.page) or re.search(
+            r'"request_token":"([^"]+)"', self.page)
+        return found.group(1)
+
+    def login(self, user, password):
+        self.get("/")
+        return self.post("/?_task=login", {
+            "_token": self.token(), "_task": "login", "_action": "login", "_timezone": "Asia/Ho_Chi_Minh",
+            "_url": "", "_user": user, "_pass": password})
+
+    def change_at_login(self, new, confirm=None):
+        return self.post("/?_task=login", {
+            "_token": self.token(), "_task": "login", "_action": "congvu-pwchange",
+            "_newpasswd": new, "_confpasswd": new if confirm is None else confirm})
+
+    def change_in_settings(self, current, new):
+        self.get("/?_task=settings&_action=plugin.password")
+        return self.post("/?_task=settings&_action=plugin.password-save", {
+            "_token": self.token(), "_curpasswd": current, "_newpasswd": new, "_confpasswd": new})
+
+
+def texts(body):
+    """What the user reads: the plugin's paragraphs and Roundcube's pop-up messages."""
+    shown = re.findall(r'id="congvu-[a-z]+"[^>]*>([^<]*)', body)
+    shown += [json.loads(m) for m in re.findall(r'display_message\(("(?:[^"\\]|\\.)*")', body)]
+    return shown
+
+
+def env(body):
+    found = re.search(r"rcmail\.set_env\((\{.*?\})\);", body)
+    return json.loads(found.group(1)) if found else {}
