@@ -8,7 +8,8 @@ Targets named by the issue: no-op plan 10k <= 5 s, 100k <= 30 s; full create fro
 10k <= 40 s, 100k <= 5 min; side by side: `ldapadd` of the same entries as LDIF, and a loop of
 `community.general.ldap_entry` tasks over a sample of 200 people, extrapolated per item. Prints the
 figures (value, target, ratio value/target, PASS/OVER), the two ratios ours/ldapadd and ours/loop, and
-the per-hash cost of slapd's {ARGON2}; results are recorded in docs/benchmarks.md.
+the per-entry cost of a password in slapd (pre-hashed {SSHA512}, as the reconcile sends it, against
+cleartext that slapd hashes with {ARGON2}); results are recorded in docs/benchmarks.md.
 
 How it measures (docs/benchmarks.md, "Directory reconcile (issue 3)", says more)
 - The test bed: a container of local/bookworm-systemd (`--container`, default bench-ldap; started if
@@ -16,17 +17,19 @@ How it measures (docs/benchmarks.md, "Directory reconcile (issue 3)", says more)
   already has /etc/ldap/congvu/reconcile.secret). The inventory and playbooks are written under
   bench/out/reconcile/ansible/ (group_vars linked to inventories/demo/group_vars).
 - The measured code is the project's: plugins/module_utils (congvu + congvu_ldap) is copied into the
-  container with bench/reconcile_child.py, which runs there with the host's python3, python3-ldap3 and
-  python3-yaml, where playbooks/roster.yml runs the roster module: `load_roster`, `read_state` (paged,
-  ldapi://, bound as cn=reconcile with /etc/ldap/congvu/reconcile.secret, through congvu_ldap.connect),
-  `make_plan`, `Applier.apply` (audit log and initial-password files where the playbook puts them).
-  No Ansible in these figures; all times are taken inside the container.
+  container with bench/reconcile_child.py, which runs there with the host's python3, python3-ldap,
+  python3-ldap3 and python3-yaml, where playbooks/roster.yml runs the roster module, in the module's
+  order: `load_roster`, `read_state` (python-ldap, paged, ldapi://, bound as cn=reconcile with
+  /etc/ldap/congvu/reconcile.secret, through congvu_ldap.connect_reader) and `make_plan` inside
+  `paused_gc()`, then `Applier.apply` over congvu_ldap.connect (ldap3; audit log and initial-password
+  files where the playbook puts them). No Ansible in these figures; all times are taken inside the
+  container.
 - Full mode (a size whose create is estimated under --max-create-minutes): the directory is reset to
   the bare tree (slapadd of the role's tree, offline) before each method, so `ldapadd`, the
   ldap_entry loop and the reconcile each create into the same empty ou=people / ou=agencies.
 - Tail mode (a size whose full create would take longer; --skip-create-100k forces it for 100k and
-  more): every entry of the planned create is bulk-loaded with slapadd (offline, with one pre-hashed
-  {ARGON2} password: NOT what the reconcile does, only a fast way to fill the directory) except a tail
+  more): every entry of the planned create is bulk-loaded with slapadd (offline, with the entries and
+  pre-hashed passwords the reconcile would write) except a tail
   of 1 person in --tail-every (default 100); the three methods then create that tail into the
   nearly-full directory (the tail is deleted again between them), and the full create is extrapolated
   from the per-entry cost measured there, marked "extrapolated".
@@ -35,9 +38,9 @@ How it measures (docs/benchmarks.md, "Directory reconcile (issue 3)", says more)
 - End to end: `ansible-playbook playbooks/roster.yml` (no-op) from the controller, timed around the
   command (the operator's wall time, shipping the roster included); --e2e-create also times one full
   create that way (full mode only).
-- The argon2 hash: `slappasswd` (a process per hash) and, in slapd itself, ldapadd of the same 200
-  entries with and without userPassword; also two ldapadd streams at once (does slapd hash in
-  parallel?).
+- The password's cost: `slappasswd` {ARGON2} (a process per hash) and, in slapd itself, ldapadd of the
+  same 200 entries without userPassword, with the pre-hashed {SSHA512} the reconcile sends, and with
+  cleartext that slapd hashes with {ARGON2} (the former way); also two ldapadd streams at once.
 
 Exit status: 0 when every figure is within its target, 1 when one is over (measured or extrapolated),
 2 when the run itself went wrong.
@@ -267,8 +270,8 @@ def setup(box: Box, log) -> dict:
     box.sh(f"find {IN}/lib -name __pycache__ -prune -exec rm -rf {{}} +")
     # The role's tree without any mailbox: what every reset goes back to.
     box.sh(f"cd {IN} && slapcat -n1 | python3 reconcile_child.py --lib lib tree > tree.ldif")
-    box.sh(f"slappasswd -h '{{ARGON2}}' -o module-load='{ARGON2}' -s 'Bench-initial-9' > {IN}/prehashed.txt")
-    versions = box.sh("dpkg-query -W -f '${Package} ${Version}\\n' slapd python3-ldap3 python3-yaml python3; "
+    versions = box.sh("dpkg-query -W -f '${Package} ${Version}\\n' slapd python3-ldap python3-ldap3 python3-yaml "
+                      "python3; "
                       "python3 -c 'import yaml; print(\"libyaml\", yaml.__with_libyaml__)'; nproc")
     info["container_versions"] = versions.strip().splitlines()
     return info
@@ -284,8 +287,10 @@ def ldap_bind() -> str:
 
 
 def hash_probe(box: Box, ldif_dir: str, log) -> dict:
-    """The cost of slapd's {ARGON2}: per process (slappasswd) and inside slapd (ldapadd with/without)."""
-    log("hash probe: slappasswd x30 {SSHA} vs {ARGON2}; ldapadd of 200 entries with/without userPassword")
+    """The cost of a password: {ARGON2} per process (slappasswd) and, inside slapd, ldapadd of the same
+    entries without userPassword, pre-hashed ({SSHA512}, the reconcile's way) and cleartext ({ARGON2})."""
+    log("hash probe: slappasswd x30 {SSHA} vs {ARGON2}; ldapadd of 200 entries without / pre-hashed / "
+        "cleartext userPassword")
     n = 30
     loop = "for i in $(seq {n}); do slappasswd -h '{h}' -o module-load='{m}' -s 'Abc-12345-xyz' >/dev/null; done"
     ssha = box.timed(loop.format(n=n, h="{SSHA}", m=ARGON2))
@@ -294,6 +299,7 @@ def hash_probe(box: Box, ldif_dir: str, log) -> dict:
     box.sh(f"cd {ldif_dir} && "
            "awk 'BEGIN{RS=\"\";ORS=\"\\n\\n\"} NR<=200' tail.ldif > probe.ldif && "
            "awk 'BEGIN{RS=\"\";ORS=\"\\n\\n\"} NR<=200' tail.nopw.ldif > probe.nopw.ldif && "
+           "awk 'BEGIN{RS=\"\";ORS=\"\\n\\n\"} NR<=200' tail.clear.ldif > probe.clear.ldif && "
            "awk 'BEGIN{RS=\"\";ORS=\"\\n\\n\"} NR<=200 && NR%2==1' tail.ldif > probe.a.ldif && "
            "awk 'BEGIN{RS=\"\";ORS=\"\\n\\n\"} NR<=200 && NR%2==0' tail.ldif > probe.b.ldif")
     count = int(box.sh(f"grep -c '^dn' {ldif_dir}/probe.ldif").strip())
@@ -302,14 +308,18 @@ def hash_probe(box: Box, ldif_dir: str, log) -> dict:
     box.reset()
     withpw = box.timed(f"ldapadd {ldap_bind()} -f {ldif_dir}/probe.ldif >/dev/null")
     box.reset()
+    clear = box.timed(f"ldapadd {ldap_bind()} -f {ldif_dir}/probe.clear.ldif >/dev/null")
+    box.reset()
     two = box.timed(f"ldapadd {ldap_bind()} -f {ldif_dir}/probe.a.ldif >/dev/null & "
                     f"ldapadd {ldap_bind()} -f {ldif_dir}/probe.b.ldif >/dev/null & wait")
     box.reset()
     return {"slappasswd_n": n, "slappasswd_ssha_s": ssha, "slappasswd_argon2_s": argon,
             "slappasswd_per_hash_s": (argon - ssha) / n, "probe_entries": count,
-            "ldapadd_nopw_s": nopw, "ldapadd_pw_s": withpw, "ldapadd_pw_two_streams_s": two,
-            "inserver_per_hash_s": (withpw - nopw) / count, "per_entry_nopw_s": nopw / count,
-            "per_entry_pw_s": withpw / count, "two_stream_speedup": withpw / two}
+            "ldapadd_nopw_s": nopw, "ldapadd_pw_s": withpw, "ldapadd_clear_s": clear,
+            "ldapadd_pw_two_streams_s": two, "inserver_per_hash_s": (clear - nopw) / count,
+            "inserver_per_prehashed_s": (withpw - nopw) / count, "per_entry_nopw_s": nopw / count,
+            "per_entry_pw_s": withpw / count, "per_entry_clear_s": clear / count,
+            "two_stream_speedup": withpw / two}
 
 
 def measure_size(box: Box, people: int, args, probe_holder: dict, log) -> dict:
@@ -341,8 +351,7 @@ def measure_size(box: Box, people: int, args, probe_holder: dict, log) -> dict:
     r["mode"] = mode
     log(f"[{people}] LDIF of the planned create ({mode} mode)")
     ldif = box.child("ldif", "--roster", roster_in, "--date", PLAN_DATE, "--out-dir", ldif_dir,
-                     "--tail-every", str(tail_every), "--sample", str(args.sample),
-                     "--prehashed", f"{IN}/prehashed.txt", timeout=3600)
+                     "--tail-every", str(tail_every), "--sample", str(args.sample), timeout=3600)
     r["ldif"] = ldif
     if first:
         probe_holder.update(hash_probe(box, ldif_dir, log))
@@ -370,7 +379,7 @@ def measure_size(box: Box, people: int, args, probe_holder: dict, log) -> dict:
         box.sh("rm -rf /var/lib/congvu/initial-passwords /var/log/congvu/roster-audit.jsonl "
                "/var/lib/congvu/last-plan")
 
-    # 1. ldapadd of the same entries (cleartext initial passwords, pwdReset), as cn=reconcile.
+    # 1. ldapadd of the same entries (pre-hashed initial passwords, pwdReset), as cn=reconcile.
     log(f"[{people}] ldapadd of {tail_n:,} entries")
     if mode == "full":
         back_to_start()
@@ -418,7 +427,7 @@ def measure_size(box: Box, people: int, args, probe_holder: dict, log) -> dict:
         f"ldapsearch {ldap_bind()} -LLL -E pr=1000/noprompt -b ou=people,{BASE} -s one "
         f"'(objectClass=congvuMailbox)' {PERSON_ATTRS} >/dev/null", timeout=3600)
 
-    log(f"[{people}] reference read: read_state (ldap3) vs python-ldap")
+    log(f"[{people}] reference read: read_state (python-ldap) vs the former ldap3 read")
     r["readref"] = box.child("readref", "--bind-dn", RECONCILE_DN, timeout=3600)
 
     # 5. End to end: ansible-playbook playbooks/roster.yml from the controller (no-op).
@@ -512,9 +521,13 @@ def report(results: list[dict], probe: dict, info: dict, args) -> bool:
     print(f"{'figure':58} {'value':>16} {'target':>8} {'ratio':>7}  verdict")
     ph = probe
     row("argon2 per hash, slappasswd (a process per hash)", ph["slappasswd_per_hash_s"] * 1000, unit="ms")
-    row("argon2 per hash in slapd (ldapadd 200 with - without pw)", ph["inserver_per_hash_s"] * 1000, unit="ms")
-    row("   ldapadd per entry without / with userPassword",
-        f"{ph['per_entry_nopw_s'] * 1000:.1f} / {ph['per_entry_pw_s'] * 1000:.1f} ms")
+    row("argon2 per hash in slapd (ldapadd 200 cleartext - without pw)", ph["inserver_per_hash_s"] * 1000,
+        unit="ms")
+    row("pre-hashed {SSHA512} in slapd (ldapadd 200 with - without)", ph["inserver_per_prehashed_s"] * 1000,
+        unit="ms")
+    row("   ldapadd per entry: no pw / pre-hashed / cleartext (argon2)",
+        f"{ph['per_entry_nopw_s'] * 1000:.1f} / {ph['per_entry_pw_s'] * 1000:.1f} / "
+        f"{ph['per_entry_clear_s'] * 1000:.1f} ms")
     row("   two ldapadd streams at once: speedup", f"x{ph['two_stream_speedup']:.2f}")
     for r in results:
         d = derive(r, probe)
@@ -526,14 +539,14 @@ def report(results: list[dict], probe: dict, info: dict, args) -> bool:
         for i, noop in enumerate(r["noop"]):
             row(f"[{tag}] no-op plan: load + read_state + make_plan (run {i + 1})", noop["plan_total_s"],
                 TARGET_NOOP.get(n))
-            row("      load_roster / connect+bind / read_state / make_plan",
+            row("      load_roster / connect_reader / read_state / make_plan",
                 f"{noop['load_s']:.2f} / {noop['connect_s']:.2f} / {noop['read_s']:.2f} / {noop['make_plan_s']:.2f} s")
             keep = f"{noop['summary']['keep']:,}/{noop['items']:,}"
             row("      all keep", f"{'yes' if noop['all_keep'] else 'NO'} ({keep})")
         row("      reference: ldapsearch of the same (paged, to /dev/null)", r["ldapsearch_s"])
         ref = r["readref"]
-        row("      reference: read_state again / same read with python-ldap",
-            f"{ref['ldap3_read_s']:.2f} / {ref['pyldap_read_s']:.2f} s",
+        row("      reference, gc on: read_state (python-ldap) / former ldap3 read",
+            f"{ref['pyldap_read_s']:.2f} / {ref['ldap3_read_s']:.2f} s",
             note=f"(same records: {'yes' if ref['same_records'] else 'NO'})")
         label = f"[{tag}] full create from empty ({d['creates']:,} entries)"
         row(label, d["create_s"], TARGET_CREATE.get(n), note=ex)
@@ -549,7 +562,8 @@ def report(results: list[dict], probe: dict, info: dict, args) -> bool:
         row("      of which conn.add / SecretSink.store / AuditLog.record",
             f"{c['ldap_add_s'] / c['applied'] * 1000:.1f} / {c['secrets_s'] / c['applied'] * 1000:.2f} / "
             f"{c['audit_s'] / c['applied'] * 1000:.2f} ms")
-        row("      entries x argon2 per hash (probe): the hashing alone", d["hash_bound_s"], note="(estimate)")
+        row("      entries x argon2 per hash (probe): what cleartext would add", d["hash_bound_s"],
+            note="(estimate)")
         row(f"[{tag}] ldapadd of the same LDIF", d["ldapadd_s"], note=ex)
         row("      per entry", d["per_entry_ldapadd"] * 1000, unit="ms")
         row(f"[{tag}] ldap_entry loop, {r['loop']['sample']} people, per item", d["loop_item"], note="(measured)")
@@ -585,7 +599,7 @@ def sanity(results: list[dict]) -> list[str]:
             out.append(f"{n}: ldap_entry loop changed={r['loop']['create_changed']} then "
                        f"{r['loop']['noop_changed']}, expected 1 then 0")
         if not r["readref"]["same_records"]:
-            out.append(f"{n}: python-ldap and read_state read different records")
+            out.append(f"{n}: read_state (python-ldap) and the former ldap3 read give different records")
         if r["e2e_noop"]["written"] != 0:
             out.append(f"{n}: the end-to-end no-op wrote {r['e2e_noop']['written']} entries")
         if "e2e_create" in r and r["e2e_create"]["written"] != r["ldif"]["creates"]:

@@ -7,23 +7,26 @@
     slapcat -n1 | python3 reconcile_child.py --lib DIR tree > tree.ldif
 
 `--lib` is a copy of plugins/module_utils (the `congvu` package and `congvu_ldap.py`), so the code
-measured is the project's own: `roster.load_roster`, `directory.read_state` (paged, over ldapi:// bound
-as cn=reconcile with the password from /etc/ldap/congvu/reconcile.secret, through
-`congvu_ldap.connect` like the module), `plan.make_plan` and `directory.Applier.apply`. No Ansible.
+measured is the project's own, run the way the roster module runs it: `roster.load_roster`,
+`directory.read_state` (python-ldap, paged, over ldapi:// bound as cn=reconcile with the password from
+/etc/ldap/congvu/reconcile.secret, through `congvu_ldap.connect_reader`) and `plan.make_plan` inside
+`directory.paused_gc()`, then `directory.Applier.apply` over `congvu_ldap.connect` (ldap3). No Ansible.
 
 `ldif` writes what the reconcile would create, as LDIF, built with the same functions the Applier uses
-(`person_attributes` / `agency_attributes`, userPassword + pwdReset TRUE, pwdAccountLockedTime for a
-mailbox created suspended), people first, then agencies, as the Applier orders them:
-  base.ldif   entries to bulk-load with slapadd (with a pre-hashed {ARGON2} userPassword: not a path the
-              reconcile takes, only a fast way to fill the directory), everything but the tail;
-  tail.ldif   the tail with cleartext initial passwords, for ldapadd (slapd hashes them);
-  tail.nopw.ldif  the same without userPassword (hash-cost probe only);
+(`person_attributes` / `agency_attributes`, userPassword pre-hashed with `initial_password_hash`
+({SSHA512}) + pwdReset TRUE, pwdAccountLockedTime for a mailbox created suspended), people first, then
+agencies, as the Applier orders them:
+  base.ldif   entries to bulk-load with slapadd, everything but the tail;
+  tail.ldif   the tail, as the reconcile sends it (pre-hashed passwords), for ldapadd;
+  tail.clear.ldif  the same with cleartext passwords, which slapd hashes with {ARGON2} (hash probe only:
+              the reconcile's way before the {SSHA512} decision);
+  tail.nopw.ldif  the same without userPassword (hash probe only);
   tail.dns    the DNs of the tail, for deleting them again;
   sample.json the first `--sample` people of the tail, for the community.general.ldap_entry loop.
 With `--tail-every 0` the tail is every create of the plan (a full create from an empty directory).
 
-`readref` times read_state (ldap3) and, for reference, the same read with python-ldap (libldap, which the
-role also installs), turned into the same records by the project's mailbox_from_entry; checks both agree.
+`readref` checks read_state (python-ldap) against the ldap3 paged read it replaced (kept here as the
+reference): the same records, and both times.
 
 Prints one line `RESULT <json>`.
 """
@@ -45,7 +48,7 @@ SECRET = "/etc/ldap/congvu/reconcile.secret"
 
 def _import(lib: str):
     sys.path.insert(0, lib)
-    import congvu_ldap  # noqa: F401  (Ansible-free: it imports only ssl; ldap3 inside connect)
+    import congvu_ldap  # noqa: F401  (Ansible-free: it imports only ssl; ldap3 / ldap inside the functions)
     from congvu import directory, passwords, plan, roster, settings, state
 
     return congvu_ldap, directory, passwords, plan, roster, settings, state
@@ -88,10 +91,9 @@ def cmd_ldif(args) -> dict:
     tree = directory.Tree(loaded.settings.domain)
     creates = [i for i in result.items if i.kind == "person" and i.action == "create"]
     agencies = [i for i in result.items if i.kind == "agency" and i.action == "create"]
-    hashed = open(args.prehashed, encoding="ascii").read().strip() if args.prehashed else None
     os.makedirs(args.out_dir, exist_ok=True)
     out = {name: open(os.path.join(args.out_dir, name), "w", encoding="utf-8")
-           for name in ("base.ldif", "tail.ldif", "tail.nopw.ldif", "tail.dns")}
+           for name in ("base.ldif", "tail.ldif", "tail.clear.ldif", "tail.nopw.ldif", "tail.dns")}
     sample = []
     n_base = n_tail = 0
     for index, item in enumerate(creates):
@@ -100,16 +102,14 @@ def cmd_ldif(args) -> dict:
             state_mod.Mailbox.from_dict(item.after), args.revision).items() if v}
         lock = {"pwdAccountLockedTime": [directory.LOCKED_FOREVER]} if item.after["state"] != "active" else {}
         in_tail = args.tail_every == 0 or index % args.tail_every == args.tail_every - 1
+        password = passwords.generate()
+        full = {**attrs, "userPassword": [directory.initial_password_hash(password)], "pwdReset": ["TRUE"], **lock}
         if not in_tail:
-            if hashed is None:
-                raise SystemExit("--prehashed is needed when part of the entries is bulk-loaded")
-            out["base.ldif"].write(ldif_entry(dn, directory.PERSON_CLASSES,
-                                              {**attrs, "userPassword": [hashed], "pwdReset": ["TRUE"], **lock}))
+            out["base.ldif"].write(ldif_entry(dn, directory.PERSON_CLASSES, full))
             n_base += 1
             continue
-        password = passwords.generate()
-        full = {**attrs, "userPassword": [password], "pwdReset": ["TRUE"], **lock}
         out["tail.ldif"].write(ldif_entry(dn, directory.PERSON_CLASSES, full))
+        out["tail.clear.ldif"].write(ldif_entry(dn, directory.PERSON_CLASSES, {**full, "userPassword": [password]}))
         out["tail.nopw.ldif"].write(ldif_entry(dn, directory.PERSON_CLASSES, {**attrs, **lock}))
         out["tail.dns"].write(dn + "\n")
         n_tail += 1
@@ -124,7 +124,7 @@ def cmd_ldif(args) -> dict:
             out["base.ldif"].write(ldif_entry(dn, directory.AGENCY_CLASSES, attrs))
             n_base += 1
         else:
-            for name in ("tail.ldif", "tail.nopw.ldif"):
+            for name in ("tail.ldif", "tail.clear.ldif", "tail.nopw.ldif"):
                 out[name].write(ldif_entry(dn, directory.AGENCY_CLASSES, attrs))
             out["tail.dns"].write(dn + "\n")
             n_tail += 1
@@ -157,22 +157,26 @@ class _Timer:
 
 def cmd_reconcile(args) -> dict:
     congvu_ldap, directory, passwords, plan_mod, roster_mod, settings_mod, _ = _import(args.lib)
+    import ldap
     import ldap3
 
     gc.collect()
     load1 = os.getloadavg()[0]
-    t0 = time.perf_counter()
-    loaded = roster_mod.load_roster(args.roster, settings_mod.Settings())
-    t1 = time.perf_counter()
     params = {"server_uri": SERVER_URI, "bind_dn": args.bind_dn, "bind_password": None,
               "bind_password_file": SECRET, "ca_file": None}
-    conn = congvu_ldap.connect(_Module(), params)
-    t2 = time.perf_counter()
-    tree = directory.Tree(loaded.settings.domain)
-    current = directory.read_state(conn, tree, args.page_size)
-    t3 = time.perf_counter()
-    result = plan_mod.make_plan(loaded, current, dt.date.fromisoformat(args.date))
-    t4 = time.perf_counter()
+    # As plugins/modules/roster.py: load, read and plan without the cyclic GC.
+    with directory.paused_gc():
+        t0 = time.perf_counter()
+        loaded = roster_mod.load_roster(args.roster, settings_mod.Settings())
+        t1 = time.perf_counter()
+        reader = congvu_ldap.connect_reader(_Module(), params)
+        t2 = time.perf_counter()
+        tree = directory.Tree(loaded.settings.domain)
+        current = directory.read_state(reader, tree, args.page_size)
+        reader.unbind_s()
+        t3 = time.perf_counter()
+        result = plan_mod.make_plan(loaded, current, dt.date.fromisoformat(args.date))
+        t4 = time.perf_counter()
     summary = result.summary()
     out = {"persons": len(loaded.persons), "agencies": len(loaded.agencies),
            "read_mailboxes": len(current.mailboxes), "read_agencies": len(current.agencies),
@@ -180,13 +184,16 @@ def cmd_reconcile(args) -> dict:
            "plan_total_s": t4 - t0, "summary": summary, "items": len(result.items),
            "errors": [str(p) for p in result.errors[:5]], "blocked": result.blocked,
            "all_keep": summary.get("keep", 0) == len(result.items) and not result.errors,
-           "ldap3": ldap3.__version__}
+           "ldap3": ldap3.__version__, "python_ldap": ldap.__version__}
     if args.expect_keep and not out["all_keep"]:
         changed = [i.as_dict() for i in result.items if i.action != "keep"][:3]
         raise SystemExit(f"expected a no-op plan, got {summary}; first changes: {changed}")
     if args.apply:
         if result.errors or result.blocked:
             raise SystemExit(f"the plan cannot be applied: {out['errors']} blocked={result.blocked}")
+        t_connect = time.perf_counter()
+        conn = congvu_ldap.connect(_Module(), params)
+        out["connect_writer_s"] = time.perf_counter() - t_connect
         audit = directory.AuditLog(args.audit, args.revision, "bench")
         sink = directory.SecretSink(args.secrets)
         make_password = _Timer(passwords.generate)
@@ -199,9 +206,10 @@ def cmd_reconcile(args) -> dict:
         t5 = time.perf_counter()
         done = applier.apply(result)
         t6 = time.perf_counter()
+        conn.unbind()
         other = (t6 - t5) - add_t.seconds - mod_t.seconds - store_t.seconds - record_t.seconds \
             - make_password.seconds
-        out.update(applied=len(done), apply_s=t6 - t5, total_s=t6 - t0,
+        out.update(applied=len(done), apply_s=t6 - t5, total_s=t6 - t0,  # total includes both connects
                    ldap_add_s=add_t.seconds, ldap_add_calls=add_t.calls,
                    ldap_modify_s=mod_t.seconds, ldap_modify_calls=mod_t.calls,
                    secrets_s=store_t.seconds, audit_s=record_t.seconds,
@@ -214,60 +222,48 @@ def cmd_reconcile(args) -> dict:
         with open(os.path.join(args.plan_dir, "plan.md"), "w", encoding="utf-8") as handle:
             handle.write(plan_mod.render_markdown(result))
         out["plan_files_s"] = time.perf_counter() - t7
-    conn.unbind()
     out["loadavg"] = [load1, os.getloadavg()[0]]
     out["ansible_imported"] = any(m == "ansible" or m.startswith("ansible.") for m in sys.modules)
     return out
 
 
-def _pyldap_paged(conn, base: str, search_filter: str, attributes: list[str], page_size: int):
-    import ldap
-    from ldap.controls import SimplePagedResultsControl
+def _ldap3_paged(conn, base: str, search_filter: str, attributes: list[str], page_size: int):
+    """The paged read read_state did with ldap3 until python-ldap replaced it (reference only)."""
+    from ldap3 import LEVEL
 
-    control = SimplePagedResultsControl(True, size=page_size, cookie=b"")
-    while True:
-        msgid = conn.search_ext(base, ldap.SCOPE_ONELEVEL, search_filter, attributes, serverctrls=[control])
-        _, data, _, controls = conn.result3(msgid)
-        for dn, entry in data:
-            if dn is not None:
-                yield entry
-        cookie = next((c.cookie for c in controls if c.controlType == control.controlType), b"")
-        if not cookie:
-            return
-        control.cookie = cookie
+    for item in conn.extend.standard.paged_search(base, search_filter, search_scope=LEVEL,
+                                                  attributes=attributes, paged_size=page_size, generator=True):
+        if item.get("type") == "searchResEntry":
+            yield item["attributes"]
 
 
 def cmd_readref(args) -> dict:
-    """Reference for the no-op's read: read_state (ldap3) vs the same read with python-ldap (libldap, C)
-    turned into the same records with the project's mailbox_from_entry / agency_from_entry."""
+    """read_state (python-ldap) against the former ldap3 read, turned into records by the same
+    mailbox_from_entry / agency_from_entry: both times (gc on, as measured before), same records?"""
     congvu_ldap, directory, _, _, _, _, state_mod = _import(args.lib)
     import ldap
 
     tree = directory.Tree("quangbinh.gov.vn")
-    gc.collect()
-    t0 = time.perf_counter()
     params = {"server_uri": SERVER_URI, "bind_dn": args.bind_dn, "bind_password": None,
               "bind_password_file": SECRET, "ca_file": None}
-    ours = directory.read_state(congvu_ldap.connect(_Module(), params), tree, args.page_size)
+    gc.collect()
+    t0 = time.perf_counter()
+    ours = directory.read_state(congvu_ldap.connect_reader(_Module(), params), tree, args.page_size)
     t1 = time.perf_counter()
-    del ours
     gc.collect()
     t2 = time.perf_counter()
-    conn = ldap.initialize(SERVER_URI)
-    with open(SECRET, encoding="utf-8") as handle:
-        conn.simple_bind_s(args.bind_dn, handle.read().strip())
+    conn = congvu_ldap.connect(_Module(), params)
     other = state_mod.State()
-    for entry in _pyldap_paged(conn, tree.people, "(objectClass=congvuMailbox)", directory.PERSON_ATTRS,
-                               args.page_size):
+    for entry in _ldap3_paged(conn, tree.people, "(objectClass=congvuMailbox)", directory.PERSON_ATTRS,
+                              args.page_size):
         box = directory.mailbox_from_entry(entry)
         other.mailboxes[box.id] = box
-    for entry in _pyldap_paged(conn, tree.agencies, "(objectClass=congvuAgencyMailbox)", directory.AGENCY_ATTRS,
-                               args.page_size):
+    for entry in _ldap3_paged(conn, tree.agencies, "(objectClass=congvuAgencyMailbox)", directory.AGENCY_ATTRS,
+                              args.page_size):
         agency = directory.agency_from_entry(entry, tree)
         other.agencies[agency.code] = agency
     t3 = time.perf_counter()
-    ours = directory.read_state(congvu_ldap.connect(_Module(), params), tree, args.page_size)
-    return {"ldap3_read_s": t1 - t0, "pyldap_read_s": t3 - t2, "mailboxes": len(other.mailboxes),
+    return {"pyldap_read_s": t1 - t0, "ldap3_read_s": t3 - t2, "mailboxes": len(ours.mailboxes),
             "same_records": ours.as_dict() == other.as_dict(), "python_ldap": ldap.__version__}
 
 
@@ -299,7 +295,6 @@ def main() -> int:
     p.add_argument("--out-dir", required=True)
     p.add_argument("--tail-every", type=int, default=0)
     p.add_argument("--sample", type=int, default=200)
-    p.add_argument("--prehashed")
     p.add_argument("--revision", default="bench")
     p = sub.add_parser("reconcile")
     p.add_argument("--roster", required=True)

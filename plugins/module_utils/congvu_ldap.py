@@ -1,4 +1,10 @@
-"""How the congvu modules reach the directory (Ansible side; the congvu package stays Ansible-free)."""
+"""How the congvu modules reach the directory (Ansible side; the congvu package stays Ansible-free).
+
+Two clients, each where it pays: python-ldap (libldap, C) reads the whole state, because decoding
+100,000 entries in ldap3's pure-Python BER decoder took 20 s of a 24 s no-op plan (docs/benchmarks.md);
+ldap3 writes, one entry per operation, where slapd's own work dominates. Both are Debian packages the
+role `directory` installs on the directory host (python3-ldap, python3-ldap3), where the modules run.
+"""
 
 import ssl
 
@@ -9,6 +15,18 @@ CONNECTION_ARGS = dict(
     bind_password_file=dict(type="path", no_log=False),
     ca_file=dict(type="path"),
 )
+
+
+def _password(params):
+    password = params["bind_password"]
+    if params["bind_dn"] and not password and params["bind_password_file"]:
+        with open(params["bind_password_file"], encoding="utf-8") as handle:
+            password = handle.read().strip()
+    return password
+
+
+def _who(params):
+    return params["bind_dn"] or "root (SASL EXTERNAL)"
 
 
 def connect(module, params):
@@ -27,10 +45,7 @@ def connect(module, params):
         tls = ldap3.Tls(validate=ssl.CERT_REQUIRED, version=ssl.PROTOCOL_TLS_CLIENT,
                         ca_certs_file=params["ca_file"])
     server = ldap3.Server(uri, tls=tls, get_info=ldap3.NONE, connect_timeout=10)
-    password = params["bind_password"]
-    if params["bind_dn"] and not password and params["bind_password_file"]:
-        with open(params["bind_password_file"], encoding="utf-8") as handle:
-            password = handle.read().strip()
+    password = _password(params)
     if params["bind_dn"]:
         conn = ldap3.Connection(server, params["bind_dn"], password, raise_exceptions=False,
                                 receive_timeout=60, auto_bind=ldap3.AUTO_BIND_NONE)
@@ -41,6 +56,42 @@ def connect(module, params):
     if uri.lower().startswith("ldap://"):
         conn.start_tls()
     if not conn.bind():
-        module.fail_json(msg=f"cannot bind to {uri} as {params['bind_dn'] or 'root (SASL EXTERNAL)'}: "
+        module.fail_json(msg=f"cannot bind to {uri} as {_who(params)}: "
                              f"{conn.result.get('description')} {conn.result.get('message', '')}")
+    return conn
+
+
+def connect_reader(module, params):
+    """A python-ldap connection bound like connect(), for congvu.directory.read_state.
+
+    The same rules: StartTLS on ldap://, the server certificate always verified (`ca_file` or the
+    system's trust store), SASL EXTERNAL when no `bind_dn` is given.
+    """
+    try:
+        import ldap
+        import ldap.sasl
+    except ImportError:
+        module.fail_json(msg="the python-ldap library is required (Debian: python3-ldap)")
+    uri = params["server_uri"]
+    try:
+        conn = ldap.initialize(uri)
+        conn.set_option(ldap.OPT_PROTOCOL_VERSION, ldap.VERSION3)
+        conn.set_option(ldap.OPT_REFERRALS, 0)
+        conn.set_option(ldap.OPT_NETWORK_TIMEOUT, 10)
+        conn.set_option(ldap.OPT_TIMEOUT, 60)
+        if not uri.lower().startswith("ldapi://"):
+            conn.set_option(ldap.OPT_X_TLS_REQUIRE_CERT, ldap.OPT_X_TLS_DEMAND)
+            if params["ca_file"]:
+                conn.set_option(ldap.OPT_X_TLS_CACERTFILE, params["ca_file"])
+            conn.set_option(ldap.OPT_X_TLS_NEWCTX, 0)  # the options above take effect for this connection
+        if uri.lower().startswith("ldap://"):
+            conn.start_tls_s()
+        if params["bind_dn"]:
+            conn.simple_bind_s(params["bind_dn"], _password(params))
+        else:
+            conn.sasl_interactive_bind_s("", ldap.sasl.external())
+    except ldap.LDAPError as exc:
+        detail = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {"desc": str(exc)}
+        module.fail_json(msg=f"cannot bind to {uri} as {_who(params)}: {detail.get('desc')} "
+                             f"{detail.get('info', '')}".strip())
     return conn

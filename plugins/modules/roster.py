@@ -33,7 +33,14 @@ options:
   bind_password_file: {description: A root-only file holding the password instead., type: path}
   ca_file: {description: CA certificate to verify the server with (ldaps/StartTLS)., type: path}
   override_guard: {description: Apply a plan over the guard limit, for this run only., type: bool, default: false}
-  revision: {description: Roster revision recorded with every change (default git HEAD of roster_path)., type: str}
+  revision:
+    description:
+      - >-
+        Roster revision recorded with every change: the git commit of the roster, with C(+dirty) when it
+        has uncommitted changes. C(playbooks/roster.yml) computes it on the controller, where the git
+        repository is (the copy shipped to the directory host has no C(.git)).
+    type: str
+    required: true
   actor: {description: Who runs the reconcile, for the audit log., type: str}
   audit_log: {description: JSON-lines audit log, one line per applied change., type: path}
   initial_passwords_dir: {description: Folder for the per-agency initial password files., type: path}
@@ -45,7 +52,7 @@ options:
   guard_max_count: {description: Guard, absolute limit., type: int, default: 50}
   guard_max_ratio: {description: Guard, share of the roster., type: float, default: 0.05}
   transfer_alias_days: {description: Days an old address keeps working after a transfer., type: int, default: 90}
-requirements: [ldap3, PyYAML]
+requirements: [python-ldap (reads), ldap3 (writes), PyYAML]
 """
 
 RETURN = r"""
@@ -61,31 +68,22 @@ revision: {description: The roster revision recorded., type: str, returned: alwa
 
 import datetime as dt
 import os
-import subprocess
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.congvu import directory, naming, passwords, plan, roster, settings, state  # noqa: F401
 from ansible.module_utils.congvu_args import SETTINGS_ARGS, settings_from_params
-from ansible.module_utils.congvu_ldap import CONNECTION_ARGS, connect
+from ansible.module_utils.congvu_ldap import CONNECTION_ARGS, connect, connect_reader
 
 try:
     from ldap3.core.exceptions import LDAPException
 except ImportError:  # reported by connect()
     LDAPException = Exception
+try:
+    from ldap import LDAPError
+except ImportError:  # reported by connect_reader()
+    LDAPError = Exception
 
 DIFF_LIMIT = 1000
-
-
-def git_revision(path):
-    """The roster's git commit, with '+dirty' when the folder has uncommitted changes."""
-    try:
-        head = subprocess.run(["git", "-C", path, "rev-parse", "HEAD"], capture_output=True, text=True,
-                              timeout=30, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", path, "status", "--porcelain", "--", "."], capture_output=True,
-                               text=True, timeout=30, check=True).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return head + ("+dirty" if dirty else "")
 
 
 def _text(record):
@@ -111,7 +109,7 @@ def main():
         argument_spec=dict(
             roster_path=dict(type="path", required=True),
             override_guard=dict(type="bool", default=False),
-            revision=dict(type="str"),
+            revision=dict(type="str", required=True),
             actor=dict(type="str"),
             audit_log=dict(type="path"),
             initial_passwords_dir=dict(type="path"),
@@ -129,26 +127,29 @@ def main():
         today = dt.date.fromisoformat(params["date"]) if params["date"] else dt.date.today()
     except ValueError as exc:
         module.fail_json(msg=str(exc))
-    revision = params["revision"] or git_revision(params["roster_path"])
+    revision = params["revision"]
     actor = params["actor"] or os.environ.get("SUDO_USER") or os.environ.get("USER") or "unknown"
     output = dict(changed=False, applied=0, revision=revision, initial_passwords={}, errors=[], notices=[])
 
-    # Validate before touching the network: a bad roster never reaches the directory.
-    try:
-        loaded = roster.load_roster(params["roster_path"], conf)
-    except roster.RosterInvalid as exc:
-        output["errors"] = [str(p) for p in exc.problems if p.severity == "error"]
-        module.fail_json(msg=f"the roster is invalid: {len(output['errors'])} error(s); nothing was "
-                             "changed:\n" + "\n".join(output["errors"]), **output)
+    # Load, read and plan build ~10^6 long-lived objects: without the cyclic GC (docs/benchmarks.md).
+    with directory.paused_gc():
+        # Validate before touching the network: a bad roster never reaches the directory.
+        try:
+            loaded = roster.load_roster(params["roster_path"], conf)
+        except roster.RosterInvalid as exc:
+            output["errors"] = [str(p) for p in exc.problems if p.severity == "error"]
+            module.fail_json(msg=f"the roster is invalid: {len(output['errors'])} error(s); nothing was "
+                                 "changed:\n" + "\n".join(output["errors"]), **output)
 
-    tree = directory.Tree(conf.domain)
-    try:
-        conn = connect(module, params)
-        current = directory.read_state(conn, tree, params["page_size"])
-    except (LDAPException, OSError) as exc:
-        module.fail_json(msg=f"cannot read the directory at {params['server_uri']}: {exc}", **output)
+        tree = directory.Tree(conf.domain)
+        try:
+            reader = connect_reader(module, params)
+            current = directory.read_state(reader, tree, params["page_size"])
+            reader.unbind_s()
+        except (LDAPError, OSError) as exc:
+            module.fail_json(msg=f"cannot read the directory at {params['server_uri']}: {exc}", **output)
 
-    result = plan.make_plan(loaded, current, today, params["override_guard"])
+        result = plan.make_plan(loaded, current, today, params["override_guard"])
     output.update(summary=result.summary(), guard=result.as_dict()["guard"],
                   summary_text=", ".join(f"{n} {a}" for a, n in result.summary().items() if n),
                   notices=[str(p) for p in result.notices], errors=[str(p) for p in result.errors])
@@ -169,6 +170,10 @@ def main():
         output["changed"] = result.changed
         module.exit_json(**output)
 
+    try:
+        conn = connect(module, params)
+    except (LDAPException, OSError) as exc:
+        module.fail_json(msg=f"cannot reach the directory at {params['server_uri']}: {exc}", **output)
     audit = directory.AuditLog(params["audit_log"], revision, actor)
     sink = directory.SecretSink(params["initial_passwords_dir"])
     applier = directory.Applier(conn, tree, audit, sink)

@@ -1,4 +1,4 @@
-"""The live side of the reconcile: read the state from slapd, apply a Plan to it (ldap3, no Ansible).
+"""The live side of the reconcile, without Ansible: read the state from slapd (python-ldap), apply a Plan (ldap3).
 
 The tree and the schema are in docs/directory.md. Every write is one LDAP operation on one entry, in
 plan order, and each operation leaves the entry in its planned final form; an apply interrupted at any
@@ -8,7 +8,11 @@ the DN is the staff id; no lost entry: nothing is ever deleted).
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import datetime as dt
+import gc
+import hashlib
 import json
 import os
 from collections.abc import Callable, Iterable
@@ -18,10 +22,10 @@ from .plan import Item, Plan
 from .state import AgencyBox, Alias, Mailbox, State
 
 try:
-    from ldap3 import LEVEL, MODIFY_REPLACE
+    from ldap3 import MODIFY_REPLACE
     from ldap3.core.exceptions import LDAPException
 except ImportError:  # pragma: no cover - reported by the module as a missing requirement
-    LEVEL = MODIFY_REPLACE = None
+    MODIFY_REPLACE = None
     LDAPException = Exception
 
 # slapd's "locked by an administrator" value (slapo-ppolicy): only an administrator unlocks it.
@@ -154,16 +158,27 @@ def agency_from_entry(entry: dict, tree: Tree) -> AgencyBox:
 # --- reading -----------------------------------------------------------------------------------
 
 def _paged(conn, base: str, search_filter: str, attributes: list[str], page_size: int) -> Iterable[dict]:
-    """Every entry under `base` matching the filter, read in pages (RFC 2696) so 100,000 entries
-    never meet the server's size limit."""
-    for item in conn.extend.standard.paged_search(base, search_filter, search_scope=LEVEL,
-                                                  attributes=attributes, paged_size=page_size,
-                                                  generator=True):
-        if item.get("type") == "searchResEntry":
-            yield item["attributes"]
+    """Every entry one level under `base` matching the filter, read in pages (RFC 2696) so that
+    100,000 entries never meet the server's size limit. `conn` is a bound python-ldap connection
+    (congvu_ldap.connect_reader); values come as bytes, which mailbox_from_entry decodes."""
+    import ldap
+    from ldap.controls import SimplePagedResultsControl
+
+    control = SimplePagedResultsControl(True, size=page_size, cookie=b"")
+    while True:
+        msgid = conn.search_ext(base, ldap.SCOPE_ONELEVEL, search_filter, attributes, serverctrls=[control])
+        _, data, _, controls = conn.result3(msgid)
+        for dn, entry in data:
+            if dn is not None:  # search references carry no DN
+                yield entry
+        control.cookie = next((c.cookie for c in controls if c.controlType == control.controlType), b"")
+        if not control.cookie:
+            return
 
 
 def read_state(conn, tree: Tree, page_size: int = 1000) -> State:
+    """The mailboxes as the directory has them, for the planner (python-ldap: 100k entries in ~2-4 s,
+    where ldap3 took 16-20 s; docs/benchmarks.md)."""
     state = State()
     for entry in _paged(conn, tree.people, "(objectClass=congvuMailbox)", PERSON_ATTRS, page_size):
         box = mailbox_from_entry(entry)
@@ -172,6 +187,23 @@ def read_state(conn, tree: Tree, page_size: int = 1000) -> State:
         agency = agency_from_entry(entry, tree)
         state.agencies[agency.code] = agency
     return state
+
+
+@contextlib.contextmanager
+def paused_gc():
+    """No cyclic garbage collection while loading, reading and planning (100k: 23 s -> 4-5 s with the
+    python-ldap read, docs/benchmarks.md): those steps build ~10^6 long-lived objects and almost no
+    cycles, and each generation-2 pass would walk all of them again. On the way out the survivors are
+    frozen (gc.freeze: later collections, during the apply, skip them, and they are never freed: meant
+    for a short-lived process such as a module run) and collection resumes."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
 
 
 # --- writing -----------------------------------------------------------------------------------
@@ -302,11 +334,31 @@ class Applier:
     def _create_person(self, dn: str, item: Item, after: dict[str, list[str]]) -> None:
         attrs = {k: v for k, v in after.items() if v}
         password = self.make_password()
+        # slapd takes a pre-hashed value on trust (cn=reconcile is a password administrator for new
+        # entries only): the Art. 8 check, and the length that makes a fast hash safe, happen here.
+        problems = passwords.problems(password)
+        if len(password) < passwords.INITIAL_LENGTH:
+            problems.append(f"an initial password needs at least {passwords.INITIAL_LENGTH} characters")
+        if problems:
+            raise DirectoryError(f"refusing the generated initial password for {item.id}: {'; '.join(problems)}")
+        attrs["userPassword"] = [initial_password_hash(password)]
         # Art. 4.3: the owner must change this password at the first login (pwdReset).
-        attrs["userPassword"] = [password]
         attrs["pwdReset"] = ["TRUE"]
         if item.after["state"] != "active":
             attrs["pwdAccountLockedTime"] = [LOCKED_FOREVER]
         self.secrets.store(item.agency, item.address, password,
                            dt.datetime.now(dt.UTC).date().isoformat())
         self._check(self.conn.add(dn, PERSON_CLASSES, attrs), f"add {dn}")
+
+
+def initial_password_hash(password: str) -> str:
+    """`{SSHA512}` (slapd's pw-sha2 module): SHA-512 of the password and a 16-byte random salt.
+
+    Only for the random one-time initial passwords (>= 16 characters from 66, about 95 bits): a
+    memory-hard hash protects guessable human passwords, and no amount of hashing speed makes 2^95
+    guesses feasible, while slapd's {ARGON2} cost 16-30 ms per new mailbox (docs/directory.md,
+    "Initial passwords"). The owner's own password, set at the first login, is stored with {ARGON2}.
+    """
+    salt = os.urandom(16)
+    digest = hashlib.sha512(password.encode("utf-8") + salt).digest()
+    return "{SSHA512}" + base64.b64encode(digest + salt).decode("ascii")
