@@ -296,7 +296,13 @@ def test_art16_5_restore_drill_everything_comes_back_identical(host, province):
 
     assert message_sums(host) == sums  # every message byte-identical
     assert directory_dump(host, BASE) == people  # every entry, every attribute
-    assert directory_dump(host, "cn=accesslog") == audit  # the audit trail too
+    # the audit trail too, every record; its container entry cn=accesslog is written by the overlay
+    # without entryUUID and timestamps, which slapadd adds: only its own attributes are compared
+    restored_audit = directory_dump(host, "cn=accesslog")
+    root = "dn: cn=accesslog"
+    assert [x for x in restored_audit.pop(root) if x.startswith(("cn:", "objectClass:"))] == \
+        [x for x in audit.pop(root) if x.startswith(("cn:", "objectClass:"))]
+    assert restored_audit == audit
     # mail belongs to vmail again (Dovecot runs as vmail)
     assert must(host, f"find {MAIL_ROOT} ! -user vmail | wc -l").strip() == "0"
     # the service works: a person binds with their password over StartTLS (certificate restored),
