@@ -8,17 +8,19 @@ The test mailboxes come from converge.yml (password Seed-pass1); admin1/admin2 f
 """
 
 import base64
+import hashlib
+import os
 import re
 import shlex
+import sys
 import time
 
 import pytest
 
-BASE = "dc=quangbinh,dc=gov,dc=vn"
-PEOPLE = f"ou=people,{BASE}"
-AGENCIES = f"ou=agencies,{BASE}"
-ADMINS = f"ou=admins,{BASE}"
-SYSTEM = f"ou=system,{BASE}"
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
+from ldaptools import ADMINS, AGENCIES, BASE, PEOPLE, ROOT, SYSTEM, attr_values, sh  # noqa: E402
+from ldaptools import root_search_ldif as root_search  # noqa: E402
+
 CONFIG_DIR = "/etc/ldap/congvu"
 CA_TRUST = "/usr/local/share/ca-certificates/congvu-directory-ca.crt"
 STARTTLS = ["-x", "-ZZ", "-H", "ldap://localhost"]
@@ -38,25 +40,11 @@ def service(name):
     return f"cn={name},{SYSTEM}"
 
 
-def sh(host, argv, stdin=None):
-    cmd = " ".join(shlex.quote(str(a)) for a in argv)
-    if stdin is not None:
-        cmd = f"printf '%s' {shlex.quote(stdin)} | {cmd}"
-    return host.run(cmd)
-
-
 def root_modify(host, ldif, relax=False):
     argv = ["ldapmodify", "-Q", "-Y", "EXTERNAL", "-H", "ldapi:///"] + (["-e", "relax"] if relax else [])
     r = sh(host, argv, stdin=ldif)
     assert r.rc == 0, r.stderr
     return r
-
-
-def root_search(host, base, filt="(objectClass=*)", *attrs, scope="sub"):
-    r = sh(host, ["ldapsearch", "-LLL", "-o", "ldif-wrap=no", "-Q", "-Y", "EXTERNAL", "-H", "ldapi:///",
-                  "-s", scope, "-b", base, filt, *attrs])
-    assert r.rc == 0, r.stderr
-    return r.stdout
 
 
 def search_as(host, dn, pw, base, filt="(objectClass=*)", *attrs, scope="sub"):
@@ -86,11 +74,6 @@ def set_password(host, dn, pw):
 
 def secret(host, name):
     return host.file(f"{CONFIG_DIR}/{name}.secret").content_string
-
-
-def attr_values(ldif, attr):
-    return [line.split(":", 1)[1].lstrip(": ").strip() for line in ldif.splitlines()
-            if line.lower().startswith(attr.lower() + ":")]
 
 
 # --- service, listeners, TLS -------------------------------------------------------------------
@@ -331,6 +314,59 @@ def test_reset_by_the_reconcile_is_checked_and_forces_a_change(host):
     assert r.rc == 50, r.stdout + r.stderr
     assert change_own_password(host, person("TT0006"), "Khoi-tao-2026", "Mat-khau-moi6").rc == 0
     assert search_as(host, person("TT0006"), "Mat-khau-moi6", PEOPLE, "(uid=TT0001)", "mail").rc == 0
+
+
+def ssha512(password):
+    """{SSHA512} as slapd's pw-sha2 module reads it: base64(SHA-512(password + salt) + salt)."""
+    salt = os.urandom(16)
+    return "{SSHA512}" + base64.b64encode(hashlib.sha512(password.encode() + salt).digest() + salt).decode()
+
+
+def new_person_ldif(uid, password_value):
+    return (f"dn: {person(uid)}\nobjectClass: inetOrgPerson\nobjectClass: congvuMailbox\nuid: {uid}\n"
+            f"cn: Thử Nghiệm\nsn: Thử\nmail: {uid.lower()}.test@quangbinh.gov.vn\ncongvuState: active\n"
+            f"userPassword: {password_value}\npwdReset: TRUE\n")
+
+
+def test_art4_reconcile_creates_a_mailbox_with_a_prehashed_one_time_password(host):
+    rec = (service("reconcile"), secret(host, "reconcile"))
+    sh(host, ["ldapdelete", *ROOT, person("TT9101")])
+    initial = "Kh7#tq-Vm2@xRp9z"  # 16 random characters, as passwords.generate makes them
+    r = sh(host, ["ldapadd", *STARTTLS, "-D", rec[0], "-w", rec[1]], stdin=new_person_ldif("TT9101", ssha512(initial)))
+    assert r.rc == 0, r.stderr
+    stored = base64.b64decode(attr_values(root_search(host, person("TT9101"), "(objectClass=*)", "userPassword",
+                                                      scope="base"), "userPassword")[0])
+    assert stored.startswith(b"{SSHA512}")  # taken as sent: slapd did not hash it again
+    # Art. 4.3: the owner logs in with it, may only change it, and the new one is stored with argon2
+    r = search_as(host, person("TT9101"), initial, PEOPLE, "(uid=TT0001)", "mail")
+    assert r.rc == 50, r.stdout + r.stderr
+    assert change_own_password(host, person("TT9101"), initial, "abc1234").rc != 0  # Art. 8 still applies
+    assert change_own_password(host, person("TT9101"), initial, "Mat-khau-rieng8").rc == 0
+    stored = base64.b64decode(attr_values(root_search(host, person("TT9101"), "(objectClass=*)", "userPassword",
+                                                      scope="base"), "userPassword")[0])
+    assert stored.startswith(b"{ARGON2}$argon2")
+    sh(host, ["ldapdelete", *ROOT, person("TT9101")])
+
+
+def test_art8_prehashed_password_refused_on_every_other_path(host):
+    rec = (service("reconcile"), secret(host, "reconcile"))
+    weak = ssha512("abc")
+    set_password(host, person("TT0006"), SEED)
+    # the reconcile on an existing mailbox (a reset must send cleartext, which slapd checks)
+    replace = f"dn: {person('TT0006')}\nchangetype: modify\nreplace: userPassword\nuserPassword: {weak}\n"
+    r = modify_as(host, *rec, replace)
+    assert r.rc == 19, r.stdout + r.stderr  # constraintViolation
+    # the user on the own entry
+    r = modify_as(host, person("TT0006"), SEED, replace)
+    assert r.rc == 19, r.stdout + r.stderr
+    assert whoami(host, person("TT0006"), SEED).rc == 0
+    # an administrator creating a mailbox
+    set_password(host, admin("admin1"), "Quantri-Mot-2026!")
+    sh(host, ["ldapdelete", *ROOT, person("TT9102")])
+    r = sh(host, ["ldapadd", *STARTTLS, "-D", admin("admin1"), "-w", "Quantri-Mot-2026!"],
+           stdin=new_person_ldif("TT9102", weak))
+    assert r.rc == 19, r.stdout + r.stderr
+    assert "TT9102" not in root_search(host, PEOPLE, "(uid=TT9102)", "uid")
 
 
 def test_pwcheck_module_built_and_used(host):

@@ -6,23 +6,23 @@ container as root over ldapi://. The tests run in file order and build on each o
 is created first, then changed step by step (POLICY.md lifecycle, issue 3 section 3).
 """
 
-import base64
 import json
 import os
-import shlex
 import shutil
 import subprocess
+import sys
 import time
 
 import pytest
 import yaml
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
+from ldaptools import AGENCIES, BASE, PEOPLE, sh  # noqa: E402
+from ldaptools import root_search as search  # noqa: E402
+
 ROOT = os.environ.get("MOLECULE_PROJECT_DIRECTORY") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 INVENTORY = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
-BASE = "dc=quangbinh,dc=gov,dc=vn"
-PEOPLE = f"ou=people,{BASE}"
-AGENCIES = f"ou=agencies,{BASE}"
 DOMAIN = "quangbinh.gov.vn"
 PASSWORDS = "/var/lib/congvu/initial-passwords"
 AUDIT = "/var/log/congvu/roster-audit.jsonl"
@@ -36,30 +36,6 @@ def addr(local):
 
 
 # --- reading the directory ----------------------------------------------------------------------
-
-def sh(host, argv):
-    return host.run(" ".join(shlex.quote(str(a)) for a in argv))
-
-
-def search(host, base, filt="(objectClass=*)", *attrs):
-    """Entries as {dn: {attr: [values]}} (root on ldapi://, LDIF decoded)."""
-    r = sh(host, ["ldapsearch", "-LLL", "-o", "ldif-wrap=no", "-Q", "-Y", "EXTERNAL", "-H", "ldapi:///",
-                  "-b", base, filt, *attrs])
-    assert r.rc in (0, 32), r.stderr
-    entries, current = {}, None
-    for line in r.stdout.splitlines():
-        if not line:
-            current = None
-            continue
-        name, sep, value = line.partition(": ") if ":: " not in line else line.partition(":: ")
-        if sep == ":: ":
-            value = base64.b64decode(value).decode()
-        if name == "dn":
-            current = entries.setdefault(value, {})
-        elif current is not None:
-            current.setdefault(name, []).append(value)
-    return entries
-
 
 def person(host, pid, *attrs):
     found = search(host, PEOPLE, f"(uid={pid})", *(attrs or ("*", "+")))
@@ -209,11 +185,20 @@ def test_art4_create_the_province_from_the_demo_roster(host, province):
 def test_art4_new_mailbox_has_initial_password_that_must_be_changed(host, province):
     entry = person(host, "TT0018")
     assert entry["pwdReset"] == ["TRUE"]
-    assert entry["userPassword"][0].startswith("{ARGON2}")
+    # a random one-time password, sent pre-hashed (docs/directory.md, "Initial passwords")
+    assert entry["userPassword"][0].startswith("{SSHA512}")
     password = password_of(host, addr("annv.stttt"))
+    assert len(password) >= 16
     r = sh(host, ["ldapwhoami", "-x", "-H", "ldapi:///", "-D", f"uid=TT0018,{PEOPLE}", "-w", password,
                   "-e", "ppolicy"])
     assert r.rc == 0 and "Password must be changed" in r.stderr
+    # the owner's own password replaces it, checked (Art. 8) and stored with argon2
+    dn, initial = f"uid=TT0026,{PEOPLE}", password_of(host, addr("annv2.stttt"))
+    assert sh(host, ["ldappasswd", "-x", "-H", "ldapi:///", "-D", dn, "-w", initial, "-a", initial,
+                     "-s", "abc1234"]).rc != 0
+    assert sh(host, ["ldappasswd", "-x", "-H", "ldapi:///", "-D", dn, "-w", initial, "-a", initial,
+                     "-s", "Mat-khau-rieng8"]).rc == 0
+    assert person(host, "TT0026", "userPassword")["userPassword"][0].startswith("{ARGON2}")
     mode = host.file(f"{PASSWORDS}/stttt.csv")
     assert mode.mode == 0o600 and host.file(PASSWORDS).mode == 0o700
 
