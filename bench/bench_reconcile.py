@@ -559,6 +559,9 @@ def report(results: list[dict], probe: dict, info: dict, args) -> bool:
             row("      load / read / plan / apply (tail)",
                 f"{c['load_s']:.2f} / {c['read_s']:.2f} / {c['make_plan_s']:.2f} / {c['apply_s']:.1f} s")
         row("      apply per entry: total", d["per_entry_apply"] * 1000, unit="ms")
+        if "apply_slapd_cpu_s" in c:
+            row("      apply CPU per entry: reconcile process / slapd",
+                f"{c['apply_cpu_s'] / c['applied'] * 1000:.2f} / {c['apply_slapd_cpu_s'] / c['applied'] * 1000:.2f} ms")
         row("      of which conn.add / SecretSink.store / AuditLog.record",
             f"{c['ldap_add_s'] / c['applied'] * 1000:.1f} / {c['secrets_s'] / c['applied'] * 1000:.2f} / "
             f"{c['audit_s'] / c['applied'] * 1000:.2f} ms")

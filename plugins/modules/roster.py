@@ -180,8 +180,10 @@ def main():
     try:
         done = applier.apply(result)
     except directory.DirectoryError as exc:
+        sink.close()
         output.update(changed=bool(applier.done), applied=len(applier.done), initial_passwords=sink.written)
         module.fail_json(msg=str(exc), **output)
+    sink.close()
     output.update(changed=bool(done), applied=len(done), initial_passwords=sink.written)
     module.exit_json(**output)
 

@@ -241,22 +241,33 @@ class SecretSink:
     def __init__(self, folder: str | None):
         self.folder = folder
         self.written: dict[str, int] = {}
+        self._files: dict[str, int] = {}  # agency -> open descriptor: one open per agency and run
+
+    def _file(self, agency: str) -> int:
+        if agency not in self._files:
+            if not self.folder:
+                raise DirectoryError("no folder for initial passwords was given (initial_passwords_dir)")
+            if not self._files:
+                os.makedirs(self.folder, mode=0o700, exist_ok=True)
+                os.chmod(self.folder, 0o700)
+            path = os.path.join(self.folder, f"{agency}.csv")
+            new = not os.path.exists(path)
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            if new:
+                os.write(fd, b"address,initial_password,created\n")
+            self._files[agency] = fd
+        return self._files[agency]
 
     def store(self, agency: str, address: str, password: str, when: str) -> None:
-        if not self.folder:
-            raise DirectoryError("no folder for initial passwords was given (initial_passwords_dir)")
-        os.makedirs(self.folder, mode=0o700, exist_ok=True)
-        os.chmod(self.folder, 0o700)
-        path = os.path.join(self.folder, f"{agency}.csv")
-        new = not os.path.exists(path)
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        with os.fdopen(fd, "a", encoding="utf-8") as handle:
-            if new:
-                handle.write("address,initial_password,created\n")
-            handle.write(f"{address},{password},{when}\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+        fd = self._file(agency)
+        os.write(fd, f"{address},{password},{when}\n".encode())
+        os.fsync(fd)  # on disk before the entry exists, each time: a crash may follow the add
         self.written[agency] = self.written.get(agency, 0) + 1
+
+    def close(self) -> None:
+        for fd in self._files.values():
+            os.close(fd)
+        self._files.clear()
 
 
 def _changes(before: dict[str, list[str]], after: dict[str, list[str]]) -> dict:
