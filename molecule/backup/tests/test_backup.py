@@ -6,7 +6,6 @@ its mailboxes, the timer's service is started, then the drill destroys the mail 
 directory database and restores them with playbooks/restore.yml from the controller.
 """
 
-import hashlib
 import json
 import os
 import shlex
@@ -30,11 +29,14 @@ BORG = ("BORG_REPO=/srv/backup/congvu BORG_PASSCOMMAND='cat /etc/congvu/backup/p
         "BORG_RELOCATED_REPO_ACCESS_IS_OK=no borg")
 AGENCIES = ("stttt", "badon")  # two agencies of the demo roster (about 50 mailboxes)
 
-# Operational attributes left out of the directory comparison: pwdLastSuccess and the failure
-# counters change with every bind, and binds are what the drill does after the restore to show
-# that the service works. Everything else, entryUUID, entryCSN, timestamps, creatorsName,
-# modifiersName, contextCSN included, must come back as it was (slapadd keeps them).
-VOLATILE = {"pwdlastsuccess", "pwdfailuretime"}
+# Left out of the directory comparison, because the live services change them with every bind
+# (Dovecot and Postfix bind as their service accounts all the time, users log in; slapd's lastbind
+# writes the time): pwdLastSuccess and pwdFailureTime; of the entries that record a last bind, the
+# entryCSN and modifyTimestamp that this write moves; contextCSN, the newest CSN of a database.
+# Everything else, entryUUID, createTimestamp, creatorsName, pwdChangedTime, pwdReset, and every
+# attribute of the entries that did not bind, must come back as it was (slapadd keeps them).
+VOLATILE = {"pwdlastsuccess", "pwdfailuretime", "contextcsn"}
+MOVED_BY_BIND = {"entrycsn", "modifytimestamp"}
 
 SHARED = {}  # what a test leaves for a later one
 
@@ -76,14 +78,23 @@ def playbook(name, *extra):
 
 
 def message_sums(host, top=STORE):
-    """sha256 of every message file (in any cur/ or new/), keyed by path without the flags."""
-    out = must(host, f"[ -d {top} ] || exit 0; cd {top} && find . -path '*/cur/*' -type f -o -path '*/new/*' -type f "
-                     "| sort | xargs -r -d '\\n' sha256sum")
+    """sha256 of every message file, keyed by its folder and its Maildir unique name: Dovecot moves a
+    message from new/ to cur/ and adds flags to the name (`:2,S`); the message is the same file."""
+    out = must(host, f"[ -d {top} ] || exit 0; cd {top} && find . -path '*/cur/*' -type f -o -path '*/new/*' "
+                     "-type f | sort | xargs -r -d '\\n' sha256sum")
     sums = {}
     for line in out.splitlines():
         digest, path = line.split(None, 1)
-        sums[path] = digest
+        folder, _, filename = path.rsplit("/", 2)
+        sums[f"{folder}/{filename.split(':', 1)[0]}"] = digest
     return sums
+
+
+def key_of(host, folder, subject):
+    """The message_sums key of the message with `subject` in a Maildir folder (grep of the files)."""
+    path = must(host, f"grep -l -r -F {shlex.quote('Subject: ' + subject)} {folder}/cur {folder}/new").split()[0]
+    folder = os.path.relpath(os.path.dirname(os.path.dirname(path)), STORE)
+    return f"./{folder}/{os.path.basename(path).split(':')[0]}"
 
 
 def directory_dump(host, base):
@@ -91,17 +102,15 @@ def directory_dump(host, base):
     r = host.run(f"ldapsearch -LLL -o ldif-wrap=no -Q -Y EXTERNAL -H ldapi:/// -b {shlex.quote(base)} "
                  "'(objectClass=*)' '*' '+'")
     assert r.rc in (0, 32), r.stderr
-    entries, current = {}, None
-    for line in r.stdout.splitlines():
-        if not line:
-            current = None
+    entries = {}
+    for block in r.stdout.strip().split("\n\n"):
+        lines = block.splitlines()
+        if not lines:
             continue
-        name = line.split(":", 1)[0]
-        if name == "dn":
-            current = entries.setdefault(line, [])
-        elif current is not None and name.lower() not in VOLATILE:
-            current.append(line)
-    return {dn: sorted(lines) for dn, lines in entries.items()}
+        names = {line.split(":", 1)[0].lower() for line in lines}
+        drop = VOLATILE | (MOVED_BY_BIND if "pwdlastsuccess" in names else set())
+        entries[lines[0]] = sorted(x for x in lines[1:] if x.split(":", 1)[0].lower() not in drop)
+    return entries
 
 
 def password_of(host, address):
@@ -138,43 +147,88 @@ def maildir(person):
     return f"{STORE}/people/{person['uid']}/Maildir"
 
 
-def message(sender, recipient, subject, body):
-    return (f"From: {sender}\r\nTo: {recipient}\r\nSubject: {subject}\r\n"
-            f"Message-ID: <{hashlib.sha1((recipient + subject).encode()).hexdigest()}@{DOMAIN}>\r\n"
-            "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
-            "Content-Transfer-Encoding: 8bit\r\n\r\n" f"{body}\r\n")
+PASSWORD = "Khoi-phuc-2026!"  # chosen at the first login by the people who read mail in the tests
 
 
-def deliver(host, folder, name, text):
-    """One message as LMTP leaves it: a file written in tmp/, then renamed into new/ (Maildir)."""
-    script = (f"install -d -o vmail -g vmail -m 0700 {folder}/tmp {folder}/new {folder}/cur && "
-              f"cat > {folder}/tmp/{name} && mv {folder}/tmp/{name} {folder}/new/{name} && "
-              f"chown vmail:vmail {folder}/new/{name}")
-    r = host.run(f"printf %s {shlex.quote(text)} | sh -c {shlex.quote(script)}")
-    assert r.rc == 0, r.stderr
+def python(host, code):
+    r = host.run("python3 - <<'PYEOF'\n" + code + "\nPYEOF")
+    assert r.rc == 0, r.stdout + r.stderr
+    return json.loads(r.stdout.strip().splitlines()[-1]) if r.stdout.strip() else None
 
 
-def name(n, i):
-    """File name of the i-th test message of the n-th person (Maildir: unique, time first)."""
-    return f"17000{n:03d}{i}.M1P1.congvu-backup"
+def subject(n, i):
+    return f"Cong van so {n}-{i}"  # ASCII: found as is in the file (a UTF-8 subject is MIME-encoded)
+
+
+def body(n, i):
+    return f"Kính gửi đồng chí: nội dung công văn {n}-{i}. Đề nghị đồng chí xử lý."
 
 
 def deliver_all(host, people):
-    must(host, f"rm -rf {STORE}")  # verify may run more than once
-    for n, person in enumerate(people):
-        box = maildir(person)
-        for i in range(2):
-            deliver(host, box, name(n, i),
-                    message(f"stttt@{DOMAIN}", person["mail"], f"Công văn số {n}-{i}",
-                            f"Kính gửi {person['mail']}: nội dung công văn {n}-{i}. Đề nghị đồng chí xử lý."))
-    # a folder and a read message (flags in the name), an agency mailbox
-    first = people[0]
-    deliver(host, f"{maildir(first)}/.Sent", "1700099990.M1P1.congvu-backup",
-            message(first["mail"], f"stttt@{DOMAIN}", "Báo cáo tuần", "Đã gửi báo cáo."))
-    must(host, f"mv {maildir(first)}/new/{name(0, 0)} {maildir(first)}/cur/{name(0, 0)}:2,S")
-    deliver(host, f"{STORE}/agencies/stttt/Maildir", "1700099991.M1P1.congvu-backup",
-            message(f"vpubnd@{DOMAIN}", f"stttt@{DOMAIN}", "Giấy mời họp", "Kính mời lãnh đạo Sở dự họp."))
-    must(host, f"chown -R vmail:vmail {MAIL_ROOT}")
+    """Mail as it really arrives: SMTP to Postfix on port 25, LMTP to Dovecot, Maildir on disk."""
+    must(host, f"rm -rf {STORE}/people {STORE}/agencies/*/Maildir")  # verify may run more than once
+    recipients = [(n, i, p["mail"]) for n, p in enumerate(people) for i in range(2)]
+    recipients.append((999, 0, f"stttt@{DOMAIN}"))
+    python(host, f"""
+import json, smtplib
+from email.message import EmailMessage
+s = smtplib.SMTP("localhost", 25, timeout=120)
+for n, i, to in {json.dumps(recipients)}:
+    msg = EmailMessage()
+    msg["From"], msg["To"] = "vanthu@hatinh.gov.vn", to
+    msg["Subject"] = "Cong van so %d-%d" % (n, i)
+    msg.set_content("Kính gửi đồng chí: nội dung công văn %d-%d. Đề nghị đồng chí xử lý." % (n, i))
+    s.send_message(msg)
+s.quit()
+print(json.dumps(True))
+""")
+    # first login (Art. 4.3): the readers choose their password; one keeps a Sent folder
+    for person in people[:4]:
+        dn = f"uid={person['uid']},ou=people,{BASE}"
+        host.run(f"ldappasswd -x -H ldapi:/// -D {dn} -w {shlex.quote(password_of(host, person['mail']))} "
+                 f"-s {shlex.quote(PASSWORD)}")  # fails on a second verify: already chosen
+        must(host, f"ldapwhoami -x -H ldapi:/// -D {dn} -w {shlex.quote(PASSWORD)}")
+    must(host, "doveadm auth cache flush")
+    python(host, f"""
+import imaplib, json, ssl, time
+from email.message import EmailMessage
+m = imaplib.IMAP4("localhost", 143)
+m.starttls(ssl_context=ssl.create_default_context())
+m.login({people[0]["mail"]!r}, {PASSWORD!r})
+m.create("Sent")
+msg = EmailMessage()
+msg["From"], msg["To"], msg["Subject"] = {people[0]["mail"]!r}, "stttt@{DOMAIN}", "Bao cao tuan"
+msg.set_content("Đã gửi báo cáo.")
+typ, _ = m.append("Sent", "\\\\Seen", imaplib.Time2Internaldate(time.time()), msg.as_bytes())
+assert typ == "OK"
+m.logout()
+print(json.dumps(True))
+""")
+    want = len(recipients) + 1
+    for _ in range(120):
+        if len(message_sums(host)) >= want:
+            break
+        time.sleep(1)
+    assert len(message_sums(host)) == want
+
+
+def imap_read(host, person, subject_text):
+    """Log in by IMAP (STARTTLS) as the person, find the message by subject, return its text."""
+    return python(host, f"""
+import email, imaplib, json, ssl
+m = imaplib.IMAP4("localhost", 143)
+m.starttls(ssl_context=ssl.create_default_context())
+m.login({person["mail"]!r}, {PASSWORD!r})
+m.select("INBOX", readonly=True)
+typ, data = m.uid("SEARCH", None, "SUBJECT", '"' + {subject_text!r} + '"')
+uids = data[0].split()
+text = None
+if uids:
+    typ, data = m.uid("FETCH", uids[-1], "(BODY.PEEK[])")
+    text = email.message_from_bytes(data[0][1]).get_payload(decode=True).decode()
+m.logout()
+print(json.dumps(text))
+""")
 
 
 # --- the role ----------------------------------------------------------------------------------
@@ -235,10 +289,14 @@ def test_art16_5_backup_saves_mail_directory_configuration_and_keys(host, provin
     assert latest.startswith(f"{HOSTNAME}-")
     listing = set(must(host, f"{BORG} list --short ::{latest}").split())
     person = province[0]
-    for path in (f"{maildir(person)}/new/{name(0, 1)}",
-                 f"{maildir(person)}/.Sent/new/1700099990.M1P1.congvu-backup",
-                 f"{STORE}/agencies/stttt/Maildir/new/1700099991.M1P1.congvu-backup",
-                 "/var/backups/congvu/ldap/db0.ldif", "/var/backups/congvu/ldap/db1.ldif",
+    inbox = key_of(host, maildir(person), subject(0, 1))
+    sent = key_of(host, f"{maildir(person)}/.Sent", "Bao cao tuan")
+    agency = key_of(host, f"{STORE}/agencies/stttt/Maildir", subject(999, 0))
+    files = {p.split(":")[0] for p in listing if "/cur/" in p or "/new/" in p}
+    for key in (inbox, sent, agency):
+        folder, base = key[2:].rsplit("/", 1)
+        assert {f"{STORE[1:]}/{folder}/cur/{base}", f"{STORE[1:]}/{folder}/new/{base}"} & files, key
+    for path in ("/var/backups/congvu/ldap/db0.ldif", "/var/backups/congvu/ldap/db1.ldif",
                  "/var/backups/congvu/ldap/db2.ldif",
                  "/etc/ldap/congvu/reconcile.secret", "/etc/ldap/congvu/tls/server.key",
                  "/var/log/congvu/roster-audit.jsonl", "/var/lib/congvu/initial-passwords/stttt.csv",
@@ -277,13 +335,14 @@ def test_art16_5_prune_follows_the_retention(host, province):
 # --- the restore drill -----------------------------------------------------------------------
 
 def test_art16_5_restore_drill_everything_comes_back_identical(host, province):
-    assert run_backup(host).rc == 0
+    # the record first, then the backup: whatever the services write in between is in the archive
     sums = message_sums(host)
     assert len(sums) == 2 * len(province) + 2
     people = directory_dump(host, BASE)
     audit = directory_dump(host, "cn=accesslog")
     assert len(people) > len(province) and len(audit) > len(province)
     SHARED["sums"] = sums
+    assert run_backup(host).rc == 0
 
     # the disaster: the mail store and both directory databases are gone
     must(host, "systemctl stop slapd && rm -rf /var/lib/ldap/*.mdb /var/lib/ldap/accesslog/*.mdb "
@@ -296,18 +355,21 @@ def test_art16_5_restore_drill_everything_comes_back_identical(host, province):
 
     assert message_sums(host) == sums  # every message byte-identical
     assert directory_dump(host, BASE) == people  # every entry, every attribute
-    # the audit trail too, every record; its container entry cn=accesslog is written by the overlay
-    # without entryUUID and timestamps, which slapadd adds: only its own attributes are compared
+    # the audit trail too: every record, identical (the services' binds since add records of their
+    # own); its container entry cn=accesslog is written by the overlay without entryUUID and
+    # timestamps, which slapadd adds: of that entry only its own attributes are compared
     restored_audit = directory_dump(host, "cn=accesslog")
     root = "dn: cn=accesslog"
     assert [x for x in restored_audit.pop(root) if x.startswith(("cn:", "objectClass:"))] == \
         [x for x in audit.pop(root) if x.startswith(("cn:", "objectClass:"))]
-    assert restored_audit == audit
+    assert {dn: restored_audit.get(dn) for dn in audit} == audit
     # mail belongs to vmail again (Dovecot runs as vmail)
     assert must(host, f"find {MAIL_ROOT} ! -user vmail | wc -l").strip() == "0"
     # the service works: a person binds with their password over StartTLS (certificate restored),
     # a service account with the secret on the host
-    person = province[1]
+    reader = province[0]
+    assert imap_read(host, reader, subject(0, 1)) == body(0, 1) + "\n"  # IMAP, after the restore
+    person = province[5]
     must(host, f"ldapwhoami -x -ZZ -H ldap://localhost -D uid={person['uid']},ou=people,{BASE} "
                f"-w {shlex.quote(password_of(host, person['mail']))}")
     must(host, f"ldapwhoami -x -H ldapi:/// -D cn=reconcile,ou=system,{BASE} -y /etc/ldap/congvu/reconcile.secret")
@@ -321,13 +383,26 @@ def test_art16_5_restore_one_person_never_overwrites_newer_mail(host, province):
     kept, gone = stttt[1], stttt[2]
     n = province.index(kept)
     SHARED["kept"] = kept
-    old = f"./people/{kept['uid']}/Maildir/new/{name(n, 0)}"
+    old = key_of(host, maildir(kept), subject(n, 0))
+    SHARED["old"] = old
+    base = old.rsplit("/", 1)[1]
     # since the backup: `kept` deleted one message and received a new one; `gone` lost everything
-    must(host, f"rm {STORE}/{old[2:]}")
-    deliver(host, maildir(kept), "1800000000.M1P1.congvu-backup",
-            message(f"stttt@{DOMAIN}", kept["mail"], "Thư mới", "Thư đến sau bản sao lưu."))
+    must(host, f"doveadm expunge -u {kept['mail']} mailbox INBOX subject {shlex.quote(subject(n, 0))}")
+    assert old not in message_sums(host)
+    python(host, f"""
+import json, smtplib
+s = smtplib.SMTP("localhost", 25, timeout=120)
+s.sendmail("vanthu@hatinh.gov.vn", [{kept["mail"]!r}], "Subject: Thu moi\\r\\n\\r\\nSau ban sao luu.\\r\\n")
+s.quit()
+print(json.dumps(True))
+""")
+    for _ in range(60):
+        if len(message_sums(host, maildir(kept))) == 2:
+            break
+        time.sleep(1)
     must(host, f"rm -rf {STORE}/people/{gone['uid']}")
     newer = message_sums(host, f"{maildir(kept)}")
+    assert len(newer) == 2
 
     rc, out = playbook("restore.yml", "-e", f"restore_person={kept['mail']}", "-e", "restore_date=2026-01-02")
     assert rc == 0, out[-4000:]
@@ -335,9 +410,8 @@ def test_art16_5_restore_one_person_never_overwrites_newer_mail(host, province):
     now = message_sums(host, f"{maildir(kept)}")
     for path, digest in newer.items():
         assert now[path] == digest
-    restored = f"./.restored-2026-01-02/new/{name(n, 0)}"
-    assert now[restored] == sums[old]
-    assert f"./new/{name(n, 0)}" not in now
+    assert now[f"./.restored-2026-01-02/{base}"] == sums[old]
+    assert f"./{base}" not in now
     assert host.file(f"{maildir(kept)}/.restored-2026-01-02/maildirfolder").exists
 
     # by staff id; the mailbox was gone: back in place, byte-identical; nobody else's is touched
@@ -363,5 +437,4 @@ def test_art16_5_restore_one_agency(host, province):
         mine = {k: v for k, v in sums.items() if k.startswith(prefix)}
         assert mine and {k: v for k, v in back.items() if k.startswith(prefix)} == mine
     # a stttt person's deleted message stays deleted: the agency restore is badon's only
-    kept = SHARED["kept"]
-    assert f"./people/{kept['uid']}/Maildir/new/{name(province.index(kept), 0)}" not in back
+    assert SHARED["old"] not in back
