@@ -310,6 +310,27 @@ def test_art14_address_book_autocomplete(host, imap):
     assert addr("must_change") in out["body"], out
 
 
+def test_vacation_reply_saved_through_managesieve(host, imap):
+    """Settings > Out of office writes a Sieve script into Dovecot (ManageSieve, STARTTLS)."""
+    kind = "ready"
+    out = run_client(host, f"""
+        rc = Roundcube()
+        rc.login({addr(kind)!r}, {MAILBOXES[kind][5]!r})
+        rc.get("/?_task=settings&_action=plugin.managesieve-vacation")
+        r = rc.post("/?_task=settings&_action=plugin.managesieve-vacation", {{
+            "_token": rc.token(), "vacation_status": "on", "vacation_subject": "Nghỉ phép",
+            "vacation_reason": "Tôi nghỉ phép đến thứ Hai.", "vacation_interval": "1",
+            "vacation_interval_type": "days", "vacation_action": "keep"}})
+        print(json.dumps({{"status": r["status"]}}))
+        """)
+    assert out["status"] == 200
+    script = sh(host, ["doveadm", "sieve", "get", "-u", addr(kind), "roundcube"])
+    assert script.rc == 0, script.stderr
+    assert 'vacation :days 1 :subject "Nghỉ phép" "Tôi nghỉ phép đến thứ Hai."' in script.stdout
+    sh(host, ["doveadm", "sieve", "deactivate", "-u", addr(kind), "roundcube"])
+    sh(host, ["doveadm", "sieve", "delete", "-u", addr(kind), "roundcube"])
+
+
 # --- Art. 9: uploads -----------------------------------------------------------------------------
 
 def test_art9_25mb_upload_refused_with_a_clear_message(host):
