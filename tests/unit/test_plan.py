@@ -303,6 +303,38 @@ def test_art7_terminated_in_roster_without_mailbox_is_nothing_to_do(province):
     assert "N3" not in actions(province.plan())
 
 
+def _held_by_inactivity(province, pid, since="2026-11-01"):
+    """What the inactivity job leaves: suspended, with its marker (read into held_since)."""
+    box = province.state.mailboxes[pid]
+    box.state, box.held_since = "suspended", since
+
+
+def test_art7_inactivity_suspension_holds_against_active_in_the_roster(province):
+    province.apply()
+    _held_by_inactivity(province, "T1")
+    plan = province.plan()
+    assert by_id(plan, "T1").action == "keep"
+    assert plan.summary()["reactivate"] == 0
+    notice = next(p for p in plan.notices if p.entry == "staff id T1")
+    assert "congvu-inactivity reactivate T1" in notice.message and "Art. 7.2" in notice.message
+
+
+def test_art7_held_mailbox_still_follows_other_roster_changes(province):
+    province.apply()
+    _held_by_inactivity(province, "T1")
+    province.person("T1")["title"] = "Chuyên viên chính"
+    item = by_id(province.plan(), "T1")
+    assert item.action == "update" and item.after["state"] == "suspended"
+    assert item.after["title"] == "Chuyên viên chính" and item.after["held_since"] == "2026-11-01"
+
+
+def test_art7_roster_can_still_terminate_a_held_mailbox(province):
+    province.apply()
+    _held_by_inactivity(province, "T1")
+    province.person("T1")["state"] = "terminated"
+    assert by_id(province.plan(), "T1").action == "terminate"
+
+
 def test_art7_new_person_listed_as_suspended_is_created_suspended(province):
     province.agencies["snv"]["staff"].append({"id": "N3", "name": "Võ Văn Tú", "state": "suspended"})
     item = by_id(province.plan(), "N3")

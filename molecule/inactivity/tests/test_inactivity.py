@@ -240,7 +240,6 @@ def test_art7_reactivate_refuses_a_mailbox_the_job_did_not_suspend(host):
     assert r.rc != 0 and "not suspended by the inactivity job" in r.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="the planner's hold rule is the lead's change (docs/inactivity.md)")
 def test_art7_the_next_reconcile_keeps_the_inactivity_suspension(host, roster):
     result = reconcile(roster, "--check")
     assert result["summary"]["reactivate"] == 0, "the reconcile would undo the job's suspension"

@@ -17,7 +17,7 @@ import json
 import os
 from collections.abc import Callable, Iterable
 
-from . import passwords
+from . import inactivity, passwords
 from .plan import Item, Plan
 from .state import AgencyBox, Alias, Mailbox, State
 
@@ -34,7 +34,8 @@ PERSON_CLASSES = ["top", "inetOrgPerson", "congvuMailbox"]
 AGENCY_CLASSES = ["top", "congvuAgencyMailbox"]
 PERSON_ATTRS = ["uid", "cn", "sn", "givenName", "displayName", "mail", "title", "departmentNumber",
                 "congvuState", "congvuLeader", "congvuQuota", "congvuQuotaDecision", "congvuGivenName",
-                "congvuAlias", "congvuAliasExpiry", "congvuAddressHistory", "congvuRevision", "congvuDelegateOf"]
+                "congvuAlias", "congvuAliasExpiry", "congvuAddressHistory", "congvuRevision", "congvuDelegateOf",
+                inactivity.MARKER_ATTRIBUTE]
 AGENCY_ATTRS = ["cn", "mail", "description", "congvuKind", "congvuHead", "congvuDelegate", "congvuState",
                 "congvuRevision"]
 
@@ -142,7 +143,15 @@ def mailbox_from_entry(entry: dict) -> Mailbox:
         quota=int(quota) if quota else None, quota_decision=_one(entry, "congvuQuotaDecision"),
         aliases=aliases, history=_values(entry, "congvuAddressHistory"),
         delegate_of=sorted(_values(entry, "congvuDelegateOf")),
+        held_since=_held_since(_values(entry, inactivity.MARKER_ATTRIBUTE)),
     )
+
+
+def _held_since(marker: list[str]) -> str | None:
+    if not inactivity.held_by_inactivity(marker):
+        return None
+    suspended, _ = inactivity.parse_marker(marker)
+    return suspended.isoformat()
 
 
 def agency_from_entry(entry: dict, tree: Tree) -> AgencyBox:

@@ -168,10 +168,18 @@ def make_plan(roster: Roster, state: State, today: dt.date, override: bool = Fal
     in_roster = set()
     for person in roster.persons:
         in_roster.add(person.id)
-        item = _person_item(person, state.mailboxes.get(person.id), targets.get(person.id),
-                            today.isoformat(), alias_until, opens.get(person.id, []))
+        box = state.mailboxes.get(person.id)
+        item = _person_item(person, box, targets.get(person.id), today.isoformat(), alias_until,
+                            opens.get(person.id, []))
         if item is not None:
             plan.items.append(item)
+            if box is not None and box.held_since and box.state == "suspended" and person.state == "active":
+                plan.notices.append(Problem(
+                    person.file, person.line, f"{box.address} stays suspended: the inactivity job suspended it "
+                    f"on {box.held_since} (no login for the threshold, Art. 7.2) and `active` in the roster "
+                    "does not lift that. To reactivate at the agency's request, on the directory host: "
+                    f"congvu-inactivity reactivate {person.id} --requested-by '...'",
+                    f"staff id {person.id}", "state", "notice"))
     for pid in sorted(set(state.mailboxes) - in_roster):
         box = state.mailboxes[pid]
         if box.state == "terminated":
@@ -282,6 +290,12 @@ def _person_item(person, box: Mailbox | None, target: str | None, today: str, al
     after = Mailbox(person.id, person.agency, target, person.state, person.name, person.given_name,
                     person.title, person.leader, person.quota, person.quota_decision,
                     delegate_of=list(delegate_of))
+    if box is not None and box.held_since and box.state == "suspended":
+        # The inactivity job's suspension holds against a roster that still says `active`: the roster
+        # did not ask for it, so the roster alone does not lift it (Art. 7.2, docs/inactivity.md).
+        after.held_since = box.held_since
+        if person.state == "active":
+            after.state = "suspended"
     if box is None:
         after.history = [target]
         return Item("person", person.id, person.agency, target, "create", None, after.as_dict(),
@@ -303,9 +317,9 @@ def _person_item(person, box: Mailbox | None, target: str | None, today: str, al
         action, reason = "transfer", f"moved from agency '{box.agency}' (Art. 11.3)"
     elif target != box.address:
         action, reason = "rename", "the name or the pinned address changed (Art. 5)"
-    elif box.state != person.state:
-        action = "suspend" if person.state == "suspended" else "reactivate"
-        reason = f"state: {person.state} in the roster (Art. 7.2)"
+    elif box.state != after.state:
+        action = "suspend" if after.state == "suspended" else "reactivate"
+        reason = f"state: {after.state} in the roster (Art. 7.2)"
     elif {k for k in after_dict if before.get(k) != after_dict[k]} == {"delegate_of"}:
         action, reason = "update", "opens other agency mailboxes: head or delegate changed (Art. 10)"
     else:

@@ -41,6 +41,9 @@ class Mailbox:
     # Agency mailboxes (addresses) this person opens with their own login, as head or delegate
     # (Art. 10). Kept on the person so that Dovecot's ACL groups need one lookup, not a reverse search.
     delegate_of: list[str] = field(default_factory=list)
+    # Date the inactivity job suspended this mailbox, while that suspension holds (Art. 7.2,
+    # docs/inactivity.md). Read from the job's marker; the reconcile never writes it.
+    held_since: str | None = None
 
     def addresses_ever(self) -> set[str]:
         return {self.address, *self.history, *(a.address for a in self.aliases)}
@@ -51,7 +54,7 @@ class Mailbox:
             "name": self.name, "given_name": self.given_name, "title": self.title, "leader": self.leader,
             "quota": self.quota, "quota_decision": self.quota_decision,
             "aliases": [a.as_dict() for a in self.aliases], "history": list(self.history),
-            "delegate_of": list(self.delegate_of),
+            "delegate_of": list(self.delegate_of), "held_since": self.held_since,
         }
 
     @classmethod
@@ -64,6 +67,7 @@ class Mailbox:
             leader=bool(data.get("leader", False)), quota=data.get("quota"),
             quota_decision=data.get("quota_decision"), aliases=aliases,
             history=list(data.get("history") or []), delegate_of=list(data.get("delegate_of") or []),
+            held_since=data.get("held_since"),
         )
 
 
