@@ -341,9 +341,12 @@ def test_art10_change_of_head_hands_the_agency_mailbox_over(host, province):
     data["agency"]["head"] = new
     province.save("sdl", data)
     run = province.run()
-    assert run.rc == 0 and run.summary == {"handover": 1, "keep": 652}, run.output
+    # the two heads' own entries change too: congvuDelegateOf, the agency mailboxes each may open
+    assert run.rc == 0 and run.summary == {"handover": 1, "update": 2, "keep": 650}, run.output
     entry = search(host, AGENCIES, "(cn=sdl)", "congvuHead")[f"cn=sdl,{AGENCIES}"]
     assert entry["congvuHead"] == [f"uid={new},{PEOPLE}"]
+    assert addr("sdl") in person(host, new, "congvuDelegateOf")["congvuDelegateOf"]
+    assert addr("sdl") not in person(host, old, "congvuDelegateOf").get("congvuDelegateOf", [])
 
 
 def test_invalid_roster_changes_nothing_and_names_file_line_id_field(host, province):
