@@ -21,7 +21,7 @@ SCENARIOS ?= $(filter-out full,$(SCENARIOS_ALL)) $(filter full,$(SCENARIOS_ALL))
 # without .git (a release tarball) runs the same scenarios.
 MOLECULE := molecule --base-config $(CURDIR)/.config/molecule/config.yml
 
-.PHONY: help bootstrap lint unit plan molecule test demo demo-down clean distclean
+.PHONY: help bootstrap lint unit playbooks plan molecule integration test demo demo-down clean distclean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_%-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -35,10 +35,13 @@ lint: ## yamllint, ansible-lint, ruff
 	ansible-lint
 	ruff check .
 
-unit: ## pytest: the policy core (tests/unit) and the playbooks run as an operator would (tests/playbooks)
-	pytest -q tests
+unit: ## pytest of the policy core (tests/unit, no server) and the demo data generators
+	pytest -q tests/unit
 	python tools/make_demo_roster.py --check
 	python tools/make_demo_state.py --check
+
+playbooks: ## pytest: the playbooks run as an operator would (tests/playbooks: the plan, the whole demo)
+	pytest -q -s tests/playbooks
 
 ROSTER ?= inventories/demo/roster
 PLAN_DIR ?= .plan
@@ -47,31 +50,38 @@ plan: ## plan a roster offline: make plan ROSTER=inventories/<env>/roster [STATE
 	  -e roster_path=$(abspath $(ROSTER)) -e plan_dir=$(abspath $(PLAN_DIR)) \
 	  $(if $(STATE),-e state_path=$(abspath $(STATE)))
 
-# Runs every scenario even when one fails, then prints one summary line and fails if any did.
-molecule: ## molecule test, one scenario after the other (SCENARIOS="a b" to choose)
-	@passed=0; failed=0; failed_names=""; \
-	for s in $(SCENARIOS); do \
-	  start=$$(date +%s); echo "=== molecule test -s $$s"; \
-	  if $(MOLECULE) test -s "$$s"; then passed=$$((passed+1)); r=passed; \
-	  else failed=$$((failed+1)); failed_names="$$failed_names $$s"; r=FAILED; fi; \
-	  echo "=== molecule scenario $$s: $$r in $$(( $$(date +%s) - start ))s"; \
-	done; \
-	[ -z "$$failed_names" ] || echo "=== failed scenarios:$$failed_names"; \
-	echo "molecule: $$passed passed, $$failed failed"; \
-	[ $$failed -eq 0 ]
+# Longest first: the lanes (scripts/lanes.sh) start jobs in this order.
+SLOW_FIRST := full webmail mail monitoring backup roster hardening antispam inactivity directory common
+ORDERED := $(filter $(SCENARIOS),$(SLOW_FIRST)) $(filter-out $(SLOW_FIRST),$(SCENARIOS))
+LANES ?= 2
+export LANES
+LOGS := .cache/test-logs
+
+# Every scenario runs even when one fails; one line per scenario, the logs of the failed ones, and a
+# non-zero exit if any failed. LANES=1 runs them one after the other.
+molecule: ## molecule test of every scenario, LANES (2) at a time (SCENARIOS="a b" to choose, LANES=1)
+	bash scripts/lanes.sh $(LOGS) $(foreach s,$(ORDERED),$(s) "$(MOLECULE) test -s $(s)")
+
+# The slow part of `make test`: the demo (tests/playbooks) beside the scenarios, in lanes. (`make`,
+# not $$(MAKE), in the job: `make -n integration` must only print it.)
+integration: ## the demo test and every molecule scenario, LANES (2) at a time
+	bash scripts/lanes.sh $(LOGS) $(foreach s,$(filter full,$(ORDERED)),$(s) "$(MOLECULE) test -s $(s)") \
+	  playbooks "make playbooks" \
+	  $(foreach s,$(filter-out full,$(ORDERED)),$(s) "$(MOLECULE) test -s $(s)")
 
 molecule-%: ## molecule test of one scenario, e.g. make molecule-common
 	$(MOLECULE) test -s $*
 
 # Sub-makes keep the order even under `make -j`.
-test: ## everything CI runs: bootstrap, lint, unit, molecule
+test: ## everything CI runs: bootstrap, lint, unit, then the demo and every scenario (integration)
 	@$(MAKE) bootstrap
 	@$(MAKE) lint
 	@$(MAKE) unit
-	@$(MAKE) molecule
+	@$(MAKE) integration
 
-demo: bootstrap ## bring up the demo province (playbooks/demo.yml)
-	ansible-playbook playbooks/demo.yml
+DEMO_PORT_OFFSET ?= 0
+demo: bootstrap ## bring up the demo province (playbooks/demo.yml); DEMO_PORT_OFFSET=10000 if ports are taken
+	ansible-playbook playbooks/demo.yml -e demo_port_offset=$(DEMO_PORT_OFFSET)
 
 demo-down: ## remove the demo: its container, network and .demo/ (nothing keeps running)
 	-docker rm -f congvu-demo-mail >/dev/null 2>&1

@@ -115,7 +115,7 @@ def main(base):
         user.unbind_s()
         accounts.append({"address": address, "password": password, "state": "active", "must_change": "no",
                          "delegate_of": text(entry, "congvuDelegateOf")})
-    for dn, entry, state in [(*must_change, "active"), (*suspended, "suspended")]:
+    for _dn, entry, state in [(*must_change, "active"), (*suspended, "suspended")]:
         address = text(entry, "mail")
         accounts.append({"address": address, "password": initial.get(address, ""), "state": state,
                          "must_change": "yes", "delegate_of": ""})
