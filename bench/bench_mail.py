@@ -1,0 +1,519 @@
+#!/usr/bin/env python3
+"""Benchmark: throughput of the mail path and of IMAP on the whole stack in a container (issue 4, bench/).
+
+    python3 bench/bench_mail.py [--messages 2000] [--sessions 10] [--size 4096] [--recipients 10]
+                                [--imap-clients 20] [--imap-seconds 30] [--container bench-mail]
+                                [--converge] [--json FILE] [--remove]
+
+Target named by the issue: the full path (Postfix + rspamd + ClamAV + LMTP into Dovecot) delivers at
+least 50 % of the messages per second of bare Postfix delivering to a sink, measured in the same run
+with Postfix's own `smtp-source`; and N concurrent IMAP clients fetching, with operations per second and
+no error. Prints the figures, the ratio full/bare, and the house ratio target/value (below 1 is within
+the target, PASS; above 1 OVER); results are recorded in docs/benchmarks.md, "Mail path (issue 4)".
+
+How it measures (docs/benchmarks.md says more)
+- The test bed: a container of local/bookworm-systemd (`--container`, default bench-mail; started if
+  missing, with SYS_ADMIN and NET_ADMIN like molecule/full) with playbooks/site.yml converged into it
+  (the all-in-one host of the demo, in groups mail, directory, mx, imap, webmail; inventory under
+  bench/out/mail/ansible/, group_vars linked to inventories/demo/group_vars), then the demo roster
+  (inventories/demo/roster) applied with playbooks/roster.yml. Both are skipped when the container
+  already has the benchmark's marker of an earlier success; --converge runs them again.
+- Ready accounts: the first --recipients active people get a password only the benchmark knows
+  (`ldappasswd` bound as each of them with the initial password, as tools/demo_accounts.py does).
+  Their INBOX is emptied (doveadm expunge) at the start of every run, so every run measures the same.
+- (a) bare: an extra smtpd listener on <container IP>:2525, added to master.cf for the run only
+  (`postconf -M` / `-P`; master.cf is copied before and restored byte for byte after, then `postfix
+  reload`): the same smtpd restrictions and LDAP recipient lookups as port 25, but no milter
+  (`smtpd_milters=`, `receive_override_options=no_milters`) and every accepted message sent to the
+  `discard:` transport (`content_filter=discard:bench-sink`). Done when Postfix's queue is empty.
+- (b) full: the real port 25 of the container's address (postscreen, smtpd, the rspamd milter with
+  ClamAV, cleanup, LMTP into Dovecot), unauthenticated like mail from another server (the inbound
+  path; the container's own address is not in mynetworks). Done when the N messages are files in
+  the recipients' maildirs.
+  Both: --sessions `smtp-source` processes at once, one message per connection, --size bytes of body,
+  the same --recipients addresses, sender --sender; one warm-up message first (not counted: it passes
+  postscreen's pregreet test, whose result is cached, and wakes rspamd and clamd). Messages per second
+  = N / wall time from the start of the first smtp-source to the last message disposed of or
+  delivered, taken inside the container (bench/mail_child.py).
+- (c) IMAP: --imap-clients processes in the container, over 993 (TLS checked against the local CA) as
+  the ready accounts (round robin), LOGIN + SELECT INBOX, then FETCH (FLAGS BODY.PEEK[]) of a random
+  message in a loop for --imap-seconds; operations per second and errors (must be 0).
+- `imaptest` (Dovecot's load tester) is used for nothing: Debian 12 does not package it; the benchmark
+  asks apt in the container and prints the answer.
+
+Exit status: 0 when the ratio full/bare is at least 50 % and IMAP had no error, 1 when not, 2 when the
+run itself went wrong (a message refused, lost or late, a service down, an error of the set-up).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+WORK = os.path.join(HERE, "out", "mail")
+IMAGE = "local/bookworm-systemd"
+HOSTNAME = "mail.quangbinh.gov.vn"
+BASE = "dc=quangbinh,dc=gov,dc=vn"
+IN = "/opt/bench"  # the benchmark's folder inside the container
+MARK_SITE = f"{IN}/converged-site"
+MARK_ROSTER = f"{IN}/converged-roster"
+SINK_PORT = 2525
+SERVICES = ("slapd", "postfix@-", "dovecot", "rspamd", "clamav-daemon", "redis-server")
+
+# The issue's targets: the full path >= 50 % of bare Postfix; IMAP without error.
+TARGET_RATIO = 0.5
+TARGET_IMAP_ERRORS = 0
+
+HOSTS_YML = """# Written by bench/bench_mail.py: the all-in-one benchmark host (container {container}).
+mail:
+  children:
+    directory:
+      hosts:
+        {host}:
+    mx:
+      hosts:
+        {host}:
+    imap:
+      hosts:
+        {host}:
+    webmail:
+      hosts:
+        {host}:
+  vars:
+    ansible_connection: community.docker.docker
+    ansible_host: {container}
+    ansible_python_interpreter: /usr/bin/python3
+    # as molecule/full: the controller reaches the container from docker's gateway (the admin network)
+    hardening__admin_networks: ["{{{{ ansible_facts['default_ipv4']['gateway'] }}}}/32"]
+"""
+
+
+class BenchError(Exception):
+    pass
+
+
+# ---------------------------------------------------------------------------------------------------
+# Running things
+# ---------------------------------------------------------------------------------------------------
+
+
+def run(cmd: list[str], timeout: float | None = None, env: dict | None = None, cwd: str | None = None,
+        check: bool = True) -> subprocess.CompletedProcess:
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=cwd, check=False)
+    if check and proc.returncode != 0:
+        raise BenchError(f"{' '.join(shlex.quote(c) for c in cmd)[:300]} failed ({proc.returncode}):\n"
+                         f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return proc
+
+
+class Box:
+    """The container: shell commands in it, files in."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def sh(self, script: str, timeout: float | None = None, check: bool = True) -> str:
+        return run(["docker", "exec", self.name, "bash", "-c", script], timeout=timeout, check=check).stdout
+
+    def child(self, *args: str, timeout: float | None = None) -> dict:
+        out = self.sh(f"cd {IN} && python3 mail_child.py " + " ".join(shlex.quote(a) for a in args), timeout)
+        for line in reversed(out.splitlines()):
+            if line.startswith("RESULT "):
+                return json.loads(line[len("RESULT "):])
+        raise BenchError(f"mail_child {args[0]} gave no result:\n{out[-2000:]}")
+
+    def put(self, src: str, dest: str) -> None:
+        run(["docker", "cp", src, f"{self.name}:{dest}"])
+
+
+def ansible_env() -> dict:
+    env = dict(os.environ)
+    env["PATH"] = os.path.join(REPO, ".venv", "bin") + os.pathsep + env.get("PATH", "")
+    env["ANSIBLE_CONFIG"] = os.path.join(REPO, "ansible.cfg")
+    env["ANSIBLE_PIPELINING"] = "true"
+    env["ANSIBLE_NOCOLOR"] = "1"
+    return env
+
+
+def playbook(args: list[str], log_name: str, timeout: float = 7200) -> float:
+    """ansible-playbook from the benchmark's inventory; the whole output goes to bench/out/mail/<log_name>."""
+    start = time.perf_counter()
+    proc = run(["ansible-playbook", "-i", os.path.join(WORK, "ansible", "hosts.yml"), *args],
+               timeout=timeout, env=ansible_env(), cwd=os.path.join(WORK, "ansible"), check=False)
+    with open(os.path.join(WORK, log_name), "w", encoding="utf-8") as handle:
+        handle.write(proc.stdout + proc.stderr)
+    if proc.returncode != 0:
+        raise BenchError(f"ansible-playbook {' '.join(args)} failed ({proc.returncode}), see "
+                         f"{os.path.join(WORK, log_name)}:\n{proc.stdout[-2000:]}")
+    return time.perf_counter() - start
+
+
+# ---------------------------------------------------------------------------------------------------
+# Setting up
+# ---------------------------------------------------------------------------------------------------
+
+
+def write_ansible_files(container: str) -> None:
+    folder = os.path.join(WORK, "ansible")
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "hosts.yml"), "w", encoding="utf-8") as handle:
+        handle.write(HOSTS_YML.format(container=container, host=HOSTNAME))
+    link = os.path.join(folder, "group_vars")
+    if not os.path.islink(link):
+        os.symlink(os.path.join(REPO, "inventories", "demo", "group_vars"), link)
+
+
+def setup(box: Box, args, log) -> dict:
+    info: dict = {}
+    write_ansible_files(box.name)
+    exists = run(["docker", "ps", "-a", "--filter", f"name=^{box.name}$", "--format", "{{.Status}}"]).stdout.strip()
+    if not exists:
+        log(f"starting container {box.name} ({IMAGE})")
+        run(["docker", "run", "-d", "--name", box.name, "--hostname", HOSTNAME, "--cap-add", "SYS_ADMIN",
+             "--cap-add", "NET_ADMIN", "--security-opt", "seccomp=unconfined", "--security-opt",
+             "apparmor=unconfined", "--cgroupns=host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:ro",
+             "--tmpfs", "/run", "--tmpfs", "/run/lock", "--tmpfs", "/tmp", IMAGE])
+        info["container_started"] = True
+    elif not exists.startswith("Up"):
+        raise BenchError(f"container {box.name} exists but is not running ({exists})")
+    for _ in range(200):
+        state = box.sh("systemctl is-system-running || true", check=False).strip()
+        if state in ("running", "degraded"):
+            break
+        time.sleep(0.3)
+    box.sh(f"mkdir -p {IN} && chmod 0700 {IN}")
+    if args.converge or box.sh(f"test -e {MARK_SITE} && echo yes || echo no").strip() != "yes":
+        log("converging playbooks/site.yml (ansible-playbook; 15-40 min on the shared machine)")
+        info["converge_s"] = playbook([os.path.join(REPO, "playbooks", "site.yml")], "converge-site.log")
+        box.sh(f"touch {MARK_SITE}")
+    if args.converge or box.sh(f"test -e {MARK_ROSTER} && echo yes || echo no").strip() != "yes":
+        log("applying the demo roster (playbooks/roster.yml)")
+        info["roster_s"] = playbook([os.path.join(REPO, "playbooks", "roster.yml"), "-e",
+                                     f"roster_path={os.path.join(REPO, 'inventories', 'demo', 'roster')}"],
+                                    "roster.log")
+        box.sh(f"touch {MARK_ROSTER}")
+    box.put(os.path.join(HERE, "mail_child.py"), f"{IN}/mail_child.py")
+    versions = box.sh("dpkg-query -W -f '${Package} ${Version}\\n' postfix dovecot-core rspamd clamav-daemon "
+                      "redis-server slapd python3; nproc")
+    info["container_versions"] = versions.strip().splitlines()
+    # Dovecot's load tester, if Debian packaged it (it does not in bookworm): the answer is printed.
+    policy = box.sh("apt-cache policy imaptest 2>&1; apt-cache search --names-only '^imaptest' 2>&1", check=False)
+    info["imaptest"] = "packaged" if "Candidate:" in policy and "(none)" not in policy else "not packaged"
+    down = [s for s in SERVICES if box.sh(f"systemctl is-active {s} || true", check=False).strip() != "active"]
+    if down:
+        raise BenchError(f"services not active in {box.name}: {', '.join(down)}")
+    info["ip"] = box.sh("hostname -I").split()[0]
+    return info
+
+
+def ready_accounts(box: Box, count: int) -> list[dict]:
+    """The ready accounts, each with its maildir, their INBOX emptied."""
+    got = box.child("accounts", "--base", BASE, "--count", str(count), timeout=600)
+    out = []
+    for address in got["accounts"]:
+        home = box.sh(f"doveadm user -f home {shlex.quote(address)}").strip()
+        if not home.startswith("/"):
+            raise BenchError(f"doveadm user {address}: no home ({home!r})")
+        box.sh(f"doveadm expunge -u {shlex.quote(address)} mailbox INBOX all")
+        out.append({"address": address, "maildir": f"{home}/Maildir"})
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------
+# Measuring
+# ---------------------------------------------------------------------------------------------------
+
+
+SINK_ON = """set -e
+cp -p /etc/postfix/master.cf {IN}/master.cf.orig
+postconf -M '{svc}/inet={svc} inet n - n - - smtpd'
+postconf -P '{svc}/inet/syslog_name=postfix/bench-sink' '{svc}/inet/smtpd_milters=' \
+  '{svc}/inet/receive_override_options=no_milters' '{svc}/inet/content_filter=discard:bench-sink'
+postfix check
+postfix reload
+"""
+
+# rspamd asks the stub (mail_child.py dnsstub) instead of the test bed's resolver; local.d/options.inc is
+# not the role's (it writes override.d/options.inc) and merges into rspamd's `dns` section.
+DNS_ON = """set -e
+test ! -e /etc/rspamd/local.d/options.inc || {{ echo "local.d/options.inc exists: not the benchmark's" >&2; exit 1; }}
+echo 'dns {{ nameserver = ["127.0.0.1"]; }}  # bench/bench_mail.py, removed after the run' \
+  > /etc/rspamd/local.d/options.inc
+for i in $(seq 50); do test -s {IN}/dnsstub.pid && break; sleep 0.1; done
+test -s {IN}/dnsstub.pid || {{ echo "the DNS stub did not start" >&2; exit 1; }}
+rspamadm configtest >/dev/null
+systemctl restart rspamd
+for i in $(seq 150); do
+  (exec 3<>/dev/tcp/127.0.0.1/11332) 2>/dev/null && (exec 3<>/dev/tcp/127.0.0.1/11333) 2>/dev/null && exit 0
+  sleep 0.2
+done
+echo "rspamd did not come back" >&2
+exit 1
+"""
+
+DNS_OFF = """
+if grep -qs bench_mail.py /etc/rspamd/local.d/options.inc; then
+  rm /etc/rspamd/local.d/options.inc
+  systemctl restart rspamd
+fi
+test -s {IN}/dnsstub.pid && kill "$(cat {IN}/dnsstub.pid)" 2>/dev/null
+rm -f {IN}/dnsstub.pid
+for i in $(seq 150); do
+  (exec 3<>/dev/tcp/127.0.0.1/11332) 2>/dev/null && (exec 3<>/dev/tcp/127.0.0.1/11333) 2>/dev/null && exit 0
+  sleep 0.2
+done
+exit 1
+"""
+
+SINK_OFF = """set -e
+if [ -e {IN}/master.cf.orig ]; then
+  cp -p {IN}/master.cf.orig /etc/postfix/master.cf && rm {IN}/master.cf.orig
+  postfix check && postfix reload
+fi
+"""
+
+
+def smtp_args(mode: str, target: str, accounts: list[dict], args, count: int, sessions: int) -> list[str]:
+    out = ["smtp", "--mode", mode, "--target", target, "--count", str(count), "--sessions", str(sessions),
+           "--size", str(args.size), "--sender", args.sender, "--subject", f"congvu bench {mode}"]
+    for a in accounts:
+        out += ["--rcpt", f"{a['address']}={a['maildir']}" if mode == "full" else a["address"]]
+    return out
+
+
+def measure_path(box: Box, mode: str, target: str, accounts: list[dict], args, log) -> dict:
+    log(f"{mode}: warm-up message to {target}")
+    warm = box.child(*smtp_args(mode, target, accounts[:1], args, 1, 1), timeout=600)
+    if not warm["complete"]:
+        raise BenchError(f"{mode}: the warm-up message did not go through: {json.dumps(warm)[:2000]}")
+    log(f"{mode}: {args.messages} messages, {args.sessions} smtp-source sessions, {args.size} bytes, "
+        f"{len(accounts)} recipients -> {target}")
+    r = box.child(*smtp_args(mode, target, accounts, args, args.messages, args.sessions), timeout=3600)
+    r["warmup_s"] = warm["wall_s"]
+    if not r["complete"]:
+        raise BenchError(f"{mode}: run incomplete (delivered {r['delivered']} of {r['count']}): "
+                         f"{json.dumps(r['failures'])[:2000]}")
+    log(f"{mode}: {r['msgs_per_s']:.1f} msg/s ({r['wall_s']:.1f} s)")
+    return r
+
+
+def measure(box: Box, info: dict, args, log) -> dict:
+    res: dict = {}
+    accounts = ready_accounts(box, args.recipients)
+    res["accounts"] = [a["address"] for a in accounts]
+    ip = info["ip"]
+    svc = f"{ip}:{SINK_PORT}"
+    box.sh(SINK_OFF.format(IN=IN))  # a listener left by an interrupted run
+    try:
+        log(f"bare: extra smtpd on {svc} (no milter, content_filter=discard:bench-sink)")
+        box.sh(SINK_ON.format(IN=IN, svc=svc))
+        res["bare"] = measure_path(box, "bare", svc, accounts, args, log)
+    finally:
+        box.sh(SINK_OFF.format(IN=IN))
+    if args.dns in ("testbed", "both"):
+        res["full"] = measure_path(box, "full", f"{ip}:25", accounts, args, log)
+    if args.dns in ("stub", "both"):
+        box.sh(DNS_OFF.format(IN=IN), check=False)  # left by an interrupted run
+        try:
+            log("full, DNS stub: rspamd asks a local server that answers NXDOMAIN at once")
+            run(["docker", "exec", "-d", box.name, "python3", f"{IN}/mail_child.py", "dnsstub",
+                 "--pid-file", f"{IN}/dnsstub.pid"])
+            box.sh(DNS_ON.format(IN=IN))
+            for a in accounts:  # the same empty mailboxes as the first full run had
+                box.sh(f"doveadm expunge -u {shlex.quote(a['address'])} mailbox INBOX all")
+            res["full_stub"] = measure_path(box, "full", f"{ip}:25", accounts, args, log)
+            res["full_stub"]["dns_answered"] = box.sh(f"cat {IN}/dnsstub.count 2>/dev/null || echo 0").strip()
+        finally:
+            box.sh(DNS_OFF.format(IN=IN), check=False)
+    # what the milter did: rspamd's headers on a delivered message (inbound mail gets them, docs/antispam.md)
+    res["full_sample_headers"] = box.sh(
+        f"f=$(ls -1 {shlex.quote(accounts[0]['maildir'])}/new/* {shlex.quote(accounts[0]['maildir'])}/cur/* "
+        "2>/dev/null | head -1); test -n \"$f\" && sed '/^$/q' \"$f\" | "
+        "grep -iE '^(X-Spamd-Bar|X-Spam-Status|X-Spam|Authentication-Results|X-Virus)' || true", check=False)
+    log(f"imap: {args.imap_clients} clients, {args.imap_seconds:g} s of FETCH")
+    res["imap"] = box.child("imap", "--clients", str(args.imap_clients), "--accounts", str(args.recipients),
+                            "--seconds", str(args.imap_seconds), timeout=args.imap_seconds + 600)
+    log(f"imap: {res['imap']['ops_per_s']:.1f} ops/s, {res['imap']['errors']} errors")
+    return res
+
+
+# ---------------------------------------------------------------------------------------------------
+# Reporting
+# ---------------------------------------------------------------------------------------------------
+
+
+def machine() -> dict:
+    cpu = platform.processor() or "unknown"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            models = [line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")]
+            cpu = models[0] if models else cpu
+    except OSError:
+        pass
+    others = run(["docker", "ps", "--format", "{{.Names}}"], check=False).stdout.split()
+    return {"python": f"{platform.python_implementation()} {platform.python_version()}",
+            "platform": platform.platform(), "cpu": cpu, "cpu_count": os.cpu_count(),
+            "containers_running": others}
+
+
+def derive(res: dict) -> dict:
+    """The ratios; the verdict is on the full path as deployed (the test bed's DNS) when it ran."""
+    bare = res["bare"]["msgs_per_s"]
+    out = {"bare_msgs_per_s": bare, "imap_ops_per_s": res["imap"]["ops_per_s"],
+           "imap_errors": res["imap"]["errors"]}
+    for key in ("full", "full_stub"):
+        if key in res:
+            out[f"{key}_msgs_per_s"] = res[key]["msgs_per_s"]
+            out[f"ratio_{key}_bare"] = res[key]["msgs_per_s"] / bare
+            out[f"house_ratio_{key}"] = TARGET_RATIO / out[f"ratio_{key}_bare"]
+    out["judged"] = "full" if "full" in res else "full_stub"
+    return out
+
+
+def report(res: dict, info: dict, args) -> bool:
+    over = False
+    d = derive(res)
+
+    def row(label, shown, target="-", ratio=None, note="", ok=None):
+        """ratio: the house ratio target/value (PASS at most 1); ok: a verdict without a ratio."""
+        nonlocal over
+        verdict = ""
+        if ratio is not None:
+            ok = ratio <= 1
+            ratio = f"{ratio:.3f}"
+        if ok is not None:
+            verdict = "PASS" if ok else "OVER"
+            over = over or not ok
+        print(f"{label:54} {shown:>16} {target:>8} {ratio or '-':>7}  {verdict}{(' ' + note) if note else ''}"
+              .rstrip())
+
+    m = info["machine"]
+    print(f"congvu-mail bench_mail: {args.messages} messages of {args.size} bytes, {args.sessions} smtp-source "
+          f"sessions, {args.recipients} recipients; IMAP {args.imap_clients} clients x {args.imap_seconds:g} s")
+    print(f"host        {m['cpu']}, {m['cpu_count']} CPUs, {m['platform']}, {m['python']}")
+    print(f"container   {args.container} ({info['ip']}): " + "; ".join(info.get("container_versions", [])))
+    print(f"imaptest    {info['imaptest']} (apt-cache policy imaptest in the container)")
+    print(f"others      running containers: {', '.join(m['containers_running'])}")
+    print()
+    print(f"{'figure':54} {'value':>16} {'target':>8} {'ratio':>7}  verdict")
+    paths = (("bare", "(a) bare Postfix -> discard"), ("full", "(b) full path -> Dovecot, test bed's DNS"),
+             ("full_stub", "(b') full path -> Dovecot, DNS stub"))
+    for key, label in paths:
+        if key not in res:
+            continue
+        r = res[key]
+        row(f"{label}: messages/s", f"{r['msgs_per_s']:.1f} msg/s")
+        row("      wall (first connection -> last disposed)", f"{r['wall_s']:.2f} s")
+        row("      of which smtp-source sending", f"{r['send_s']:.2f} s")
+        row("      disposed / delivered", f"{r['delivered']} / {r['count']}")
+        row("      load average (1 min) start / end", f"{r['loadavg_start']:.1f} / {r['loadavg_end']:.1f}")
+    for key, label in paths[1:]:
+        if key in res:
+            judged = key == d["judged"]
+            row(f"{label.split(':')[0][:4]} full / bare", f"{d[f'ratio_{key}_bare'] * 100:.1f} %",
+                f">={TARGET_RATIO * 100:.0f}%", d[f"house_ratio_{key}"] if judged else None,
+                note="(ratio = target / value)" if judged else "(not judged)")
+    i = res["imap"]
+    row(f"(c) IMAP: {i['clients']} clients, FETCH ops/s", f"{i['ops_per_s']:.1f} ops/s")
+    row("      operations in the window", f"{i['ops']:,} in {i['seconds']:g} s")
+    row("      errors", str(i["errors"]), str(TARGET_IMAP_ERRORS), ok=i["errors"] <= TARGET_IMAP_ERRORS,
+        note="; ".join(i["error_samples"][:2]))
+    row("      login + SELECT, mean", f"{(i['login_mean_s'] or 0) * 1000:.0f} ms")
+    row("      per-client ops min / max", f"{min(i['per_client_ops'])} / {max(i['per_client_ops'])}")
+    row("      load average (1 min) start / end", f"{i['loadavg_start']:.1f} / {i['loadavg_end']:.1f}")
+    headers = res.get("full_sample_headers", "").strip().splitlines()
+    print()
+    print("milter headers on a delivered message: " + ("; ".join(h[:70] for h in headers) or "NONE"))
+    print(f"run wall time {info['seconds']:.0f} s")
+    return over
+
+
+def sanity(res: dict) -> list[str]:
+    """What must hold for the figures to mean anything."""
+    out = []
+    for key in ("bare", "full", "full_stub"):
+        r = res.get(key)
+        if r is None:
+            continue
+        if r["queue_before"]:
+            out.append(f"{key}: {r['queue_before']} messages were already in Postfix's queue")
+        if r["delivered"] != r["count"]:
+            out.append(f"{key}: {r['delivered']} of {r['count']} messages disposed of / delivered")
+        if key != "bare" and r["queue_after"]:
+            out.append(f"{key}: {r['queue_after']} messages left in the queue after the run")
+    if not res.get("full_sample_headers", "").strip():
+        out.append("full: no rspamd header on a delivered message (did the milter run?)")
+    if res["imap"]["ops"] == 0:
+        out.append("imap: no operation")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=2000, help="messages per path (default 2000)")
+    parser.add_argument("--sessions", type=int, default=10, help="smtp-source processes at once (default 10)")
+    parser.add_argument("--size", type=int, default=4096, help="body bytes per message (default 4096)")
+    parser.add_argument("--recipients", type=int, default=10, help="ready accounts, recipients (default 10)")
+    parser.add_argument("--sender", default="bench@example.net", help="envelope sender (not of the domain)")
+    parser.add_argument("--dns", choices=("testbed", "stub", "both"), default="both",
+                        help="full path with the test bed's resolver, with a local NXDOMAIN stub, or both "
+                             "(default both; the verdict is on testbed when it runs)")
+    parser.add_argument("--imap-clients", type=int, default=20)
+    parser.add_argument("--imap-seconds", type=float, default=30.0)
+    parser.add_argument("--container", default="bench-mail", help="container name (default bench-mail)")
+    parser.add_argument("--converge", action="store_true", help="converge site.yml and the roster again")
+    parser.add_argument("--json", metavar="FILE", help="also write every figure to FILE")
+    parser.add_argument("--remove", action="store_true", help="docker rm -f the container at the end")
+    args = parser.parse_args(argv)
+    if args.container.startswith("congvu-") or args.container in ("bench-ldap", "dev-roster"):
+        parser.error("refusing to use another team's container")
+    if any(c in args.container for c in " /:"):
+        parser.error("--container: a plain container name")
+    if min(args.messages, args.sessions, args.recipients, args.imap_clients) < 1:
+        parser.error("--messages, --sessions, --recipients and --imap-clients must be at least 1")
+
+    started = time.perf_counter()
+
+    def log(message: str) -> None:
+        print(f"[{time.perf_counter() - started:7.1f}s] {message}", file=sys.stderr, flush=True)
+
+    box = Box(args.container)
+    os.makedirs(WORK, exist_ok=True)
+    info = {"machine": machine(), "started": dt.datetime.now().isoformat(timespec="seconds"),
+            "loadavg_start": os.getloadavg()}
+    res: dict = {}
+    try:
+        info.update(setup(box, args, log))
+        res = measure(box, info, args, log)
+    except (BenchError, subprocess.TimeoutExpired, KeyError, ValueError, TypeError) as exc:
+        print(f"bench_mail: {exc}", file=sys.stderr)
+        if args.json:
+            with open(args.json, "w", encoding="utf-8") as handle:
+                json.dump({"error": str(exc), "info": info, "results": res, "args": vars(args)}, handle, indent=1)
+        return 2
+    finally:
+        if args.remove:
+            run(["docker", "rm", "-f", args.container], check=False)
+    info["seconds"] = time.perf_counter() - started
+    info["loadavg_end"] = os.getloadavg()
+    over = report(res, info, args)
+    problems = sanity(res)
+    for problem in problems:
+        print(f"bench_mail: {problem}", file=sys.stderr)
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as handle:
+            json.dump({"info": info, "results": res, "derived": derive(res), "args": vars(args)}, handle, indent=1)
+    return 2 if problems else 1 if over else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
