@@ -8,12 +8,10 @@ Needs what bench_reconcile.py leaves in the container (/opt/bench/lib, reconcile
 and a directory equal to that roster (after a bench_reconcile.py run). Not part of the benchmark's
 figures: the variants support the proposals in docs/benchmarks.md ("Directory reconcile (issue 3)").
 Each variant: load_roster + read + make_plan, which must be all `keep`:
-  ldap3, gc on         directory.read_state as it is (what the roster module runs);
+  ldap3, gc on         the paged read with ldap3, as read_state did it in session 1;
   ldap3, gc off        the same with the garbage collector disabled for the run;
-  python-ldap, gc on   the same paged read with python-ldap (libldap, C; Debian python3-ldap, which the
-                       role already installs), entries turned into records by the project's own
-                       mailbox_from_entry / agency_from_entry;
-  python-ldap, gc off  both.
+  python-ldap, gc on   directory.read_state as it is since session 2 (libldap, C; Debian python3-ldap);
+  python-ldap, gc off  both: what the roster module runs (paused_gc).
 """
 
 from __future__ import annotations
@@ -28,7 +26,6 @@ sys.path.insert(0, "/opt/bench/lib")
 sys.path.insert(0, "/opt/bench")
 
 import congvu_ldap  # noqa: E402
-import ldap  # noqa: E402
 import reconcile_child as rc  # noqa: E402
 from congvu import directory, plan, roster, settings, state  # noqa: E402
 
@@ -36,25 +33,27 @@ BIND_DN = "cn=reconcile,ou=system,dc=quangbinh,dc=gov,dc=vn"
 TREE = directory.Tree("quangbinh.gov.vn")
 
 
+PARAMS = {"server_uri": rc.SERVER_URI, "bind_dn": BIND_DN, "bind_password": None,
+          "bind_password_file": rc.SECRET, "ca_file": None}
+
+
 def read_ldap3() -> state.State:
-    params = {"server_uri": rc.SERVER_URI, "bind_dn": BIND_DN, "bind_password": None,
-              "bind_password_file": rc.SECRET, "ca_file": None}
-    return directory.read_state(congvu_ldap.connect(rc._Module(), params), TREE, 1000)
-
-
-def read_pyldap() -> state.State:
-    conn = ldap.initialize(rc.SERVER_URI)
-    with open(rc.SECRET, encoding="utf-8") as handle:
-        conn.simple_bind_s(BIND_DN, handle.read().strip())
+    """The read as read_state did it before session 2 (ldap3's paged search, rc._ldap3_paged)."""
+    conn = congvu_ldap.connect(rc._Module(), PARAMS)
     current = state.State()
-    for entry in rc._pyldap_paged(conn, TREE.people, "(objectClass=congvuMailbox)", directory.PERSON_ATTRS, 1000):
+    for entry in rc._ldap3_paged(conn, TREE.people, "(objectClass=congvuMailbox)", directory.PERSON_ATTRS, 1000):
         box = directory.mailbox_from_entry(entry)
         current.mailboxes[box.id] = box
-    for entry in rc._pyldap_paged(conn, TREE.agencies, "(objectClass=congvuAgencyMailbox)",
-                                  directory.AGENCY_ATTRS, 1000):
+    for entry in rc._ldap3_paged(conn, TREE.agencies, "(objectClass=congvuAgencyMailbox)",
+                                 directory.AGENCY_ATTRS, 1000):
         agency = directory.agency_from_entry(entry, TREE)
         current.agencies[agency.code] = agency
     return current
+
+
+def read_pyldap() -> state.State:
+    """directory.read_state as it is now (python-ldap)."""
+    return directory.read_state(congvu_ldap.connect_reader(rc._Module(), PARAMS), TREE, 1000)
 
 
 def main() -> int:
@@ -62,7 +61,7 @@ def main() -> int:
     parser.add_argument("--roster", default="/opt/bench/roster-100000")
     parser.add_argument("--rounds", type=int, default=1)
     args = parser.parse_args()
-    variants = [("ldap3, gc on (as now)", read_ldap3, False), ("ldap3, gc off", read_ldap3, True),
+    variants = [("ldap3, gc on (session 1)", read_ldap3, False), ("ldap3, gc off", read_ldap3, True),
                 ("python-ldap, gc on", read_pyldap, False), ("python-ldap, gc off", read_pyldap, True)]
     for _ in range(args.rounds):
         for label, reader, gc_off in variants:
