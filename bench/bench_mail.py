@@ -2,7 +2,8 @@
 """Benchmark: throughput of the mail path and of IMAP on the whole stack in a container (issue 4, bench/).
 
     python3 bench/bench_mail.py [--messages 2000] [--sessions 10] [--size 4096] [--recipients 10]
-                                [--imap-clients 20] [--imap-seconds 30] [--container bench-mail]
+                                [--dns both|testbed|stub] [--imap-clients 20] [--imap-seconds 30]
+                                [--container bench-mail]
                                 [--converge] [--json FILE] [--remove]
 
 Target named by the issue: the full path (Postfix + rspamd + ClamAV + LMTP into Dovecot) delivers at
@@ -30,7 +31,11 @@ How it measures (docs/benchmarks.md says more)
   ClamAV, cleanup, LMTP into Dovecot), unauthenticated like mail from another server (the inbound
   path; the container's own address is not in mynetworks). Done when the N messages are files in
   the recipients' maildirs.
-  Both: --sessions `smtp-source` processes at once, one message per connection, --size bytes of body,
+- (b') full, DNS stub (--dns stub or both): the same, with rspamd asking a local DNS stub that answers
+  NXDOMAIN at once (mail_child.py dnsstub; /etc/rspamd/local.d/options.inc for the run only). The
+  test bed has no Internet and its resolver lets rspamd's list queries time out (4-5 s a message),
+  which says nothing of the path itself. With --dns both the verdict is on (b).
+  All: --sessions `smtp-source` processes at once, one message per connection, --size bytes of body,
   the same --recipients addresses, sender --sender; one warm-up message first (not counted: it passes
   postscreen's pregreet test, whose result is cached, and wakes rspamd and clamd). Messages per second
   = N / wall time from the start of the first smtp-source to the last message disposed of or
