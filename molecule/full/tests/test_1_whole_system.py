@@ -244,3 +244,9 @@ def test_art16_health_says_everything_is_up_after_the_first_backup(host):
     assert health.rc == 0, health.stdout
     for name in ("slapd", "postfix", "dovecot", "rspamd", "clamav-daemon", "nginx", "last backup"):
         assert name in health.stdout
+
+
+def test_art16_fail2ban_watches_every_service_of_the_all_in_one_host(host):
+    status = host.check_output("fail2ban-client status")
+    for jail in ("sshd", "postfix-sasl", "dovecot", "roundcube-auth", "nginx-http-auth"):
+        assert jail in status, status
