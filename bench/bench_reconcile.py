@@ -52,13 +52,14 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import re
 import shlex
 import shutil
 import subprocess
 import sys
 import time
+
+from benchlib import BenchError, Container, ansible_env, machine, run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -135,8 +136,6 @@ CONVERGE_YML = """---
 """
 
 
-class BenchError(Exception):
-    pass
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -144,23 +143,10 @@ class BenchError(Exception):
 # ---------------------------------------------------------------------------------------------------
 
 
-def run(cmd: list[str], timeout: float | None = None, env: dict | None = None, cwd: str | None = None,
-        check: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=cwd, check=False)
-    if check and proc.returncode != 0:
-        raise BenchError(f"{' '.join(shlex.quote(c) for c in cmd)[:300]} failed ({proc.returncode}):\n"
-                         f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    return proc
 
 
-class Box:
+class Box(Container):
     """The container: shell commands in it, files in and out."""
-
-    def __init__(self, name: str):
-        self.name = name
-
-    def sh(self, script: str, timeout: float | None = None, check: bool = True) -> str:
-        return run(["docker", "exec", self.name, "bash", "-c", script], timeout=timeout, check=check).stdout
 
     def timed(self, script: str, timeout: float | None = None) -> float:
         """Wall time of `script`, taken inside the container (docker exec overhead excluded)."""
@@ -189,13 +175,6 @@ class Box:
         return os.getloadavg()[0]
 
 
-def ansible_env() -> dict:
-    env = dict(os.environ)
-    env["PATH"] = os.path.join(REPO, ".venv", "bin") + os.pathsep + env.get("PATH", "")
-    env["ANSIBLE_CONFIG"] = os.path.join(REPO, "ansible.cfg")
-    env["ANSIBLE_PIPELINING"] = "true"
-    env["ANSIBLE_NOCOLOR"] = "1"
-    return env
 
 
 def playbook(args: list[str], timeout: float = 7200) -> tuple[float, str]:
@@ -456,18 +435,6 @@ def measure_size(box: Box, people: int, args, probe_holder: dict, log) -> dict:
 # ---------------------------------------------------------------------------------------------------
 
 
-def machine() -> dict:
-    cpu = platform.processor() or "unknown"
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            models = [line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")]
-            cpu = models[0] if models else cpu
-    except OSError:
-        pass
-    others = run(["docker", "ps", "--format", "{{.Names}}"], check=False).stdout.split()
-    return {"python": f"{platform.python_implementation()} {platform.python_version()}",
-            "platform": platform.platform(), "cpu": cpu, "cpu_count": os.cpu_count(),
-            "containers_running": others}
 
 
 def derive(r: dict, probe: dict) -> dict:

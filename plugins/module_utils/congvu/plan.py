@@ -173,7 +173,7 @@ def make_plan(roster: Roster, state: State, today: dt.date, override: bool = Fal
                             opens.get(person.id, []))
         if item is not None:
             plan.items.append(item)
-            if box is not None and box.held_since and box.state == "suspended" and person.state == "active":
+            if _held_against_roster(box, person):
                 plan.notices.append(Problem(
                     person.file, person.line, f"{box.address} stays suspended: the inactivity job suspended it "
                     f"on {box.held_since} (no login for the threshold, Art. 7.2) and `active` in the roster "
@@ -291,10 +291,8 @@ def _person_item(person, box: Mailbox | None, target: str | None, today: str, al
                     person.title, person.leader, person.quota, person.quota_decision,
                     delegate_of=list(delegate_of))
     if box is not None and box.held_since and box.state == "suspended":
-        # The inactivity job's suspension holds against a roster that still says `active`: the roster
-        # did not ask for it, so the roster alone does not lift it (Art. 7.2, docs/inactivity.md).
         after.held_since = box.held_since
-        if person.state == "active":
+        if _held_against_roster(box, person):
             after.state = "suspended"
     if box is None:
         after.history = [target]
@@ -327,6 +325,13 @@ def _person_item(person, box: Mailbox | None, target: str | None, today: str, al
     if box.state == "terminated" and action != "suspend":
         action, reason = "reactivate", "back in service after termination (the archived mailbox returns)"
     return Item("person", person.id, person.agency, target, action, before, after_dict, reason, *where)
+
+
+def _held_against_roster(box: Mailbox | None, person) -> bool:
+    """The inactivity job's suspension holds against a roster that still says `active`: the roster did
+    not ask for it, so the roster alone does not lift it (Art. 7.2, docs/inactivity.md)."""
+    return (box is not None and bool(box.held_since) and box.state == "suspended"
+            and person.state == "active")
 
 
 def _terminated(box: Mailbox, reason: str, file: str, line: int) -> Item:
