@@ -1,9 +1,11 @@
 """How the congvu modules reach the directory (Ansible side; the congvu package stays Ansible-free).
 
-Two clients, each where it pays: python-ldap (libldap, C) reads the whole state, because decoding
-100,000 entries in ldap3's pure-Python BER decoder took 20 s of a 24 s no-op plan (docs/benchmarks.md);
-ldap3 writes, one entry per operation, where slapd's own work dominates. Both are Debian packages the
-role `directory` installs on the directory host (python3-ldap, python3-ldap3), where the modules run.
+Two clients. The roster reconcile reads and writes with python-ldap (libldap, C): decoding 100,000
+entries in ldap3's pure-Python BER decoder took 20 s of a 24 s no-op plan, and ldap3's encoding was
+about 1.2 ms of CPU per created entry, close to slapd's own 1.6 ms (docs/benchmarks.md). The small
+modules (password_reset) keep ldap3, where a handful of operations make the speed irrelevant. Both are
+Debian packages the role `directory` installs on the directory host (python3-ldap, python3-ldap3),
+where the modules run.
 """
 
 import ssl
@@ -61,8 +63,8 @@ def connect(module, params):
     return conn
 
 
-def connect_reader(module, params):
-    """A python-ldap connection bound like connect(), for congvu.directory.read_state.
+def connect_python_ldap(module, params):
+    """A python-ldap connection bound like connect(), for congvu.directory (read_state, Applier).
 
     The same rules: StartTLS on ldap://, the server certificate always verified (`ca_file` or the
     system's trust store), SASL EXTERNAL when no `bind_dn` is given.

@@ -8,7 +8,8 @@ description:
   - >-
     Reads and validates every agency file of the roster folder, reads the current mailboxes from the
     directory with paged searches, plans (the same planner as C(roster_plan)) and applies the plan, one
-    entry per LDAP operation, in plan order. Nothing outside the plan is written; nothing is deleted.
+    entry per LDAP operation, people first, then agency mailboxes, answers read in plan order. Nothing
+    outside the plan is written; nothing is deleted.
   - >-
     In check mode it shows the plan (and with C(--diff) the before/after of each mailbox) and writes
     nothing. A run with nothing to do reports C(changed=false).
@@ -47,12 +48,19 @@ options:
   plan_dir: {description: Also write plan.json and plan.md here., type: path}
   date: {description: Planning date (YYYY-MM-DD); today by default., type: str}
   page_size: {description: Entries per page when reading the directory., type: int, default: 1000}
+  write_window:
+    description:
+      - >-
+        Write operations sent before the oldest answer is read (1 = one at a time). Several in flight
+        let slapd work while the module prepares the next entry (docs/benchmarks.md, run 6).
+    type: int
+    default: 8
   domain: {description: Mail domain (Art. 5)., type: str, default: quangbinh.gov.vn}
   default_quota: {description: Default quota (Art. 9)., type: str, default: 2G}
   guard_max_count: {description: Guard, absolute limit., type: int, default: 50}
   guard_max_ratio: {description: Guard, share of the roster., type: float, default: 0.05}
   transfer_alias_days: {description: Days an old address keeps working after a transfer., type: int, default: 90}
-requirements: [python-ldap (reads), ldap3 (writes), PyYAML]
+requirements: [python-ldap, PyYAML]
 """
 
 RETURN = r"""
@@ -72,15 +80,11 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.congvu import directory, naming, passwords, plan, roster, settings, state  # noqa: F401
 from ansible.module_utils.congvu_args import SETTINGS_ARGS, settings_from_params
-from ansible.module_utils.congvu_ldap import CONNECTION_ARGS, connect, connect_reader
+from ansible.module_utils.congvu_ldap import CONNECTION_ARGS, connect_python_ldap
 
 try:
-    from ldap3.core.exceptions import LDAPException
-except ImportError:  # reported by connect()
-    LDAPException = Exception
-try:
     from ldap import LDAPError
-except ImportError:  # reported by connect_reader()
+except ImportError:  # reported by connect_python_ldap()
     LDAPError = Exception
 
 DIFF_LIMIT = 1000
@@ -116,6 +120,7 @@ def main():
             plan_dir=dict(type="path"),
             date=dict(type="str"),
             page_size=dict(type="int", default=1000),
+            write_window=dict(type="int", default=8),
             **CONNECTION_ARGS,
             **SETTINGS_ARGS,
         ),
@@ -143,7 +148,7 @@ def main():
 
         tree = directory.Tree(conf.domain)
         try:
-            reader = connect_reader(module, params)
+            reader = connect_python_ldap(module, params)
             current = directory.read_state(reader, tree, params["page_size"])
             reader.unbind_s()
         except (LDAPError, OSError) as exc:
@@ -171,12 +176,12 @@ def main():
         module.exit_json(**output)
 
     try:
-        conn = connect(module, params)
-    except (LDAPException, OSError) as exc:
+        conn = connect_python_ldap(module, params)
+    except (LDAPError, OSError) as exc:
         module.fail_json(msg=f"cannot reach the directory at {params['server_uri']}: {exc}", **output)
     audit = directory.AuditLog(params["audit_log"], revision, actor)
     sink = directory.SecretSink(params["initial_passwords_dir"])
-    applier = directory.Applier(conn, tree, audit, sink)
+    applier = directory.Applier(conn, tree, audit, sink, window=params["write_window"])
     try:
         done = applier.apply(result)
     except directory.DirectoryError as exc:

@@ -55,5 +55,5 @@ def _one_create(tmp_path, password):
 def test_art8_weak_or_short_initial_password_refused_before_anything_is_written(tmp_path, weak):
     applier, item, sink = _one_create(tmp_path, weak)
     with pytest.raises(DirectoryError, match="refusing the generated initial password"):
-        applier._apply_one(item)
+        applier._send(item)
     assert sink.written == {} and not (tmp_path / "initial-passwords").exists()

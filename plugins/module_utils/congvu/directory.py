@@ -1,14 +1,15 @@
-"""The live side of the reconcile, without Ansible: read the state from slapd (python-ldap), apply a Plan (ldap3).
+"""The live side of the reconcile, without Ansible: read the state from slapd and apply a Plan (python-ldap).
 
-The tree and the schema are in docs/directory.md. Every write is one LDAP operation on one entry, in
-plan order, and each operation leaves the entry in its planned final form; an apply interrupted at any
-point is finished by the next run, which re-reads the state and plans only what is left (no duplicate:
-the DN is the staff id; no lost entry: nothing is ever deleted).
+The tree and the schema are in docs/directory.md. Every write is one LDAP operation on one entry, and
+each operation leaves the entry in its planned final form; an apply interrupted at any point is
+finished by the next run, which re-reads the state and plans only what is left (no duplicate: the DN is
+the staff id; no lost entry: nothing is ever deleted).
 """
 
 from __future__ import annotations
 
 import base64
+import collections
 import contextlib
 import datetime as dt
 import gc
@@ -22,11 +23,16 @@ from .plan import Item, Plan
 from .state import AgencyBox, Alias, Mailbox, State
 
 try:
-    from ldap3 import MODIFY_REPLACE
-    from ldap3.core.exceptions import LDAPException
+    import ldap
+    from ldap import LDAPError
 except ImportError:  # pragma: no cover - reported by the module as a missing requirement
-    MODIFY_REPLACE = None
-    LDAPException = Exception
+    ldap = None
+
+    class LDAPError(Exception):
+        """Stands in for python-ldap's, so that the policy core imports where python-ldap is absent."""
+
+# RFC 4511's "replace" modification (ldap.MOD_REPLACE): an empty value list deletes the attribute.
+MOD_REPLACE = 2
 
 # slapd's "locked by an administrator" value (slapo-ppolicy): only an administrator unlocks it.
 LOCKED_FOREVER = "000001010000Z"
@@ -169,8 +175,7 @@ def agency_from_entry(entry: dict, tree: Tree) -> AgencyBox:
 def _paged(conn, base: str, search_filter: str, attributes: list[str], page_size: int) -> Iterable[dict]:
     """Every entry one level under `base` matching the filter, read in pages (RFC 2696) so that
     100,000 entries never meet the server's size limit. `conn` is a bound python-ldap connection
-    (congvu_ldap.connect_reader); values come as bytes, which mailbox_from_entry decodes."""
-    import ldap
+    (congvu_ldap.connect_python_ldap); values come as bytes, which mailbox_from_entry decodes."""
     from ldap.controls import SimplePagedResultsControl
 
     control = SimplePagedResultsControl(True, size=page_size, cookie=b"")
@@ -279,80 +284,131 @@ class SecretSink:
         self._files.clear()
 
 
-def _changes(before: dict[str, list[str]], after: dict[str, list[str]]) -> dict:
-    return {name: [(MODIFY_REPLACE, values)] for name, values in after.items()
-            if sorted(before.get(name, [])) != sorted(values)}
+def _changes(before: dict[str, list[str]], after: dict[str, list[str]]) -> list[tuple]:
+    return [(MOD_REPLACE, name, [v.encode() for v in values]) for name, values in after.items()
+            if sorted(before.get(name, [])) != sorted(values)]
 
 
-def _lock_change(before_state: str | None, after_state: str) -> dict:
+def _lock_change(before_state: str | None, after_state: str) -> list[tuple]:
     """Suspended and terminated accounts cannot bind at all: slapd's own lock (Art. 7)."""
     if after_state in ("suspended", "terminated") and before_state not in ("suspended", "terminated"):
-        return {"pwdAccountLockedTime": [(MODIFY_REPLACE, [LOCKED_FOREVER])]}
+        return [(MOD_REPLACE, "pwdAccountLockedTime", [LOCKED_FOREVER.encode()])]
     if after_state == "active" and before_state in ("suspended", "terminated"):
-        return {"pwdAccountLockedTime": [(MODIFY_REPLACE, [])]}
-    return {}
+        return [(MOD_REPLACE, "pwdAccountLockedTime", None)]
+    return []
+
+
+def _add_list(classes: list[str], attrs: dict[str, list[str]]) -> list[tuple]:
+    return [("objectClass", [c.encode() for c in classes])] + [
+        (name, [v.encode() for v in values]) for name, values in attrs.items() if values]
+
+
+def describe(exc: Exception) -> str:
+    """python-ldap puts the result in a dict (desc, info); say it in one line."""
+    detail = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else None
+    if detail is None:
+        return str(exc)
+    return " ".join(str(detail[k]) for k in ("desc", "info") if detail.get(k))
 
 
 class Applier:
-    """Apply a plan's items to the directory, one entry per LDAP operation, in plan order."""
+    """Apply a plan's items to the directory: one LDAP operation per entry, several in flight.
+
+    `conn` is a bound python-ldap connection (congvu_ldap.connect_python_ldap). Up to `window`
+    operations are sent before the oldest answer is read, so slapd works on one entry while this
+    process builds the next: one at a time, each add waited for the other side twice (a 10k create
+    is 10,003 round trips; docs/benchmarks.md, run 6). People's operations are independent of each
+    other (the DN is the staff id, and no person entry refers to another), so their order among
+    themselves does not matter to slapd. Agency mailboxes are sent only when every person operation
+    has been answered: congvuHead and congvuDelegate point at person entries.
+
+    Answers are read in plan order, and each gets its audit line. After a failure nothing new is sent,
+    but the answers of what was already sent are still read and audited, so the log says exactly what
+    was applied; the next run re-reads the directory and finishes the rest.
+    """
 
     def __init__(self, conn, tree: Tree, audit: AuditLog, secrets: SecretSink,
-                 make_password: Callable[[], str] = passwords.generate):
+                 make_password: Callable[[], str] = passwords.generate, window: int = 8,
+                 timeout: int = 120):
         self.conn = conn
         self.tree = tree
         self.audit = audit
         self.secrets = secrets
         self.make_password = make_password
+        self.window = max(1, window)
+        self.timeout = timeout
         self.done: list[Item] = []
 
     def apply(self, plan: Plan) -> list[Item]:
         if plan.blocked:
             raise DirectoryError("the plan is blocked (invalid roster or guard); nothing was written")
-        done = self.done
-        # Agency mailboxes after their people: congvuHead and congvuDelegate point at person entries.
-        ordered = [i for i in plan.items if i.kind == "person"] + [i for i in plan.items if i.kind == "agency"]
-        for item in ordered:
-            if item.action == "keep":
-                continue
+        for kind in ("person", "agency"):
+            self._apply_all([i for i in plan.items if i.kind == kind and i.action != "keep"])
+        return self.done
+
+    def _apply_all(self, items: list[Item]) -> None:
+        pending: collections.deque = collections.deque()  # (msgid, item), oldest first
+        failure: DirectoryError | None = None
+        for item in items:
             try:
-                self._apply_one(item)
-            except LDAPException as exc:
-                self.audit.record(item, "failed", str(exc))
-                raise DirectoryError(f"{item.action} of {item.kind} {item.id} ({item.address}) failed: "
-                                     f"{exc}; entries before it were applied, run again to finish") from exc
-            self.audit.record(item)
-            done.append(item)
-        return done
+                msgid = self._send(item)
+            except DirectoryError as exc:
+                failure = exc
+                break
+            except LDAPError as exc:
+                failure = self._failed(item, exc)
+                break
+            if msgid is None:  # nothing differs after all: audit it like an applied change
+                self._applied(item)
+                continue
+            pending.append((msgid, item))
+            if len(pending) >= self.window:
+                failure = self._settle(*pending.popleft())
+                if failure:
+                    break
+        while pending:
+            failure = self._settle(*pending.popleft()) or failure
+        if failure:
+            raise failure
 
-    def _check(self, ok: bool, what: str) -> None:
-        if not ok:
-            result = self.conn.result or {}
-            raise LDAPException(f"{what}: {result.get('description')} {result.get('message', '')}".strip())
+    def _settle(self, msgid: int, item: Item) -> DirectoryError | None:
+        try:
+            self.conn.result3(msgid, all=1, timeout=self.timeout)
+        except LDAPError as exc:
+            return self._failed(item, exc)
+        self._applied(item)
+        return None
 
-    def _apply_one(self, item: Item) -> None:
+    def _applied(self, item: Item) -> None:
+        self.audit.record(item)
+        self.done.append(item)
+
+    def _failed(self, item: Item, exc: Exception) -> DirectoryError:
+        # After a lost connection the outcome of an operation in flight is unknown; the next run's
+        # read of the directory settles it.
+        self.audit.record(item, "failed", describe(exc))
+        return DirectoryError(f"{item.action} of {item.kind} {item.id} ({item.address}) failed: "
+                              f"{describe(exc)}; entries before it were applied, run again to finish")
+
+    def _send(self, item: Item) -> int | None:
         revision = self.audit.revision
         if item.kind == "person":
             dn = self.tree.person(item.id)
             after = person_attributes(Mailbox.from_dict(item.after), revision)
             if item.before is None:
-                self._create_person(dn, item, after)
-                return
+                return self._create_person(dn, item, after)
             before = person_attributes(Mailbox.from_dict(item.before))
-            changes = _changes(before, after)
-            changes.update(_lock_change(item.before["state"], item.after["state"]))
+            changes = _changes(before, after) + _lock_change(item.before["state"], item.after["state"])
         else:
             dn = self.tree.agency(item.id)
             after = agency_attributes(AgencyBox.from_dict(item.after), self.tree, revision)
             if item.before is None:
-                attrs = {k: v for k, v in after.items() if v}
-                self._check(self.conn.add(dn, AGENCY_CLASSES, attrs), f"add {dn}")
-                return
+                return self.conn.add_ext(dn, _add_list(AGENCY_CLASSES, after))
             changes = _changes(agency_attributes(AgencyBox.from_dict(item.before), self.tree), after)
-        if changes:
-            self._check(self.conn.modify(dn, changes), f"modify {dn}")
+        return self.conn.modify_ext(dn, changes) if changes else None
 
-    def _create_person(self, dn: str, item: Item, after: dict[str, list[str]]) -> None:
-        attrs = {k: v for k, v in after.items() if v}
+    def _create_person(self, dn: str, item: Item, after: dict[str, list[str]]) -> int:
+        attrs = dict(after)
         password = self.make_password()
         # slapd takes a pre-hashed value on trust (cn=reconcile is a password administrator for new
         # entries only): the Art. 8 check, and the length that makes a fast hash safe, happen here.
@@ -366,9 +422,10 @@ class Applier:
         attrs["pwdReset"] = ["TRUE"]
         if item.after["state"] != "active":
             attrs["pwdAccountLockedTime"] = [LOCKED_FOREVER]
+        # On disk before the add is sent: a crash after the add must not lose the only copy.
         self.secrets.store(item.agency, item.address, password,
                            dt.datetime.now(dt.UTC).date().isoformat())
-        self._check(self.conn.add(dn, PERSON_CLASSES, attrs), f"add {dn}")
+        return self.conn.add_ext(dn, _add_list(PERSON_CLASSES, attrs))
 
 
 def initial_password_hash(password: str) -> str:
