@@ -560,6 +560,10 @@ def test_reconcile_writes_people_and_agencies_only(host):
     r = modify_as(host, *rec, f"dn: cn=administrators,ou=groups,{BASE}\nchangetype: modify\nadd: member\n"
                               f"member: {service('reconcile')}\n")
     assert r.rc == 50
+    # but not which password policy applies to a person (the services policy has no lockout, Art. 8)
+    r = modify_as(host, *rec, f"dn: {person('TT0001')}\nchangetype: modify\nreplace: pwdPolicySubentry\n"
+                              f"pwdPolicySubentry: cn=services,ou=policies,{BASE}\n")
+    assert r.rc == 50, r.stderr
     # it reads everything under ou=people it manages, beyond the default size limit
     r = search_as(host, *rec, PEOPLE, "(objectClass=congvuMailbox)", "pwdLastSuccess", "congvuQuota")
     assert r.rc == 0 and "congvuQuota" in r.stdout
