@@ -9,8 +9,9 @@
 `--lib` is a copy of plugins/module_utils (the `congvu` package and `congvu_ldap.py`), so the code
 measured is the project's own, run the way the roster module runs it: `roster.load_roster`,
 `directory.read_state` (python-ldap, paged, over ldapi:// bound as cn=reconcile with the password from
-/etc/ldap/congvu/reconcile.secret, through `congvu_ldap.connect_reader`) and `plan.make_plan` inside
-`directory.paused_gc()`, then `directory.Applier.apply` over `congvu_ldap.connect` (ldap3). No Ansible.
+/etc/ldap/congvu/reconcile.secret, through `congvu_ldap.connect_python_ldap`) and `plan.make_plan`
+inside `directory.paused_gc()`, then `directory.Applier.apply` over a second such connection, with
+`--window` operations in flight (the module's `write_window`, default 8). No Ansible.
 
 `ldif` writes what the reconcile would create, as LDIF, built with the same functions the Applier uses
 (`person_attributes` / `agency_attributes`, userPassword pre-hashed with `initial_password_hash`
@@ -182,7 +183,7 @@ def cmd_reconcile(args) -> dict:
         t0 = time.perf_counter()
         loaded = roster_mod.load_roster(args.roster, settings_mod.Settings())
         t1 = time.perf_counter()
-        reader = congvu_ldap.connect_reader(_Module(), params)
+        reader = congvu_ldap.connect_python_ldap(_Module(), params)
         t2 = time.perf_counter()
         tree = directory.Tree(loaded.settings.domain)
         current = directory.read_state(reader, tree, args.page_size)
@@ -205,15 +206,17 @@ def cmd_reconcile(args) -> dict:
         if result.errors or result.blocked:
             raise SystemExit(f"the plan cannot be applied: {out['errors']} blocked={result.blocked}")
         t_connect = time.perf_counter()
-        conn = congvu_ldap.connect(_Module(), params)
+        conn = congvu_ldap.connect_python_ldap(_Module(), params)
         out["connect_writer_s"] = time.perf_counter() - t_connect
         audit = directory.AuditLog(args.audit, args.revision, "bench")
         sink = directory.SecretSink(args.secrets)
         make_password = _Timer(passwords.generate)
-        applier = directory.Applier(conn, tree, audit, sink, make_password)
+        applier = directory.Applier(conn, tree, audit, sink, make_password, window=args.window)
         # Thin wrappers (about a microsecond each) to split the apply time; the code path is unchanged.
-        conn.add = add_t = _Timer(conn.add)
-        conn.modify = mod_t = _Timer(conn.modify)
+        # Sending (add_ext / modify_ext) returns at once; the waiting for slapd is in result3.
+        conn.add_ext = add_t = _Timer(conn.add_ext)
+        conn.modify_ext = mod_t = _Timer(conn.modify_ext)
+        conn.result3 = wait_t = _Timer(conn.result3)
         sink.store = store_t = _Timer(sink.store)
         audit.record = record_t = _Timer(audit.record)
         cpu5, slapd5 = time.process_time(), _slapd_cpu()
@@ -222,13 +225,13 @@ def cmd_reconcile(args) -> dict:
         t6 = time.perf_counter()
         cpu6, slapd6 = time.process_time(), _slapd_cpu()
         sink.close()
-        conn.unbind()
+        conn.unbind_s()
         out.update(apply_cpu_s=cpu6 - cpu5, apply_slapd_cpu_s=slapd6 - slapd5)
-        other = (t6 - t5) - add_t.seconds - mod_t.seconds - store_t.seconds - record_t.seconds \
-            - make_password.seconds
+        other = (t6 - t5) - add_t.seconds - mod_t.seconds - wait_t.seconds - store_t.seconds \
+            - record_t.seconds - make_password.seconds
         out.update(applied=len(done), apply_s=t6 - t5, total_s=t6 - t0,  # total includes both connects
-                   ldap_add_s=add_t.seconds, ldap_add_calls=add_t.calls,
-                   ldap_modify_s=mod_t.seconds, ldap_modify_calls=mod_t.calls,
+                   window=args.window, ldap_add_s=add_t.seconds, ldap_add_calls=add_t.calls,
+                   ldap_modify_s=mod_t.seconds, ldap_modify_calls=mod_t.calls, ldap_wait_s=wait_t.seconds,
                    secrets_s=store_t.seconds, audit_s=record_t.seconds,
                    password_gen_s=make_password.seconds, apply_other_s=other)
     if args.plan_dir:  # what the roster module also does (plan.json + plan.md); not in the core figure
@@ -265,7 +268,7 @@ def cmd_readref(args) -> dict:
               "bind_password_file": SECRET, "ca_file": None}
     gc.collect()
     t0 = time.perf_counter()
-    ours = directory.read_state(congvu_ldap.connect_reader(_Module(), params), tree, args.page_size)
+    ours = directory.read_state(congvu_ldap.connect_python_ldap(_Module(), params), tree, args.page_size)
     t1 = time.perf_counter()
     gc.collect()
     t2 = time.perf_counter()
@@ -319,6 +322,7 @@ def main() -> int:
     p.add_argument("--bind-dn", required=True)
     p.add_argument("--page-size", type=int, default=1000)
     p.add_argument("--apply", action="store_true")
+    p.add_argument("--window", type=int, default=8, help="write operations in flight (Applier window)")
     p.add_argument("--expect-keep", action="store_true")
     p.add_argument("--audit", default="/var/log/congvu/roster-audit.jsonl")
     p.add_argument("--secrets", default="/var/lib/congvu/initial-passwords")
