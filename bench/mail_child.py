@@ -183,6 +183,43 @@ def wait_port(host: str, port: int, seconds: float = 30) -> None:
             time.sleep(0.2)
 
 
+def cpu_by_program() -> dict[str, float]:
+    """CPU seconds (user + system) of every live process in the container, by program; children that
+    already exited and were reaped count under their parent as "<parent> (exited children)" (Postfix's
+    smtpd and cleanup processes that reached max_use, under master). Programs are named by argv[0]'s
+    last two path parts: Postfix's LMTP client and Dovecot's LMTP server are both "lmtp"."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[str, float] = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat", encoding="utf-8") as handle:
+                raw = handle.read()
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                argv0 = handle.read().split(b"\0")[0].decode(errors="replace")
+        except OSError:
+            continue
+        fields = raw[raw.rindex(")") + 2:].split()
+        name = raw[raw.index("(") + 1:raw.rindex(")")]
+        if "/" in argv0:
+            name = "/".join(argv0.split(" ")[0].split("/")[-2:])
+        name = f"{name} [{pid}]"  # per process: a restarted program must not subtract from another
+        out[name] = (int(fields[11]) + int(fields[12])) / tick
+        out[name + " (exited children)"] = (int(fields[13]) + int(fields[14])) / tick
+    return out
+
+
+def cpu_split(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """The CPU each program used between two snapshots (processes gone in between are not counted,
+    except through the parent that reaped them)."""
+    out: dict[str, float] = {}
+    for key, seconds in after.items():
+        used = seconds - before.get(key, 0.0)
+        if used > 0:
+            program = key.split(" [", 1)[0] + (" (exited children)" if key.endswith("(exited children)") else "")
+            out[program] = round(out.get(program, 0.0) + used, 2)
+    return out
+
+
 def smtp(args) -> None:
     rcpts = [(r.split("=", 1) + [""])[:2] for r in args.rcpt]
     host, port = args.target.rsplit(":", 1)
@@ -193,6 +230,7 @@ def smtp(args) -> None:
     shares = [args.count // args.sessions + (1 if j < args.count % args.sessions else 0)
               for j in range(args.sessions)]
     load0 = loadavg()
+    cpu0 = cpu_by_program()
     t0 = time.time()
     procs = []
     for j, share in enumerate(shares):
@@ -230,7 +268,8 @@ def smtp(args) -> None:
     delivered = (sum(len(maildir_names(m) - before[m]) for m in maildirs) if args.mode == "full"
                  else args.count if done_at and not failures else None)
     end = done_at or time.time()
-    result({"mode": args.mode, "count": args.count, "sessions": args.sessions, "size": args.size,
+    cpu = cpu_split(cpu0, cpu_by_program())
+    result({"mode": args.mode, "cpu_s": cpu, "count": args.count, "sessions": args.sessions, "size": args.size,
             "processes": len(procs), "target": args.target, "recipients": [r for r, _ in rcpts],
             "t0": t0, "t_sent": t_sent, "t_done": done_at, "send_s": t_sent - t0, "wall_s": end - t0,
             "delivered": delivered, "complete": bool(done_at) and not failures,

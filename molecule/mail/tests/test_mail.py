@@ -326,7 +326,7 @@ def test_art9_30mb_attachment_refused_with_the_size_message(host, province):
     assert code == 552 and "5.3.4" in text and "size exceeds fixed limit" in text
 
 
-def test_art9_quota_warning_at_80_percent_and_over_quota_bounced_to_the_sender(host, province):
+def test_art9_quota_warnings_at_80_and_95_percent_and_over_quota_bounced_to_the_sender(host, province):
     # start from an empty mailbox (quota 1 MiB from the roster), so verify may run again
     sh(host, ["doveadm", "expunge", "-u", QUOTA, "mailbox", "*", "all"])
     sh(host, ["doveadm", "quota", "recalc", "-u", QUOTA])
@@ -340,6 +340,14 @@ def test_art9_quota_warning_at_80_percent_and_over_quota_bounced_to_the_sender(h
     assert wait_count(host, QUOTA, "Mailbox 80% full") >= 1
     notice = fetch_text(host, QUOTA, "Mailbox 80% full")
     assert "dung lượng" in notice and "is more than 80% full" in notice
+    assert count(host, QUOTA, "Mailbox 95% full") == 0
+    # 80 KiB more (~110 KiB encoded) takes it to about 97 %: accepted, and the 95 % notice follows
+    near = f"art9 near {RUN}"
+    assert client(host, f"out(submit({HEAD!r}, {PASSWORD!r}, {HEAD!r}, [{QUOTA!r}], {near!r}, "
+                        f"attach=80 * 1024))")[0] == 250
+    assert wait_count(host, QUOTA, near) == 1
+    assert wait_count(host, QUOTA, "Mailbox 95% full") >= 1
+    assert "is more than 95% full" in fetch_text(host, QUOTA, "Mailbox 95% full")
     # this one would take it far over: Dovecot refuses it for good, Postfix bounces it to the sender
     assert client(host, f"out(submit({HEAD!r}, {PASSWORD!r}, {HEAD!r}, [{QUOTA!r}], {second!r}, "
                         f"attach=300 * 1024))")[0] == 250
