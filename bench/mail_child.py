@@ -190,7 +190,10 @@ def cpu_by_program() -> dict[str, float]:
     last two path parts: Postfix's LMTP client and Dovecot's LMTP server are both "lmtp"."""
     tick = os.sysconf("SC_CLK_TCK")
     out: dict[str, float] = {}
+    me = str(os.getpid())  # the load generator (this process and its smtp-source children) is not the path
     for pid in filter(str.isdigit, os.listdir("/proc")):
+        if pid == me:
+            continue
         try:
             with open(f"/proc/{pid}/stat", encoding="utf-8") as handle:
                 raw = handle.read()

@@ -316,8 +316,8 @@ class Applier:
 
     `conn` is a bound python-ldap connection (congvu_ldap.connect_python_ldap). Up to `window`
     operations are sent before the oldest answer is read, so slapd works on one entry while this
-    process builds the next: one at a time, each add waited for the other side twice (a 10k create
-    is 10,003 round trips; docs/benchmarks.md, run 6). People's operations are independent of each
+    process builds the next; one at a time, each side sat idle while the other worked, 10,003 times
+    for a 10k create (x1.48 with 8 in flight, docs/benchmarks.md, run 6). People's operations are independent of each
     other (the DN is the staff id, and no person entry refers to another), so their order among
     themselves does not matter to slapd. Agency mailboxes are sent only when every person operation
     has been answered: congvuHead and congvuDelegate point at person entries.
