@@ -135,3 +135,11 @@ def test_initial_passwords_are_on_disk_before_their_add_is_sent(tmp_path):
     conn.add_ext = add_ext
     applier.apply(_plan(3))
     assert stored_before_send == [1, 2, 3]
+
+
+@pytest.mark.parametrize("before, after, values", [
+    ("active", "suspended", [directory.LOCKED_FOREVER]), ("active", "terminated", [directory.LOCKED_FOREVER]),
+    ("suspended", "active", []), ("terminated", "active", []),
+    ("suspended", "terminated", None), ("active", "active", None), (None, "active", None)])
+def test_art7_lock_follows_the_state_for_the_reconcile_and_the_inactivity_job(before, after, values):
+    assert directory.lock_values(before, after) == values

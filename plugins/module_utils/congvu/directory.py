@@ -289,13 +289,20 @@ def _changes(before: dict[str, list[str]], after: dict[str, list[str]]) -> list[
             if sorted(before.get(name, [])) != sorted(values)]
 
 
-def _lock_change(before_state: str | None, after_state: str) -> list[tuple]:
-    """Suspended and terminated accounts cannot bind at all: slapd's own lock (Art. 7)."""
+def lock_values(before_state: str | None, after_state: str) -> list[str] | None:
+    """The new pwdAccountLockedTime of a state change, or None when it stays: suspended and terminated
+    accounts cannot bind at all, by slapd's own lock (Art. 7). [] removes the lock. Shared with the
+    inactivity job (roles/inactivity), which writes with ldap3."""
     if after_state in ("suspended", "terminated") and before_state not in ("suspended", "terminated"):
-        return [(MOD_REPLACE, "pwdAccountLockedTime", [LOCKED_FOREVER.encode()])]
+        return [LOCKED_FOREVER]
     if after_state == "active" and before_state in ("suspended", "terminated"):
-        return [(MOD_REPLACE, "pwdAccountLockedTime", None)]
-    return []
+        return []
+    return None
+
+
+def _lock_change(before_state: str | None, after_state: str) -> list[tuple]:
+    values = lock_values(before_state, after_state)
+    return [] if values is None else [(MOD_REPLACE, "pwdAccountLockedTime", [v.encode() for v in values] or None)]
 
 
 def _add_list(classes: list[str], attrs: dict[str, list[str]]) -> list[tuple]:
