@@ -68,7 +68,16 @@ import subprocess
 import sys
 import time
 
-from benchlib import BenchError, Container, ansible_env, machine, run
+from benchlib import (
+    BenchError,
+    Container,
+    ansible_env,
+    check_container_name,
+    link_demo_group_vars,
+    machine,
+    run,
+    stderr_log,
+)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -125,19 +134,10 @@ mail:
 
 
 class Box(Container):
-    """The container: shell commands in it, files in."""
+    """The container, and mail_child.py in it."""
 
     def child(self, *args: str, timeout: float | None = None) -> dict:
-        out = self.sh(f"cd {IN} && python3 mail_child.py " + " ".join(shlex.quote(a) for a in args), timeout)
-        for line in reversed(out.splitlines()):
-            if line.startswith("RESULT "):
-                return json.loads(line[len("RESULT "):])
-        raise BenchError(f"mail_child {args[0]} gave no result:\n{out[-2000:]}")
-
-    def put(self, src: str, dest: str) -> None:
-        run(["docker", "cp", src, f"{self.name}:{dest}"])
-
-
+        return self.result_of(f"cd {IN} && python3 mail_child.py " + " ".join(shlex.quote(a) for a in args), timeout)
 
 
 def playbook(args: list[str], log_name: str, timeout: float = 7200) -> float:
@@ -163,29 +163,15 @@ def write_ansible_files(container: str) -> None:
     os.makedirs(folder, exist_ok=True)
     with open(os.path.join(folder, "hosts.yml"), "w", encoding="utf-8") as handle:
         handle.write(HOSTS_YML.format(container=container, host=HOSTNAME))
-    link = os.path.join(folder, "group_vars")
-    if not os.path.islink(link):
-        os.symlink(os.path.join(REPO, "inventories", "demo", "group_vars"), link)
+    link_demo_group_vars(folder)
 
 
 def setup(box: Box, args, log) -> dict:
     info: dict = {}
     write_ansible_files(box.name)
-    exists = run(["docker", "ps", "-a", "--filter", f"name=^{box.name}$", "--format", "{{.Status}}"]).stdout.strip()
-    if not exists:
-        log(f"starting container {box.name} ({IMAGE})")
-        run(["docker", "run", "-d", "--name", box.name, "--hostname", HOSTNAME, "--cap-add", "SYS_ADMIN",
-             "--cap-add", "NET_ADMIN", "--security-opt", "seccomp=unconfined", "--security-opt",
-             "apparmor=unconfined", "--cgroupns=host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:ro",
-             "--tmpfs", "/run", "--tmpfs", "/run/lock", "--tmpfs", "/tmp", *STORAGE_VOLUMES, IMAGE])
+    # NET_ADMIN for the hardening role's nftables, as molecule/full
+    if box.start(IMAGE, HOSTNAME, ["--cap-add", "NET_ADMIN", *STORAGE_VOLUMES], log):
         info["container_started"] = True
-    elif not exists.startswith("Up"):
-        raise BenchError(f"container {box.name} exists but is not running ({exists})")
-    for _ in range(200):
-        state = box.sh("systemctl is-system-running || true", check=False).strip()
-        if state in ("running", "degraded"):
-            break
-        time.sleep(0.3)
     box.sh(f"mkdir -p {IN} && chmod 0700 {IN}")
     if args.converge or box.sh(f"test -e {MARK_SITE} && echo yes || echo no").strip() != "yes":
         log("converging playbooks/site.yml (ansible-playbook; 15-40 min on the shared machine)")
@@ -482,18 +468,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", metavar="FILE", help="also write every figure to FILE")
     parser.add_argument("--remove", action="store_true", help="docker rm -f the container at the end")
     args = parser.parse_args(argv)
-    if args.container.startswith("congvu-") or args.container in ("bench-ldap", "dev-roster"):
-        parser.error("refusing to use another team's container")
-    if any(c in args.container for c in " /:"):
-        parser.error("--container: a plain container name")
+    check_container_name(parser, args.container, ("bench-ldap", "dev-roster"))
     if min(args.messages, args.sessions, args.recipients, args.imap_clients) < 1:
         parser.error("--messages, --sessions, --recipients and --imap-clients must be at least 1")
 
     started = time.perf_counter()
-
-    def log(message: str) -> None:
-        print(f"[{time.perf_counter() - started:7.1f}s] {message}", file=sys.stderr, flush=True)
-
+    log = stderr_log()
     box = Box(args.container)
     os.makedirs(WORK, exist_ok=True)
     info = {"machine": machine(), "started": dt.datetime.now().isoformat(timespec="seconds"),

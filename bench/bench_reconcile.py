@@ -60,7 +60,16 @@ import subprocess
 import sys
 import time
 
-from benchlib import BenchError, Container, ansible_env, machine, run
+from benchlib import (
+    BenchError,
+    Container,
+    ansible_env,
+    check_container_name,
+    link_demo_group_vars,
+    machine,
+    run,
+    stderr_log,
+)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -149,7 +158,7 @@ CONVERGE_YML = """---
 
 
 class Box(Container):
-    """The container: shell commands in it, files in and out."""
+    """The container, reconcile_child.py in it, and timed shell commands."""
 
     def timed(self, script: str, timeout: float | None = None) -> float:
         """Wall time of `script`, taken inside the container (docker exec overhead excluded)."""
@@ -158,18 +167,8 @@ class Box(Container):
         return float(match.group(2)) - float(match.group(1))
 
     def child(self, *args: str, timeout: float | None = None) -> dict:
-        out = self.sh(f"cd {IN} && python3 reconcile_child.py --lib lib "
-                      + " ".join(shlex.quote(a) for a in args), timeout)
-        for line in reversed(out.splitlines()):
-            if line.startswith("RESULT "):
-                return json.loads(line[len("RESULT "):])
-        raise BenchError(f"reconcile_child {args[0]} gave no result:\n{out[-2000:]}")
-
-    def put(self, src: str, dest: str) -> None:
-        run(["docker", "cp", src, f"{self.name}:{dest}"])
-
-    def get(self, src: str, dest: str) -> None:
-        run(["docker", "cp", f"{self.name}:{src}", dest])
+        return self.result_of(f"cd {IN} && python3 reconcile_child.py --lib lib "
+                              + " ".join(shlex.quote(a) for a in args), timeout)
 
     def reset(self, *ldif: str) -> float:
         return self.timed(f"bash {IN}/reset.sh {' '.join(ldif)}", timeout=3600)
@@ -211,9 +210,7 @@ def write_ansible_files(container: str) -> None:
     ansible_host: {container}
     ansible_python_interpreter: /usr/bin/python3
 """)
-    link = os.path.join(folder, "group_vars")
-    if not os.path.islink(link):
-        os.symlink(os.path.join(REPO, "inventories", "demo", "group_vars"), link)
+    link_demo_group_vars(folder)
     for name, text in (("converge.yml", CONVERGE_YML), ("ldap_entry_loop.yml", LOOP_YML)):
         with open(os.path.join(folder, name), "w", encoding="utf-8") as handle:
             handle.write(text)
@@ -222,21 +219,8 @@ def write_ansible_files(container: str) -> None:
 def setup(box: Box, log) -> dict:
     info: dict = {}
     write_ansible_files(box.name)
-    exists = run(["docker", "ps", "-a", "--filter", f"name=^{box.name}$", "--format", "{{.Status}}"]).stdout.strip()
-    if not exists:
-        log(f"starting container {box.name} ({IMAGE})")
-        run(["docker", "run", "-d", "--name", box.name, "--hostname", HOSTNAME, "--cap-add", "SYS_ADMIN",
-             "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
-             "--cgroupns=host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:ro", "--tmpfs", "/run",
-             "--tmpfs", "/run/lock", "--tmpfs", "/tmp", IMAGE])
+    if box.start(IMAGE, HOSTNAME, [], log):
         info["container_started"] = True
-    elif not exists.startswith("Up"):
-        raise BenchError(f"container {box.name} exists but is not running ({exists})")
-    for _ in range(100):
-        state = box.sh("systemctl is-system-running || true", check=False).strip()
-        if state in ("running", "degraded"):
-            break
-        time.sleep(0.3)
     if box.sh(f"test -s {SECRET} && echo yes || echo no").strip() != "yes":
         log("converging the role directory (ansible-playbook converge.yml)")
         seconds, _ = playbook(["converge.yml"], timeout=3600)
@@ -618,15 +602,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--remove", action="store_true", help="docker rm -f the container at the end")
     args = parser.parse_args(argv)
     sizes = args.people or [10_000, 100_000]
-    if args.container.startswith("congvu-") or args.container == "dev-roster":
-        parser.error("refusing to use another team's container")
-    if any(c in args.container for c in " /:"):
-        parser.error("--container: a plain container name")
+    check_container_name(parser, args.container, ("dev-roster",))
 
     started = time.perf_counter()
-
-    def log(message: str) -> None:
-        print(f"[{time.perf_counter() - started:7.1f}s] {message}", file=sys.stderr, flush=True)
+    log = stderr_log()
 
     box = Box(args.container)
     os.makedirs(WORK, exist_ok=True)

@@ -4,10 +4,13 @@ Standard library only: the benchmarks run with the host's python3, not the proje
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import shlex
 import subprocess
+import sys
+import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -26,13 +29,73 @@ def run(cmd: list[str], timeout: float | None = None, env: dict | None = None, c
 
 
 class Container:
-    """The benchmark container: shell commands in it."""
+    """The benchmark container: shell commands in it, files in and out, its child script's result."""
 
     def __init__(self, name: str):
         self.name = name
 
     def sh(self, script: str, timeout: float | None = None, check: bool = True) -> str:
         return run(["docker", "exec", self.name, "bash", "-c", script], timeout=timeout, check=check).stdout
+
+    def put(self, src: str, dest: str) -> None:
+        run(["docker", "cp", src, f"{self.name}:{dest}"])
+
+    def get(self, src: str, dest: str) -> None:
+        run(["docker", "cp", f"{self.name}:{src}", dest])
+
+    def result_of(self, command: str, timeout: float | None = None) -> dict:
+        """Run an in-container child script; its last `RESULT <json>` line is the answer."""
+        out = self.sh(command, timeout)
+        for line in reversed(out.splitlines()):
+            if line.startswith("RESULT "):
+                return json.loads(line[len("RESULT "):])
+        raise BenchError(f"{command[:200]} gave no result:\n{out[-2000:]}")
+
+    def start(self, image: str, hostname: str, extra: list[str], log) -> bool:
+        """Start the container from `image` (systemd as PID 1, as molecule runs it) unless it exists,
+        and wait until systemd has booted. True when this call started it."""
+        exists = run(["docker", "ps", "-a", "--filter", f"name=^{self.name}$", "--format",
+                      "{{.Status}}"]).stdout.strip()
+        started = False
+        if not exists:
+            log(f"starting container {self.name} ({image})")
+            run(["docker", "run", "-d", "--name", self.name, "--hostname", hostname, "--cap-add", "SYS_ADMIN",
+                 *extra, "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
+                 "--cgroupns=host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:ro",
+                 "--tmpfs", "/run", "--tmpfs", "/run/lock", "--tmpfs", "/tmp", image])
+            started = True
+        elif not exists.startswith("Up"):
+            raise BenchError(f"container {self.name} exists but is not running ({exists})")
+        for _ in range(200):
+            state = self.sh("systemctl is-system-running || true", check=False).strip()
+            if state in ("running", "degraded"):
+                break
+            time.sleep(0.3)
+        return started
+
+
+def check_container_name(parser, name: str, others: tuple[str, ...]) -> None:
+    """Refuse the other benchmarks' and the molecule scenarios' containers, and odd names."""
+    if name.startswith("congvu-") or name in others:
+        parser.error("refusing to use another team's container")
+    if any(c in name for c in " /:"):
+        parser.error("--container: a plain container name")
+
+
+def stderr_log():
+    """log(message): the message on stderr, after the seconds since this call."""
+    started = time.perf_counter()
+
+    def log(message: str) -> None:
+        print(f"[{time.perf_counter() - started:7.1f}s] {message}", file=sys.stderr, flush=True)
+    return log
+
+
+def link_demo_group_vars(folder: str) -> None:
+    """The benchmark inventory uses the demo's group_vars, as they are in the repository."""
+    link = os.path.join(folder, "group_vars")
+    if not os.path.islink(link):
+        os.symlink(os.path.join(REPO, "inventories", "demo", "group_vars"), link)
 
 
 def ansible_env() -> dict:
