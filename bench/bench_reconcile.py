@@ -21,7 +21,7 @@ How it measures (docs/benchmarks.md, "Directory reconcile (issue 3)", says more)
   python3-ldap3 and python3-yaml, where playbooks/roster.yml runs the roster module, in the module's
   order: `load_roster`, `read_state` (python-ldap, paged, ldapi://, bound as cn=reconcile with
   /etc/ldap/congvu/reconcile.secret, through congvu_ldap.connect_python_ldap) and `make_plan` inside
-  `paused_gc()`, then `Applier.apply` over a second python-ldap connection with --window writes in
+  `paused_gc()`, then `Applier.apply` over the same python-ldap connection with --window writes in
   flight (audit log and initial-password files where the playbook puts them); the same apply with one
   write in flight is run first, as the reference for the window. No Ansible in these figures; all
   times are taken inside the container.

@@ -53,7 +53,7 @@ def read_ldap3() -> state.State:
 
 def read_pyldap() -> state.State:
     """directory.read_state as it is now (python-ldap)."""
-    return directory.read_state(congvu_ldap.connect_reader(rc._Module(), PARAMS), TREE, 1000)
+    return directory.read_state(congvu_ldap.connect_python_ldap(rc._Module(), PARAMS), TREE, 1000)
 
 
 def main() -> int:

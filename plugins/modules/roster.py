@@ -148,9 +148,9 @@ def main():
 
         tree = directory.Tree(conf.domain)
         try:
-            reader = connect_python_ldap(module, params)
-            current = directory.read_state(reader, tree, params["page_size"])
-            reader.unbind_s()
+            # one bound connection reads the state and, when there is something to do, writes the plan
+            conn = connect_python_ldap(module, params)
+            current = directory.read_state(conn, tree, params["page_size"])
         except (LDAPError, OSError) as exc:
             module.fail_json(msg=f"cannot read the directory at {params['server_uri']}: {exc}", **output)
 
@@ -175,10 +175,6 @@ def main():
         output["changed"] = result.changed
         module.exit_json(**output)
 
-    try:
-        conn = connect_python_ldap(module, params)
-    except (LDAPError, OSError) as exc:
-        module.fail_json(msg=f"cannot reach the directory at {params['server_uri']}: {exc}", **output)
     audit = directory.AuditLog(params["audit_log"], revision, actor)
     sink = directory.SecretSink(params["initial_passwords_dir"])
     applier = directory.Applier(conn, tree, audit, sink, window=params["write_window"])
