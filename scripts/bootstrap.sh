@@ -24,6 +24,9 @@ APT_PACKAGES=(
   python3 python3-venv                # .venv (molecule, ansible, linters, pytest)
   docker.io iptables                  # the engine behind the molecule docker driver
   debootstrap debian-archive-keyring  # builds the base image without any image registry
+  libpango-1.0-0 libpangoft2-1.0-0    # WeasyPrint: the report's PDF (playbooks/reports.yml)
+  fonts-dejavu-core                   # a font with every Vietnamese letter, for the PDF and charts
+  poppler-utils                       # pdftoppm: the tests look at the report's pages as PNG
 )
 apt_step() {
   if [ "${CONGVU_SKIP_APT:-0}" = 1 ]; then log "apt: skipped (CONGVU_SKIP_APT=1)"; return; fi
