@@ -9,6 +9,17 @@ def congvu_base_dn(domain):
     return ",".join(f"dc={part}" for part in str(domain).split("."))
 
 
+def congvu_quota_bytes(text):
+    """A quota as the roster writes it (`2G`, `500M`) -> bytes, by the rule of congvu.settings.parse_quota
+    (Art. 9: binary units, a unit is required)."""
+    import re  # noqa: PLC0415
+
+    match = re.match(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt])(?:i?b)?\s*$", str(text), re.IGNORECASE)
+    if not match:
+        raise ValueError(f"cannot read quota {text!r}: write a number and a unit, e.g. 2G, 500M")
+    return int(float(match.group(1)) * 1024 ** ("kmgt".index(match.group(2).lower()) + 1))
+
+
 class FilterModule:
     def filters(self):
-        return {"congvu_base_dn": congvu_base_dn}
+        return {"congvu_base_dn": congvu_base_dn, "congvu_quota_bytes": congvu_quota_bytes}

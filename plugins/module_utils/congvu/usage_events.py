@@ -1,0 +1,311 @@
+"""Usage records from the services' own logs (Art. 12, 14.6): one log line in, at most one event out.
+
+Pure: no I/O, no Ansible. The collector (role `reports`, `congvu-reports collect`) feeds it the lines of
+the systemd journal (Postfix, Dovecot), of Roundcube's login log and of the province's audit log, and
+stores the events with the read position in one transaction (docs/reports.md).
+
+What counts as what (docs/reports.md, "What is recorded"):
+- a login: Dovecot's `imap-login: Login:` / `pop3-login: Login:` (IMAP, POP3), Dovecot's auth event for
+  Postfix's SASL (submission), Roundcube's "Successful login" (webmail). IMAP logins that come from
+  the webmail hosts are Roundcube's own connections behind a webmail login, not a login of their own;
+- an agency mailbox opened: Dovecot's `imap_command_finished` event of a SELECT or EXAMINE of a folder
+  under `Shared/<agency address>/` that succeeded, with the login of whoever ran it (Art. 10, 12);
+- a message sent: Postfix accepted it on submission from an authenticated user (`sasl_username=`),
+  with its recipient count from the queue manager's `nrcpt=`;
+- a message received: Dovecot's LMTP saved it into the mailbox (final delivery);
+- a message refused as a virus or as spam: the milter (rspamd, with ClamAV) rejected it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import json
+import re
+from dataclasses import dataclass
+
+TZ_NAME = "Asia/Ho_Chi_Minh"
+# Vietnam has kept UTC+7 without daylight saving since 1975: a fixed offset needs no tz database.
+TZ = dt.timezone(dt.timedelta(hours=7), "ICT")
+
+LOGIN_KINDS = ("imap", "pop3", "submission", "webmail")
+
+# What a line of a source can be, for the counts the report shows under "data quality".
+EVENT, IGNORED, MALFORMED = "event", "ignored", "malformed"
+
+
+@dataclass(frozen=True)
+class Login:
+    ts: dt.datetime
+    user: str
+    kind: str
+    rip: str
+
+
+@dataclass(frozen=True)
+class AgencyOpen:
+    ts: dt.datetime
+    opener: str
+    agency_mail: str
+    folder: str
+    command: str
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """Postfix took a message from an authenticated user; its recipients come with `Queued`."""
+
+    ts: dt.datetime
+    queue_id: str
+    user: str
+
+
+@dataclass(frozen=True)
+class Queued:
+    ts: dt.datetime
+    queue_id: str
+    nrcpt: int
+
+
+@dataclass(frozen=True)
+class Delivered:
+    ts: dt.datetime
+    user: str
+
+
+@dataclass(frozen=True)
+class Refused:
+    ts: dt.datetime
+    recipient: str
+    kind: str  # virus | spam
+
+
+@dataclass(frozen=True)
+class Audited:
+    """A line of the province's audit log that a report counts (create, terminate, suspend, reset)."""
+
+    ts: dt.datetime
+    action: str
+    uid: str
+    agency: str
+    source: str
+
+
+def local(ts: dt.datetime) -> dt.datetime:
+    """The report's clock: Asia/Ho_Chi_Minh."""
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=dt.UTC)
+    return ts.astimezone(TZ)
+
+
+class Options:
+    """What the parser needs to know of the province: who the webmail hosts are, and how the milter
+    words a virus refusal (role antispam, `antispam__antivirus_fail_message`)."""
+
+    def __init__(self, webmail_addresses=("127.0.0.1", "::1"), virus_marker: str = "virus"):
+        self.webmail_networks = [ipaddress.ip_network(a, strict=False) for a in webmail_addresses]
+        self.virus_marker = virus_marker.lower()
+
+    def from_webmail(self, rip: str) -> bool:
+        try:
+            address = ipaddress.ip_address(rip)
+        except ValueError:
+            return False
+        return any(address in net for net in self.webmail_networks if net.version == address.version)
+
+
+_DOVECOT_LOGIN = re.compile(
+    r"^(imap|pop3)-login: (?:Info: )?Login: user=<([^>]*)>, method=[^,]+, rip=([^,]+), lip=[^,]+")
+_DOVECOT_LMTP = re.compile(r"^lmtp\(([^)]+)\)(?:<[^>]*>)*: (?:Info: )?(?:sieve: )?msgid=.*?: "
+                           r"(?:saved mail to |stored mail into mailbox )")
+# The event exporter's `log` transport: "<process>: [Info: ]event exporter: {json}"; the JSON is what
+# the format `json` writes.
+_DOVECOT_EVENT = re.compile(r"^[^:]*: (?:Info: )?(?:event exporter|event_exporter)[^{]*(\{.*\})\s*$")
+_POSTFIX_SUBMIT = re.compile(r"^([0-9A-Za-z]+): client=[^,]*, sasl_method=[^,]+, sasl_username=(\S+)")
+_POSTFIX_QMGR = re.compile(r"^([0-9A-Za-z]+): from=<[^>]*>, size=\d+, nrcpt=(\d+) \(queue active\)")
+_POSTFIX_MILTER = re.compile(r"^([0-9A-Za-z]+): milter-reject: END-OF-MESSAGE from [^:]*: (.*?); "
+                             r"from=<[^>]*> to=<([^>]*)>")
+_ROUNDCUBE_LOGIN = re.compile(r"Successful login for (\S+) \(ID: \d+\) from (\S+) in session")
+
+
+def parse_journal(ts: dt.datetime, ident: str, message: str, options: Options):
+    """One journal entry of Postfix or Dovecot -> (status, event or None)."""
+    if ident == "dovecot":
+        return _dovecot(ts, message, options)
+    if ident.startswith("postfix/"):
+        return _postfix(ts, ident, message, options)
+    return IGNORED, None
+
+
+def _dovecot(ts, message, options):
+    match = _DOVECOT_LOGIN.match(message)
+    if match:
+        kind, user, rip = match.group(1), match.group(2).lower(), match.group(3)
+        if not user:
+            return MALFORMED, None
+        if kind == "imap" and options.from_webmail(rip):
+            return IGNORED, None  # Roundcube's own connection; its login line counts the webmail login
+        return EVENT, Login(ts, user, kind, rip)
+    match = _DOVECOT_LMTP.match(message)
+    if match:
+        return EVENT, Delivered(ts, match.group(1).lower())
+    if "event exporter" in message or "event_exporter" in message:
+        match = _DOVECOT_EVENT.match(message)
+        if not match:
+            return MALFORMED, None
+        try:
+            exported = json.loads(match.group(1))
+        except ValueError:
+            return MALFORMED, None
+        return _exported(ts, exported, options)
+    return IGNORED, None
+
+
+def _exported(ts, exported, options):
+    """An event of Dovecot's event exporter (role imap, `imap__usage_events`)."""
+    fields = exported.get("fields") or {}
+    name = exported.get("event")
+    when = _event_time(exported) or ts
+    if name == "imap_command_finished":
+        command = str(fields.get("cmd_name", "")).upper()
+        user = str(fields.get("user", "")).lower()
+        if command not in ("SELECT", "EXAMINE") or fields.get("tagged_reply_state") != "OK" or not user:
+            return IGNORED, None
+        folder = _first_astring(str(fields.get("cmd_args", "")))
+        if folder is None:
+            return MALFORMED, None
+        parts = folder.split("/")
+        if len(parts) < 3 or parts[0] != "Shared" or "@" not in parts[1]:
+            return IGNORED, None  # the user's own folders
+        return EVENT, AgencyOpen(when, user, parts[1].lower(), "/".join(parts[2:]), command)
+    if name == "auth_request_finished":
+        if fields.get("success") not in ("yes", True, 1) or fields.get("service") != "smtp":
+            return IGNORED, None  # IMAP and POP3 logins come from the login lines
+        user = str(fields.get("user", "")).lower()
+        if not user:
+            return MALFORMED, None
+        return EVENT, Login(when, user, "submission", str(fields.get("remote_ip", "")))
+    return IGNORED, None
+
+
+def _event_time(exported):
+    stamp = exported.get("end_time") or exported.get("start_time")
+    if isinstance(stamp, (int, float)):
+        return dt.datetime.fromtimestamp(stamp, dt.UTC)
+    if isinstance(stamp, str):
+        try:
+            return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return None
+
+
+def _first_astring(args: str) -> str | None:
+    """The first IMAP astring of a command's arguments: `"Shared/x@y/INBOX" (CONDSTORE)` -> the folder.
+
+    Folder names are modified UTF-7 on the wire; agency addresses are ASCII, so the part the report
+    needs reads as is, and the rest of the name is kept as sent.
+    """
+    args = args.strip()
+    if not args:
+        return None
+    if args[0] == '"':
+        out, escaped = [], False
+        for char in args[1:]:
+            if escaped:
+                out.append(char)
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                return "".join(out)
+            else:
+                out.append(char)
+        return None
+    return args.split(" ", 1)[0]
+
+
+def _postfix(ts, ident, message, options):
+    program = ident.rsplit("/", 1)[-1]
+    if program == "smtpd" and "sasl_username=" in message:
+        match = _POSTFIX_SUBMIT.match(message)
+        if not match:
+            return MALFORMED, None
+        return EVENT, Submitted(ts, match.group(1), match.group(2).lower())
+    if program == "qmgr" and "(queue active)" in message:
+        match = _POSTFIX_QMGR.match(message)
+        if not match:
+            return MALFORMED, None
+        return EVENT, Queued(ts, match.group(1), int(match.group(2)))
+    if program == "cleanup" and "milter-reject: END-OF-MESSAGE" in message:
+        match = _POSTFIX_MILTER.match(message)
+        if not match:
+            return MALFORMED, None
+        kind = "virus" if options.virus_marker in match.group(2).lower() else "spam"
+        return EVENT, Refused(ts, match.group(3).lower(), kind)
+    return IGNORED, None
+
+
+def parse_roundcube(line: str, options: Options):
+    """One line of Roundcube's userlogins log (`log_logins`): `[05-Dec-2026 14:43:32 +0700]: <id> ...`."""
+    if "Successful login" not in line:
+        return IGNORED, None
+    ts = _roundcube_time(line)
+    match = _ROUNDCUBE_LOGIN.search(line)
+    if ts is None or not match:
+        return MALFORMED, None
+    return EVENT, Login(ts, match.group(1).lower(), "webmail", match.group(2))
+
+
+def _roundcube_time(line: str):
+    if not line.startswith("["):
+        return None
+    stamp = line[1:line.find("]")]
+    for fmt in ("%d-%b-%Y %H:%M:%S %z", "%d-%b-%Y %H:%M:%S"):
+        try:
+            parsed = dt.datetime.strptime(stamp, fmt)
+        except ValueError:
+            continue
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=TZ)
+    return None
+
+
+AUDITED_ACTIONS = {"create", "terminate", "suspend", "password_reset"}
+
+
+def parse_audit(line: str):
+    """One JSON line of /var/log/congvu/roster-audit.jsonl (role directory's reconcile, the inactivity
+    job, the password reset). Only applied changes to mailboxes count."""
+    try:
+        record = json.loads(line)
+        action = record.get("action")
+        if action not in AUDITED_ACTIONS or record.get("outcome") != "applied":
+            return IGNORED, None
+        ts = dt.datetime.fromisoformat(record["time"])
+        uid = str(record["id"])
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return MALFORMED, None
+    if record.get("kind") not in ("person", "agency"):
+        return IGNORED, None
+    return EVENT, Audited(ts, action if record.get("kind") == "person" else f"agency_{action}", uid,
+                          str(record.get("agency") or ""), str(record.get("source") or "roster"))
+
+
+_SYSLOG_LINE = re.compile(
+    r"^(?:(?P<iso>\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:?\d\d))|(?P<bsd>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d))"
+    r" \S+ (?P<ident>[^\[:\s]+)(?:\[\d+\])?: (?P<msg>.*)$")
+
+
+def parse_syslog_line(line: str, year: int):
+    """A line of a classic mail log file (rsyslog's, or `maillog_file`) -> (ts, ident, message) or None.
+
+    For hosts that keep text logs, and for the benchmark, which reads the same file as pflogsumm.
+    """
+    match = _SYSLOG_LINE.match(line.rstrip("\n"))
+    if not match:
+        return None
+    if match.group("iso"):
+        ts = dt.datetime.fromisoformat(match.group("iso").replace("Z", "+00:00"))
+    else:
+        ts = dt.datetime.strptime(f"{year} {match.group('bsd')}", "%Y %b %d %H:%M:%S").replace(tzinfo=TZ)
+    return ts, match.group("ident"), match.group("msg")

@@ -1,0 +1,283 @@
+"""The usage database (docs/reports.md): SQLite in WAL mode, schema versioned by migrations.
+
+The adapter beside the policy core (`congvu.usage_events` parses, this file stores). The one rule that
+makes the figures trustworthy: the rows of a batch and the read position after it are committed in
+one transaction, so a collector killed at any point, or a database that stops, leaves the database
+either before or after the whole batch: re-reading from the stored position loses nothing and counts
+nothing twice.
+
+Raw events (logins, messages) are kept for `raw_days`; the daily aggregates per mailbox, the Art. 12
+openings of agency mailboxes, the directory snapshots and the audit events for `keep_days` (the
+period the law requires: 5 years by default).
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import sqlite3
+
+from congvu import usage_events as ev
+
+MIGRATIONS = [
+    # 1: the first schema
+    """
+    CREATE TABLE source_position (
+        source TEXT PRIMARY KEY, position TEXT NOT NULL, updated TEXT NOT NULL);
+    CREATE TABLE login (
+        ts TEXT NOT NULL, day TEXT NOT NULL, mailbox TEXT NOT NULL, kind TEXT NOT NULL, rip TEXT);
+    CREATE INDEX login_day ON login (day);
+    CREATE TABLE message (
+        ts TEXT NOT NULL, day TEXT NOT NULL, mailbox TEXT NOT NULL, direction TEXT NOT NULL,
+        recipients INTEGER NOT NULL DEFAULT 1);
+    CREATE INDEX message_day ON message (day);
+    CREATE TABLE pending_submission (
+        queue_id TEXT PRIMARY KEY, ts TEXT NOT NULL, mailbox TEXT NOT NULL);
+    CREATE TABLE agency_open (
+        ts TEXT NOT NULL, day TEXT NOT NULL, agency_mail TEXT NOT NULL, opener TEXT NOT NULL,
+        folder TEXT NOT NULL, command TEXT NOT NULL);
+    CREATE INDEX agency_open_day ON agency_open (day);
+    CREATE TABLE daily_usage (
+        day TEXT NOT NULL, mailbox TEXT NOT NULL,
+        imap INTEGER NOT NULL DEFAULT 0, pop3 INTEGER NOT NULL DEFAULT 0,
+        submission INTEGER NOT NULL DEFAULT 0, webmail INTEGER NOT NULL DEFAULT 0,
+        sent INTEGER NOT NULL DEFAULT 0, sent_recipients INTEGER NOT NULL DEFAULT 0,
+        received INTEGER NOT NULL DEFAULT 0, virus_refused INTEGER NOT NULL DEFAULT 0,
+        spam_refused INTEGER NOT NULL DEFAULT 0, last_login TEXT,
+        PRIMARY KEY (day, mailbox)) WITHOUT ROWID;
+    CREATE TABLE audit_event (
+        ts TEXT NOT NULL, day TEXT NOT NULL, action TEXT NOT NULL, uid TEXT NOT NULL,
+        agency TEXT NOT NULL, source TEXT NOT NULL);
+    CREATE INDEX audit_event_day ON audit_event (day);
+    CREATE TABLE snapshot (
+        day TEXT NOT NULL, uid TEXT NOT NULL, mail TEXT NOT NULL, name TEXT NOT NULL,
+        agency TEXT NOT NULL, title TEXT, leader INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL,
+        quota INTEGER, quota_decision TEXT, storage INTEGER,
+        PRIMARY KEY (day, uid)) WITHOUT ROWID;
+    CREATE INDEX snapshot_mail ON snapshot (mail);
+    CREATE TABLE agency_snapshot (
+        day TEXT NOT NULL, code TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL,
+        mail TEXT NOT NULL, state TEXT NOT NULL, head TEXT,
+        PRIMARY KEY (day, code)) WITHOUT ROWID;
+    CREATE TABLE line_quality (
+        day TEXT NOT NULL, source TEXT NOT NULL, lines INTEGER NOT NULL DEFAULT 0,
+        events INTEGER NOT NULL DEFAULT 0, ignored INTEGER NOT NULL DEFAULT 0,
+        malformed INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (day, source)) WITHOUT ROWID;
+    CREATE TABLE marker (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
+]
+
+_KIND_COLUMN = {kind: kind for kind in ev.LOGIN_KINDS}
+
+
+class StoreError(Exception):
+    pass
+
+
+def connect(path: str, timeout: float = 60.0) -> sqlite3.Connection:
+    """Open (and create or migrate) the database. WAL: readers (the report) never block the collector."""
+    conn = sqlite3.connect(path, timeout=timeout, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    # FULL: a committed batch survives a power cut, not only a killed process (the position with it).
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    migrate(conn)
+    return conn
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Apply the migrations this database has not seen yet, each in its own transaction."""
+    version = schema_version(conn)
+    if version > len(MIGRATIONS):
+        raise StoreError(f"the usage database has schema {version}, newer than this program "
+                         f"({len(MIGRATIONS)}): upgrade congvu-reports")
+    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in script.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {number}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return schema_version(conn)
+
+
+def position(conn: sqlite3.Connection, source: str) -> str | None:
+    row = conn.execute("SELECT position FROM source_position WHERE source = ?", (source,)).fetchone()
+    return row[0] if row else None
+
+
+def _stamp(ts: dt.datetime) -> tuple[str, str]:
+    when = ev.local(ts)
+    return when.isoformat(timespec="seconds"), when.date().isoformat()
+
+
+class Batch:
+    """The events of one read of a source, aggregated in memory, written by `commit` at once."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self.logins: list[tuple] = []
+        self.messages: list[tuple] = []
+        self.opens: list[tuple] = []
+        self.audits: list[tuple] = []
+        self.submitted: list[tuple] = []
+        self.queued: list[tuple[str, str, int]] = []
+        self.daily: dict[tuple[str, str], collections.Counter] = collections.defaultdict(collections.Counter)
+        self.last_login: dict[tuple[str, str], str] = {}
+        self.quality: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+
+    def count(self, ts: dt.datetime, status: str) -> None:
+        counter = self.quality[ev.local(ts).date().isoformat()]
+        counter["lines"] += 1
+        counter[{ev.EVENT: "events", ev.IGNORED: "ignored", ev.MALFORMED: "malformed"}[status]] += 1
+
+    def add(self, event) -> None:
+        stamp, day = _stamp(event.ts)
+        if isinstance(event, ev.Login):
+            self.logins.append((stamp, day, event.user, event.kind, event.rip))
+            self.daily[(day, event.user)][event.kind] += 1
+            key = (day, event.user)
+            if stamp > self.last_login.get(key, ""):
+                self.last_login[key] = stamp
+        elif isinstance(event, ev.Delivered):
+            self.messages.append((stamp, day, event.user, "received", 1))
+            self.daily[(day, event.user)]["received"] += 1
+        elif isinstance(event, ev.Refused):
+            self.daily[(day, event.recipient)][f"{event.kind}_refused"] += 1
+        elif isinstance(event, ev.AgencyOpen):
+            self.opens.append((stamp, day, event.agency_mail, event.opener, event.folder, event.command))
+        elif isinstance(event, ev.Submitted):
+            self.submitted.append((event.queue_id, stamp, event.user))
+        elif isinstance(event, ev.Queued):
+            self.queued.append((event.queue_id, stamp, event.nrcpt))
+        elif isinstance(event, ev.Audited):
+            self.audits.append((stamp, day, event.action, event.uid, event.agency, event.source))
+        else:  # pragma: no cover - a parser that returns something new must be taught here first
+            raise TypeError(f"unknown event {event!r}")
+
+
+_DAILY_COLUMNS = ("imap", "pop3", "submission", "webmail", "sent", "sent_recipients", "received",
+                  "virus_refused", "spam_refused")
+_UPSERT_DAILY = (
+    f"INSERT INTO daily_usage (day, mailbox, {', '.join(_DAILY_COLUMNS)}, last_login) "
+    f"VALUES (?, ?, {', '.join('?' for _ in _DAILY_COLUMNS)}, ?) "
+    "ON CONFLICT (day, mailbox) DO UPDATE SET "
+    + ", ".join(f"{c} = {c} + excluded.{c}" for c in _DAILY_COLUMNS)
+    + ", last_login = CASE WHEN excluded.last_login IS NOT NULL AND "
+      "(last_login IS NULL OR excluded.last_login > last_login) THEN excluded.last_login ELSE last_login END")
+
+
+def commit(conn: sqlite3.Connection, batch: Batch, new_position: str) -> dict:
+    """Write a batch and the source's new position in ONE transaction (the no-loss rule above)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        _resolve_submissions(conn, batch)
+        conn.executemany("INSERT INTO login VALUES (?, ?, ?, ?, ?)", batch.logins)
+        conn.executemany("INSERT INTO message VALUES (?, ?, ?, ?, ?)", batch.messages)
+        conn.executemany("INSERT INTO agency_open VALUES (?, ?, ?, ?, ?, ?)", batch.opens)
+        conn.executemany("INSERT INTO audit_event VALUES (?, ?, ?, ?, ?, ?)", batch.audits)
+        conn.executemany(_UPSERT_DAILY, [
+            (day, mailbox, *(counts.get(c, 0) for c in _DAILY_COLUMNS), batch.last_login.get((day, mailbox)))
+            for (day, mailbox), counts in batch.daily.items()])
+        conn.executemany(
+            "INSERT INTO line_quality (day, source, lines, events, ignored, malformed) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (day, source) DO UPDATE SET lines = lines + excluded.lines, "
+            "events = events + excluded.events, ignored = ignored + excluded.ignored, "
+            "malformed = malformed + excluded.malformed",
+            [(day, batch.source, c["lines"], c["events"], c["ignored"], c["malformed"])
+             for day, c in batch.quality.items()])
+        conn.execute(
+            "INSERT INTO source_position (source, position, updated) VALUES (?, ?, ?) "
+            "ON CONFLICT (source) DO UPDATE SET position = excluded.position, updated = excluded.updated",
+            (batch.source, new_position, dt.datetime.now(dt.UTC).isoformat(timespec="seconds")))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return {"logins": len(batch.logins), "messages": len(batch.messages), "opens": len(batch.opens),
+            "audits": len(batch.audits)}
+
+
+def _resolve_submissions(conn, batch: Batch) -> None:
+    """A message counts as sent when the queue manager takes it with its recipient count (`nrcpt`).
+
+    The submission line and the queue line may fall in different batches: the submission waits in
+    `pending_submission`, inside the same transactions. A message the queue manager takes again after
+    a deferral finds no pending submission and is not counted twice.
+    """
+    if batch.submitted:
+        conn.executemany("INSERT OR REPLACE INTO pending_submission VALUES (?, ?, ?)", batch.submitted)
+    for queue_id, stamp, nrcpt in batch.queued:
+        row = conn.execute("SELECT mailbox FROM pending_submission WHERE queue_id = ?", (queue_id,)).fetchone()
+        if row is None:
+            continue  # inbound mail, or already counted
+        conn.execute("DELETE FROM pending_submission WHERE queue_id = ?", (queue_id,))
+        day = stamp[:10]
+        batch.messages.append((stamp, day, row[0], "sent", nrcpt))
+        counts = batch.daily[(day, row[0])]
+        counts["sent"] += 1
+        counts["sent_recipients"] += nrcpt
+
+
+def write_snapshot(conn: sqlite3.Connection, day: str, people: list[dict], agencies: list[dict],
+                   storage: dict[str, int]) -> dict:
+    """The directory (state, quota, agency) and the mail store (bytes used) as of `day`, replacing an
+    earlier snapshot of the same day (the daily job may run twice)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("DELETE FROM snapshot WHERE day = ?", (day,))
+        conn.execute("DELETE FROM agency_snapshot WHERE day = ?", (day,))
+        conn.executemany("INSERT INTO snapshot VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+            (day, p["uid"], p["mail"].lower(), p["name"], p["agency"], p.get("title"), int(bool(p.get("leader"))),
+             p["state"], p.get("quota"), p.get("quota_decision"), storage.get(p["mail"].lower()))
+            for p in people])
+        conn.executemany("INSERT INTO agency_snapshot VALUES (?, ?, ?, ?, ?, ?, ?)", [
+            (day, a["code"], a["name"], a["kind"], a["mail"].lower(), a["state"], a.get("head"))
+            for a in agencies])
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return {"people": len(people), "agencies": len(agencies), "storage": len(storage)}
+
+
+def prune(conn: sqlite3.Connection, today: dt.date, raw_days: int, keep_days: int) -> dict:
+    """Drop raw events older than `raw_days` and everything older than `keep_days`."""
+    raw_before = (today - dt.timedelta(days=raw_days)).isoformat()
+    keep_before = (today - dt.timedelta(days=keep_days)).isoformat()
+    removed = {}
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for table, before in (("login", raw_before), ("message", raw_before), ("agency_open", keep_before),
+                              ("daily_usage", keep_before), ("audit_event", keep_before),
+                              ("snapshot", keep_before), ("agency_snapshot", keep_before),
+                              ("line_quality", keep_before)):
+            removed[table] = conn.execute(f"DELETE FROM {table} WHERE day < ?", (before,)).rowcount
+        # a submission the queue never took (refused at the end of DATA) waits no longer than a day
+        removed["pending_submission"] = conn.execute(
+            "DELETE FROM pending_submission WHERE ts < ?",
+            ((today - dt.timedelta(days=1)).isoformat(),)).rowcount
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return removed
+
+
+def set_marker(conn: sqlite3.Connection, name: str, value: str) -> None:
+    conn.execute("INSERT INTO marker VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                 (name, value))
+
+
+def marker(conn: sqlite3.Connection, name: str) -> str | None:
+    row = conn.execute("SELECT value FROM marker WHERE name = ?", (name,)).fetchone()
+    return row[0] if row else None
