@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import yaml
 
 from . import naming
+from .published_directory import INDEX, NEVER_OMITTED, OMITTABLE
 from .settings import Settings, parse_quota
 
 try:  # libyaml: about ten times faster on a 100,000-person roster
@@ -28,7 +29,10 @@ except AttributeError:  # pragma: no cover - pure-Python fallback
 
 AGENCY_KINDS = ("department", "district", "other")
 STATES = ("active", "suspended", "terminated")
-AGENCY_FIELDS = ("code", "name", "kind", "head", "delegates")
+AGENCY_FIELDS = ("code", "name", "kind", "head", "delegates", "published")
+PUBLISHED_FIELDS = ("omit",)
+# Words an agency IT person may use for the address; like the name, it is never left out.
+_ADDRESS_WORDS = ("mail", "email", "e-mail")
 PERSON_FIELDS = ("id", "name", "given_name", "leader", "title", "quota", "quota_decision", "address", "state")
 TOP_FIELDS = ("agency", "staff")
 AGENCY_CODE = re.compile(r"^[a-z0-9]+$")
@@ -88,6 +92,8 @@ class Agency:
     line: int
     fields_line: dict[str, int] = field(default_factory=dict)
     delegate_lines: dict[str, int] = field(default_factory=dict)
+    # Fields left out of the agency's published directory (Art. 14.4; published_directory.OMITTABLE)
+    published_omit: tuple[str, ...] = ()
     staff_read: bool = True  # False: the staff list was unreadable; its head/delegates are not judged
 
 
@@ -138,8 +144,9 @@ class _FileReader:
         line = node_or_line if isinstance(node_or_line, int) else node_or_line.start_mark.line + 1
         self.problems.append(Problem(self.file, line, message, entry, field, severity))
 
-    def mapping(self, node, entry: str, known: tuple[str, ...]) -> dict[str, tuple]:
-        """Mapping node -> {key: (key_node, value_node)}, reporting duplicate and unknown keys."""
+    def mapping(self, node, entry: str, known: tuple[str, ...], prefix: str = "") -> dict[str, tuple]:
+        """Mapping node -> {key: (key_node, value_node)}, reporting duplicate and unknown keys (named
+        `prefix + key`, for the fields of a nested mapping such as `published.omit`)."""
         result: dict[str, tuple] = {}
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
@@ -147,13 +154,13 @@ class _FileReader:
                 self.problem(key_node, "a field name must be a plain word", entry)
                 continue
             if key in result:
-                self.problem(key_node, "this field is given twice; keep one", entry, key)
+                self.problem(key_node, "this field is given twice; keep one", entry, prefix + key)
                 continue
             if key not in known:
                 hint = difflib.get_close_matches(key, known, n=1)
                 suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
                 self.problem(key_node, f"unknown field{suggestion}; allowed: {', '.join(known)}",
-                             entry, key)
+                             entry, prefix + key)
                 continue
             result[key] = (key_node, value_node)
         return result
@@ -302,6 +309,10 @@ def _read_agency(reader: _FileReader, file_name: str, node) -> Agency | None:
             reader.problem(fields["code"][1], f"'{code}' is a reserved mailbox name (RFC 2142) and "
                            "cannot be an agency code", entry, "code")
             code = None
+        elif code is not None and f"{code}.html" == INDEX:
+            reader.problem(fields["code"][1], f"'{code}' cannot be an agency code: the published directory's "
+                           f"province page is {INDEX}", entry, "code")
+            code = None
         if code is not None and file_name not in (f"{code}.yml", f"{code}.yaml"):
             reader.problem(fields["code"][1], f"the file is named '{file_name}' but the code is '{code}'; "
                            f"rename the file to '{code}.yml'", entry, "code")
@@ -333,12 +344,53 @@ def _read_agency(reader: _FileReader, file_name: str, node) -> Agency | None:
                         delegate_lines[value] = item.start_mark.line + 1
         elif not (isinstance(dnode, yaml.ScalarNode) and dnode.tag == _NULL):
             reader.problem(dnode, "must be a list of staff ids, e.g. [TT0002, TT0007]", entry, "delegates")
+    omit = _read_published(reader, fields["published"][1]) if "published" in fields else ()
     if code is None or name is None or kind not in AGENCY_KINDS:
         # The agency cannot be used; its staff are still read so that their own errors are reported.
         code = code or os.path.splitext(file_name)[0]
     agency = Agency(code, name or "", kind or "", head, delegates, reader.file, node.start_mark.line + 1,
-                    lines, delegate_lines)
+                    lines, delegate_lines, omit)
     return agency
+
+
+def _read_published(reader: _FileReader, node) -> tuple[str, ...]:
+    """`published: {omit: [title]}`: what the agency leaves out of its published directory (Art. 14.4).
+
+    Only OMITTABLE fields may be left out. The name and the address never: a directory without them
+    tells nobody whom to write to."""
+    entry = "agency"
+    if isinstance(node, yaml.ScalarNode) and node.tag == _NULL:
+        return ()
+    if not isinstance(node, yaml.MappingNode):
+        reader.problem(node, "must be a mapping, e.g. 'published: {omit: [title]}'", entry, "published")
+        return ()
+    fields = reader.mapping(node, entry, PUBLISHED_FIELDS, prefix="published.")
+    if "omit" not in fields:
+        return ()
+    onode = fields["omit"][1]
+    if isinstance(onode, yaml.ScalarNode) and onode.tag == _NULL:
+        return ()
+    if not isinstance(onode, yaml.SequenceNode):
+        reader.problem(onode, "must be a list of the fields to leave out, e.g. [title]", entry, "published.omit")
+        return ()
+    omit: list[str] = []
+    for item in onode.value:
+        value = reader.text(item, entry, "published.omit", required=True)
+        if value is None:
+            continue
+        if value in NEVER_OMITTED or value.lower() in _ADDRESS_WORDS:
+            reader.problem(item, f"'{value}' cannot be left out: the published directory lists every mailbox "
+                           "with its name and its address (Art. 14.4)", entry, "published.omit")
+        elif value not in OMITTABLE:
+            hint = difflib.get_close_matches(value, OMITTABLE, n=1)
+            suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+            reader.problem(item, f"'{value}' is not a field that can be left out{suggestion}; allowed: "
+                           f"{', '.join(OMITTABLE)}", entry, "published.omit")
+        elif value in omit:
+            reader.problem(item, f"'{value}' is listed twice", entry, "published.omit")
+        else:
+            omit.append(value)
+    return tuple(omit)
 
 
 def _read_person(reader: _FileReader, agency: str, position: int, node, settings: Settings,
