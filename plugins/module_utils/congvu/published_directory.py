@@ -552,7 +552,12 @@ def render_keeping_dates(agencies: Iterable[Agency | Mapping], people: Iterable[
     """Like render, but a page whose content is the same as in `existing` (the files already
     published) except for the date keeps its former date, and its files their bytes: the date a
     reader sees is the day the list last changed, and a run that changes nothing rewrites nothing."""
-    all_listings = listings(agencies, people, omit)
+    return render_listings_keeping_dates(listings(agencies, people, omit), today, existing, title)
+
+
+def render_listings_keeping_dates(all_listings: list[Listing], today: dt.date, existing: Mapping[str, bytes],
+                                  title: str = DEFAULT_TITLE) -> dict[str, bytes]:
+    """render_keeping_dates of listings already made (the module also counts them)."""
     files: dict[str, bytes] = {}
 
     def unchanged(page: str, make) -> dict[str, bytes] | None:
