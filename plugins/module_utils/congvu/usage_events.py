@@ -118,9 +118,9 @@ _DOVECOT_LOGIN = re.compile(
     r"^(imap|pop3)-login: (?:Info: )?Login: user=<([^>]*)>, method=[^,]+, rip=([^,]+), lip=[^,]+")
 _DOVECOT_LMTP = re.compile(r"^lmtp\(([^)]+)\)(?:<[^>]*>)*: (?:Info: )?(?:sieve: )?msgid=.*?: "
                            r"(?:saved mail to |stored mail into mailbox )")
-# The event exporter's `log` transport: "<process>: [Info: ]event exporter: {json}"; the JSON is what
-# the format `json` writes.
-_DOVECOT_EVENT = re.compile(r"^[^:]*: (?:Info: )?(?:event exporter|event_exporter)[^{]*(\{.*\})\s*$")
+# The event exporter's `log` transport logs from Dovecot's stats process: "stats: {json}" (the format
+# `json`; "Info: " where Dovecot logs to a file instead of syslog).
+_DOVECOT_EVENT = re.compile(r"^stats: (?:Info: )?(\{.*\})\s*$")
 _POSTFIX_SUBMIT = re.compile(r"^([0-9A-Za-z]+): client=[^,]*, sasl_method=[^,]+, sasl_username=(\S+)")
 _POSTFIX_QMGR = re.compile(r"^([0-9A-Za-z]+): from=<[^>]*>, size=\d+, nrcpt=(\d+) \(queue active\)")
 _POSTFIX_MILTER = re.compile(r"^([0-9A-Za-z]+): milter-reject: END-OF-MESSAGE from [^:]*: (.*?); "
@@ -149,7 +149,9 @@ def _dovecot(ts, message, options):
     match = _DOVECOT_LMTP.match(message)
     if match:
         return EVENT, Delivered(ts, match.group(1).lower())
-    if "event exporter" in message or "event_exporter" in message:
+    if message.startswith("stats: "):
+        if "{" not in message:
+            return IGNORED, None
         match = _DOVECOT_EVENT.match(message)
         if not match:
             return MALFORMED, None
@@ -171,7 +173,7 @@ def _exported(ts, exported, options):
         user = str(fields.get("user", "")).lower()
         if command not in ("SELECT", "EXAMINE") or fields.get("tagged_reply_state") != "OK" or not user:
             return IGNORED, None
-        folder = _first_astring(str(fields.get("cmd_args", "")))
+        folder = fields.get("mailbox") or _first_astring(str(fields.get("cmd_args", "")))
         if folder is None:
             return MALFORMED, None
         parts = folder.split("/")
