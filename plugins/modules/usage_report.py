@@ -18,7 +18,9 @@ options:
   domain: {description: The mail domain., type: str, required: true}
   title: {description: The report's title; the Vietnamese default when omitted., type: str}
   periods:
-    description: Art. 12 checking periods, items with key, label, start and end (HH:MM); the defaults of docs/reports.md when omitted.
+    description: >-
+      Art. 12 checking periods, items with key, label, start and end (HH:MM); the defaults of
+      docs/reports.md when omitted.
     type: list
     elements: dict
   threshold_pct: {description: Art. 12 compliance under which an agency mailbox is listed., type: float, default: 80}
