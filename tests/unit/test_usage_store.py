@@ -34,7 +34,7 @@ def db(tmp_path):
 
 
 def ingest(conn, source, events, position):
-    batch = store.Batch(source)
+    batch = store.Batch(source, store.position(conn, source))
     for event in events:
         batch.count(event.ts, ev.EVENT)
         batch.add(event)
@@ -72,7 +72,7 @@ def test_a_newer_schema_is_refused_with_a_clear_message(tmp_path):
 
 def test_batch_and_position_commit_together_or_not_at_all(db):
     ingest(db, "journal", [ev.Login(at("2026-07-01", "08:00"), addr("annv.stttt"), "imap", "10.0.0.1")], "c1")
-    broken = store.Batch("journal")
+    broken = store.Batch("journal", "c1")
     broken.add(ev.Login(at("2026-07-01", "09:00"), addr("annv.stttt"), "imap", "10.0.0.1"))
     broken.logins.append((None, None, None, None, None))  # a row the database refuses (NOT NULL)
     with pytest.raises(sqlite3.IntegrityError):
@@ -80,6 +80,18 @@ def test_batch_and_position_commit_together_or_not_at_all(db):
     assert store.position(db, "journal") == "c1"
     assert db.execute("SELECT COUNT(*) FROM login").fetchone()[0] == 1
     assert db.execute("SELECT SUM(imap) FROM daily_usage").fetchone()[0] == 1
+
+
+def test_two_collectors_reading_the_same_lines_count_them_once(db):
+    first = store.Batch("journal", None)
+    second = store.Batch("journal", None)
+    for batch in (first, second):
+        batch.add(ev.Login(at("2026-07-01", "08:00"), addr("annv.stttt"), "imap", "10.0.0.1"))
+    store.commit(db, first, "c1")
+    with pytest.raises(store.PositionMoved):
+        store.commit(db, second, "c1")
+    assert db.execute("SELECT SUM(imap) FROM daily_usage").fetchone()[0] == 1
+    assert store.position(db, "journal") == "c1"
 
 
 def test_a_message_counts_as_sent_once_with_its_recipients_across_batches_and_a_deferral(db):

@@ -75,6 +75,10 @@ class StoreError(Exception):
     pass
 
 
+class PositionMoved(StoreError):
+    """Another collector committed this source since this batch was read: the batch is dropped."""
+
+
 def connect(path: str, timeout: float = 60.0) -> sqlite3.Connection:
     """Open (and create or migrate) the database. WAL: readers (the report) never block the collector."""
     conn = sqlite3.connect(path, timeout=timeout, isolation_level=None)
@@ -123,8 +127,10 @@ def _stamp(ts: dt.datetime) -> tuple[str, str]:
 class Batch:
     """The events of one read of a source, aggregated in memory, written by `commit` at once."""
 
-    def __init__(self, source: str):
+    def __init__(self, source: str, start: str | None = None):
         self.source = source
+        # the position this batch was read from: committed only if it is still the stored one
+        self.start = start
         self.logins: list[tuple] = []
         self.messages: list[tuple] = []
         self.opens: list[tuple] = []
@@ -177,9 +183,16 @@ _UPSERT_DAILY = (
 
 
 def commit(conn: sqlite3.Connection, batch: Batch, new_position: str) -> dict:
-    """Write a batch and the source's new position in ONE transaction (the no-loss rule above)."""
+    """Write a batch and the source's new position in ONE transaction (the no-loss rule above).
+
+    Two collectors at once (the timer's and one run by hand) read the same lines: the second to
+    commit finds the position moved and writes nothing, so nothing is counted twice.
+    """
     conn.execute("BEGIN IMMEDIATE")
     try:
+        if position(conn, batch.source) != batch.start:
+            raise PositionMoved(f"source {batch.source!r}: another collector committed since this batch was "
+                                f"read; its lines are left to the next run")
         _resolve_submissions(conn, batch)
         conn.executemany("INSERT INTO login VALUES (?, ?, ?, ?, ?)", batch.logins)
         conn.executemany("INSERT INTO message VALUES (?, ?, ?, ?, ?)", batch.messages)
