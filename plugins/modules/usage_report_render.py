@@ -1,0 +1,150 @@
+#!/usr/bin/python
+"""Ansible adapter over congvu_render: report.json -> bao-cao.pdf, index.html, bao-cao.xlsx and the CSV files."""
+
+DOCUMENTATION = r"""
+module: usage_report_render
+short_description: Render the usage report (Art. 14.6, 16.9) of a period as PDF, web page, workbook and CSV
+description:
+  - >-
+    Reads report.json (docs/reports-data.md section 2) and writes into I(out_dir) the formal report
+    C(bao-cao.pdf), the same as a self-contained web page C(index.html) (charts inline, nothing fetched),
+    the workbook C(bao-cao.xlsx) (summary, agencies, mailboxes, Art. 12), C(agencies.csv) and
+    C(mailboxes.csv) (UTF-8 with a BOM), and C(report.json) itself. docs/reports-render.md.
+  - >-
+    Runs on the controller (C(delegate_to: localhost)) with the Python of the project's venv, which has
+    Jinja2, Babel, matplotlib, WeasyPrint and openpyxl.
+  - >-
+    Every file is written atomically (a temporary file renamed over the old one) and only when its
+    content changes; the same report.json gives the same files, byte for byte.
+  - Fails, naming the missing field, when report.json is not what the contract says; writes nothing then.
+options:
+  report_path: {description: The report.json to render., type: path, required: true}
+  out_dir: {description: Folder to write the files into (created)., type: path, required: true}
+  language:
+    description: Language of what people read (the message catalogs); the figures are the same.
+    type: str
+    choices: [vi, en]
+    default: vi
+  assets_dir:
+    description: >-
+      The folder with report.html.j2, report.css and locale/ (plugins/module_utils/congvu_render/assets);
+      an AnsiballZ payload carries Python files only, so the playbook passes its path.
+    type: path
+    required: true
+attributes:
+  check_mode: {support: full, description: Renders in memory and tells which files would change; writes nothing.}
+  diff_mode: {support: none}
+"""
+
+EXAMPLES = r"""
+- name: Render the report of the first half of 2026, in Vietnamese
+  usage_report_render:
+    report_path: "{{ playbook_dir }}/../reports/2026-01-01_2026-06-30/report.json"
+    out_dir: "{{ playbook_dir }}/../reports/2026-01-01_2026-06-30"
+    assets_dir: "{{ playbook_dir }}/../plugins/module_utils/congvu_render/assets"
+  delegate_to: localhost
+
+- name: The same in English
+  usage_report_render:
+    report_path: reports/2026-01-01_2026-06-30/report.json
+    out_dir: reports/2026-01-01_2026-06-30/en
+    language: en
+    assets_dir: plugins/module_utils/congvu_render/assets
+"""
+
+RETURN = r"""
+out_dir: {description: The folder written., type: str, returned: always}
+files:
+  description: Every file of the report, in a fixed order, with its size in bytes and whether it changed.
+  type: list
+  elements: dict
+  returned: always
+  sample: [{name: bao-cao.pdf, path: /srv/reports/2026-01-01_2026-06-30/bao-cao.pdf, size: 168827, changed: true}]
+changed_files:
+  description: Names of the files written (or that would be, in check mode).
+  type: list
+  elements: str
+  returned: always
+language: {description: The language rendered., type: str, returned: always}
+demo_data: {description: Whether the report is marked as demo data., type: bool, returned: always}
+"""
+
+import json
+import os
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.congvu_render import FILES, ReportError, render_all
+
+
+def _same(path, content):
+    if not os.path.isfile(path) or os.path.getsize(path) != len(content):
+        return False
+    with open(path, "rb") as handle:
+        return handle.read() == content
+
+
+def _write(path, content):
+    """Write beside the target and rename, so that a reader never sees half a file."""
+    folder = os.path.dirname(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            report_path=dict(type="path", required=True),
+            out_dir=dict(type="path", required=True),
+            language=dict(type="str", choices=["vi", "en"], default="vi"),
+            assets_dir=dict(type="path", required=True),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    if not os.path.isdir(params["assets_dir"]):
+        module.fail_json(msg=f"assets_dir {params['assets_dir']}: no such folder")
+    try:
+        with open(params["report_path"], "rb") as handle:
+            raw = handle.read()
+    except OSError as exc:
+        module.fail_json(msg=f"report_path: {exc}")
+    try:
+        rendered = render_all(raw, params["assets_dir"], params["language"])
+    except (ReportError, OSError) as exc:
+        module.fail_json(msg=str(exc))
+
+    out_dir = params["out_dir"]
+    files, changed_files = [], []
+    for name in FILES:
+        path = os.path.join(out_dir, name)
+        content = rendered[name]
+        changed = not _same(path, content)
+        if changed:
+            changed_files.append(name)
+            if not module.check_mode:
+                os.makedirs(out_dir, exist_ok=True)
+                _write(path, content)
+        files.append(dict(name=name, path=path, size=len(content), changed=changed))
+    module.exit_json(
+        changed=bool(changed_files),
+        out_dir=out_dir,
+        files=files,
+        changed_files=changed_files,
+        language=params["language"],
+        demo_data=bool(json.loads(raw).get("demo_data")),
+    )
+
+
+if __name__ == "__main__":
+    main()
