@@ -25,7 +25,8 @@ import congvu_render
 import openpyxl
 import pytest
 from ansible.module_utils.testing import patch_module_args
-from congvu_render import FILES, ReportError, render_all
+from congvu_render import FILES, ReportError, charts, render_all
+from congvu_render.i18n import Language
 from fontTools.ttLib import TTFont
 from openpyxl.utils import get_column_letter
 
@@ -582,6 +583,27 @@ def test_a_month_not_over_yet_and_names_with_markup():
     assert "từ ngày 01/07/2026 đến ngày 31/07/2026 (14 ngày làm việc)" in html
     assert "số liệu tính đến ngày 20/07/2026" in html
     assert "Sở &lt;b&gt;Xây&lt;/b&gt; dựng &amp; Đô thị" in html and "<b>Xây" not in html
+
+
+def test_a_province_with_nothing_yet_renders():
+    """No agency, no month, no login: the page says so instead of drawing empty charts."""
+    data = report()
+    data.update(agencies=[], art12=[], below_threshold=[], monthly=[], mailboxes=[])
+    data["totals"].update(logins=dict.fromkeys(("imap", "pop3", "submission", "webmail"), 0), logged_in_pct=None)
+    out = render_all(raw(data), str(ASSETS), formats=("index.html", "bao-cao.xlsx", "agencies.csv"))
+    html = out["index.html"].decode()
+    assert "<svg" not in html
+    assert "Không có số liệu theo tháng trong kỳ." in html and "Không có lượt đăng nhập nào trong kỳ." in html
+    assert csv_rows(out["agencies.csv"]) == []
+
+
+def test_a_long_ranking_is_cut_into_page_sized_charts():
+    agencies = [dict(AGENCIES[0], code=f"a{i:02d}", name=f"Cơ quan số {i}", logged_in_pct=float(i))
+                for i in range(charts.RANKING_CHUNK + 1)]
+    svgs = charts.agencies_ranked({"agencies": agencies}, Language.load(str(ASSETS), "vi"))
+    assert len(svgs) == 2
+    assert svgs[0].count("<svg") == svgs[1].count("<svg") == 1
+    assert 'id="rank1-' in svgs[0] and 'id="rank2-' in svgs[1]  # ids stay unique on one page
 
 
 def test_renders_what_the_policy_core_builds():
