@@ -41,6 +41,15 @@ _BLUE, _ORANGE, _GREEN, _GREY, _RED = "#1f4e79", "#d9822b", "#3a7d44", "#8c8c8c"
 _KIND_COLOURS = {"imap": _BLUE, "pop3": _GREY, "submission": _ORANGE, "webmail": _GREEN}
 
 
+_ROOT_STYLE = "stroke-linejoin: round; stroke-linecap: butt"  # what matplotlib's SVG sets for every element
+
+
+def _attributes(style: str) -> str:
+    """`fill: none; stroke: #000` -> `fill="none" stroke="#000"` (SVG presentation attributes)."""
+    pairs = (item.split(":", 1) for item in style.split(";") if ":" in item)
+    return " ".join(f'{name.strip()}="{value.strip()}"' for name, value in pairs)
+
+
 def _svg(figure: Figure, prefix: str) -> str:
     buffer = io.StringIO()
     # transparent: the page is white anyway, and the watermark of demo data shows through the charts
@@ -49,6 +58,12 @@ def _svg(figure: Figure, prefix: str) -> str:
     # Inline SVG needs neither the XML declaration nor the DOCTYPE (which names a DTD by URL).
     text = text[text.index("<svg"):]
     text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, flags=re.S)
+    # Styles as presentation attributes: in an HTML document, a style attribute or a <style> element is
+    # the page's CSS too (WeasyPrint reads each fill and stroke as an unknown property of the page, and
+    # the global *{...} rule would reach every element of it).
+    text = re.sub(r'style="([^"]*)"', lambda m: _attributes(m.group(1)), text)
+    text = re.sub(r"\s*<style[^>]*>\*\{([^}]*)\}</style>", "", text, count=1)
+    text = text.replace("<svg ", f"<svg {_attributes(_ROOT_STYLE)} ", 1)
     text = re.sub(r'\sid="([^"]+)"', lambda m: f' id="{prefix}-{m.group(1)}"', text)
     text = re.sub(r'href="#([^"]+)"', lambda m: f'href="#{prefix}-{m.group(1)}"', text)
     text = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}-{m.group(1)})", text)
