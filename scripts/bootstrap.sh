@@ -25,6 +25,7 @@ APT_PACKAGES=(
   docker.io iptables                  # the engine behind the molecule docker driver
   debootstrap debian-archive-keyring  # builds the base image without any image registry
   libpango-1.0-0 libpangoft2-1.0-0    # WeasyPrint: the report's PDF (playbooks/reports.yml)
+  libharfbuzz-subset0                 # WeasyPrint embeds only the glyphs used (smaller, faster PDFs)
   fonts-dejavu-core                   # a font with every Vietnamese letter, for the PDF and charts
   poppler-utils                       # pdftoppm: the tests look at the report's pages as PNG
 )
