@@ -182,3 +182,9 @@ def test_prune_keeps_aggregates_and_drops_old_raw_events(db):
     removed = store.prune(db, dt.date(2026, 7, 2), raw_days=400, keep_days=1827)
     assert removed["login"] == 1 and removed["daily_usage"] == 0
     assert db.execute("SELECT SUM(imap) FROM daily_usage").fetchone()[0] == 2
+
+
+def test_a_snapshot_of_an_empty_directory_counts_as_taken(db):
+    assert not store.has_snapshot(db, "2026-07-01")
+    store.write_snapshot(db, "2026-07-01", [], [], {})
+    assert store.has_snapshot(db, "2026-07-01")

@@ -256,6 +256,8 @@ def write_snapshot(conn: sqlite3.Connection, day: str, people: list[dict], agenc
         conn.executemany("INSERT INTO agency_snapshot VALUES (?, ?, ?, ?, ?, ?, ?)", [
             (day, a["code"], a["name"], a["kind"], a["mail"].lower(), a["state"], a.get("head"))
             for a in agencies])
+        # a snapshot of an empty directory (a new system) is a snapshot too
+        set_marker(conn, f"snapshot:{day}", str(len(people)))
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -284,6 +286,10 @@ def prune(conn: sqlite3.Connection, today: dt.date, raw_days: int, keep_days: in
         conn.execute("ROLLBACK")
         raise
     return removed
+
+
+def has_snapshot(conn: sqlite3.Connection, day: str) -> bool:
+    return marker(conn, f"snapshot:{day}") is not None
 
 
 def set_marker(conn: sqlite3.Connection, name: str, value: str) -> None:
