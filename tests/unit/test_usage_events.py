@@ -77,6 +77,9 @@ def test_submission_login_comes_from_dovecots_auth_event_for_postfix():
                                                 USER, "submission", "172.18.0.1"))
     imap = exported("auth_request_finished", success="yes", service="imap", user=USER)
     assert dovecot(imap) == (ev.IGNORED, None)  # IMAP logins are counted from their login line
+    # Roundcube sending a webmail user's message logs in to submission from the webmail host
+    webmail = exported("auth_request_finished", success="yes", service="smtp", user=USER, remote_ip="172.18.0.2")
+    assert dovecot(webmail) == (ev.IGNORED, None)
 
 
 def test_a_broken_exported_event_is_counted_as_malformed_not_fatal():

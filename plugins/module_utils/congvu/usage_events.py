@@ -6,8 +6,9 @@ stores the events with the read position in one transaction (docs/reports.md).
 
 What counts as what (docs/reports.md, "What is recorded"):
 - a login: Dovecot's `imap-login: Login:` / `pop3-login: Login:` (IMAP, POP3), Dovecot's auth event for
-  Postfix's SASL (submission), Roundcube's "Successful login" (webmail). IMAP logins that come from
-  the webmail hosts are Roundcube's own connections behind a webmail login, not a login of their own;
+  Postfix's SASL (submission), Roundcube's "Successful login" (webmail). IMAP and submission logins
+  that come from the webmail hosts are Roundcube's own connections behind a webmail login (reading,
+  sending), not logins of their own;
 - an agency mailbox opened: Dovecot's `imap_command_finished` event of a SELECT or EXAMINE of a folder
   under `Shared/<agency address>/` that succeeded, with the login of whoever ran it (Art. 10, 12);
 - a message sent: Postfix accepted it on submission from an authenticated user (`sasl_username=`),
@@ -105,13 +106,18 @@ class Options:
     def __init__(self, webmail_addresses=("127.0.0.1", "::1"), virus_marker: str = "virus"):
         self.webmail_networks = [ipaddress.ip_network(a, strict=False) for a in webmail_addresses]
         self.virus_marker = virus_marker.lower()
+        self._seen: dict[str, bool] = {}  # a province has few client addresses, and many logins
 
     def from_webmail(self, rip: str) -> bool:
-        try:
-            address = ipaddress.ip_address(rip)
-        except ValueError:
-            return False
-        return any(address in net for net in self.webmail_networks if net.version == address.version)
+        if rip not in self._seen:
+            try:
+                address = ipaddress.ip_address(rip)
+            except ValueError:
+                self._seen[rip] = False
+            else:
+                self._seen[rip] = any(address in net for net in self.webmail_networks
+                                      if net.version == address.version)
+        return self._seen[rip]
 
 
 _DOVECOT_LOGIN = re.compile(
@@ -186,7 +192,10 @@ def _exported(ts, exported, options):
         user = str(fields.get("user", "")).lower()
         if not user:
             return MALFORMED, None
-        return EVENT, Login(when, user, "submission", str(fields.get("remote_ip", "")))
+        rip = str(fields.get("remote_ip", ""))
+        if options.from_webmail(rip):
+            return IGNORED, None  # Roundcube sending for a webmail user: part of the webmail login
+        return EVENT, Login(when, user, "submission", rip)
     return IGNORED, None
 
 
