@@ -446,7 +446,8 @@ class History:
         self._emit(us + 25_000, self._exported(us + 25_000, "auth_request_finished",
                                                {"success": "yes", "service": "smtp", "user": p.mail,
                                                 "remote_ip": ip}))
-        self.expected["login_submission"] += 1
+        if not webmail:  # Roundcube's own login to send for a webmail user is part of the webmail login
+            self.expected["login_submission"] += 1
         self._emit(us + 60_000, f"{service}[{pid}]: {qid}: client={client}, sasl_method=PLAIN, sasl_username={p.mail}")
         msgid = f"<{self._day.strftime('%Y%m%d')}{us // US:05d}.{qid}@{self.domain}>"
         if full:

@@ -119,9 +119,14 @@ def position(conn: sqlite3.Connection, source: str) -> str | None:
     return row[0] if row else None
 
 
+_SEVEN_HOURS = dt.timedelta(hours=7)
+
+
 def _stamp(ts: dt.datetime) -> tuple[str, str]:
-    when = ev.local(ts)
-    return when.isoformat(timespec="seconds"), when.date().isoformat()
+    # most lines already carry +07:00 (the hosts' zone): no conversion then
+    when = ts if ts.utcoffset() == _SEVEN_HOURS else ev.local(ts)
+    stamp = when.isoformat(timespec="seconds")
+    return stamp, stamp[:10]
 
 
 class Batch:
@@ -142,7 +147,7 @@ class Batch:
         self.quality: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
 
     def count(self, ts: dt.datetime, status: str) -> None:
-        counter = self.quality[ev.local(ts).date().isoformat()]
+        counter = self.quality[_stamp(ts)[1]]
         counter["lines"] += 1
         counter[{ev.EVENT: "events", ev.IGNORED: "ignored", ev.MALFORMED: "malformed"}[status]] += 1
 
@@ -225,20 +230,37 @@ def _resolve_submissions(conn, batch: Batch) -> None:
 
     The submission line and the queue line may fall in different batches: the submission waits in
     `pending_submission`, inside the same transactions. A message the queue manager takes again after
-    a deferral finds no pending submission and is not counted twice.
+    a deferral finds no pending submission and is not counted twice. Pairs within the batch are made
+    in memory, the others with one query per 500 queue lines (most queue lines are inbound mail,
+    which has no submission).
     """
-    if batch.submitted:
-        conn.executemany("INSERT OR REPLACE INTO pending_submission VALUES (?, ?, ?)", batch.submitted)
+    waiting = {queue_id: (stamp, mailbox) for queue_id, stamp, mailbox in batch.submitted}
+    unmatched = [queue_id for queue_id, _, _ in batch.queued if queue_id not in waiting]
+    stored = {}
+    for start in range(0, len(unmatched), 500):
+        chunk = unmatched[start:start + 500]
+        stored.update(conn.execute(
+            f"SELECT queue_id, mailbox FROM pending_submission WHERE queue_id IN ({', '.join('?' * len(chunk))})",
+            chunk).fetchall())
+    done_stored = []
     for queue_id, stamp, nrcpt in batch.queued:
-        row = conn.execute("SELECT mailbox FROM pending_submission WHERE queue_id = ?", (queue_id,)).fetchone()
-        if row is None:
+        if queue_id in waiting:
+            mailbox = waiting.pop(queue_id)[1]
+        elif queue_id in stored:
+            mailbox = stored.pop(queue_id)
+            done_stored.append((queue_id,))
+        else:
             continue  # inbound mail, or already counted
-        conn.execute("DELETE FROM pending_submission WHERE queue_id = ?", (queue_id,))
         day = stamp[:10]
-        batch.messages.append((stamp, day, row[0], "sent", nrcpt))
-        counts = batch.daily[(day, row[0])]
+        batch.messages.append((stamp, day, mailbox, "sent", nrcpt))
+        counts = batch.daily[(day, mailbox)]
         counts["sent"] += 1
         counts["sent_recipients"] += nrcpt
+    if done_stored:
+        conn.executemany("DELETE FROM pending_submission WHERE queue_id = ?", done_stored)
+    if waiting:  # submissions whose queue line is still to come
+        conn.executemany("INSERT OR REPLACE INTO pending_submission VALUES (?, ?, ?)",
+                         [(queue_id, stamp, mailbox) for queue_id, (stamp, mailbox) in waiting.items()])
 
 
 def write_snapshot(conn: sqlite3.Connection, day: str, people: list[dict], agencies: list[dict],
