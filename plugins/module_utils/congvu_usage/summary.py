@@ -29,11 +29,14 @@ def _months(start: dt.date, end: dt.date) -> list[str]:
 
 
 def _snapshot_days(conn, start: str, end: str) -> list[str]:
-    days = [r[0] for r in conn.execute(
-        "SELECT DISTINCT day FROM snapshot WHERE day BETWEEN ? AND ? ORDER BY day", (start, end))]
+    """Days with a snapshot in the period (from the markers: the snapshot table is large)."""
+    days = [r[0][9:] for r in conn.execute(
+        "SELECT name FROM marker WHERE name BETWEEN ? AND ? ORDER BY name",
+        (f"snapshot:{start}", f"snapshot:{end}"))]
     if not days:  # no snapshot in the period: the last one before it tells who existed
-        row = conn.execute("SELECT MAX(day) FROM snapshot WHERE day < ?", (start,)).fetchone()
-        days = [row[0]] if row and row[0] else []
+        row = conn.execute("SELECT MAX(name) FROM marker WHERE name LIKE 'snapshot:%' AND name < ?",
+                           (f"snapshot:{start}",)).fetchone()
+        days = [row[0][9:]] if row and row[0] else []
     return days
 
 
@@ -44,14 +47,14 @@ def build_summary(conn: sqlite3.Connection, start: dt.date, end: dt.date, period
     snap_days = _snapshot_days(conn, first, last)
     last_snap = snap_days[-1] if snap_days else None
 
-    # who, as of the last snapshot of the period (state, quota, storage, agency)
+    # who, as of the last snapshot of the period (state, quota, storage, agency). The directory never
+    # deletes a mailbox (a closed one stays, terminated: Art. 7.1), so that snapshot holds everybody
+    # who had a mailbox at any time of the period.
     people: dict[str, dict] = {}
     if snap_days:
         for row in conn.execute(
-                "SELECT s.uid, s.mail, s.name, s.agency, s.title, s.leader, s.state, s.quota, s.quota_decision, "
-                "s.storage FROM snapshot s JOIN (SELECT uid, MAX(day) AS day FROM snapshot "
-                "WHERE day BETWEEN ? AND ? GROUP BY uid) l ON s.uid = l.uid AND s.day = l.day",
-                (snap_days[0], last_snap)):
+                "SELECT uid, mail, name, agency, title, leader, state, quota, quota_decision, storage "
+                "FROM snapshot WHERE day = ?", (last_snap,)):
             uid, mail, name, agency, title, leader, state, quota, decision, storage = row
             people[uid] = {
                 "uid": uid, "mail": mail, "name": name, "agency": agency, "title": title, "leader": bool(leader),
@@ -59,17 +62,15 @@ def build_summary(conn: sqlite3.Connection, start: dt.date, end: dt.date, period
                 "created": None, "closed": None, "logins": dict.fromkeys(KINDS, 0), "last_login": None,
                 "sent": 0, "sent_recipients": 0, "received": 0, "virus_refused": 0, "spam_refused": 0,
                 "suspended_inactivity": 0, "password_resets": 0}
-    owner = dict(conn.execute("SELECT mail, uid FROM snapshot GROUP BY mail"))
+    owner = dict(conn.execute("SELECT mail, owner FROM address WHERE kind = 'person'"))
 
     agencies = {}
     agency_of_mail = {}
     if snap_days:
         for code, name, kind, mail, state, head in conn.execute(
-                "SELECT a.code, a.name, a.kind, a.mail, a.state, a.head FROM agency_snapshot a JOIN "
-                "(SELECT code, MAX(day) AS day FROM agency_snapshot WHERE day BETWEEN ? AND ? GROUP BY code) l "
-                "ON a.code = l.code AND a.day = l.day", (snap_days[0], last_snap)):
+                "SELECT code, name, kind, mail, state, head FROM agency_snapshot WHERE day = ?", (last_snap,)):
             agencies[code] = {"code": code, "name": name, "kind": kind, "mail": mail, "state": state, "head": head}
-    for code, mail in conn.execute("SELECT code, mail FROM agency_snapshot GROUP BY code, mail"):
+    for mail, code in conn.execute("SELECT mail, owner FROM address WHERE kind = 'agency'"):
         agency_of_mail[mail] = code
 
     # usage in the period, per mailbox and per month
@@ -107,12 +108,16 @@ def build_summary(conn: sqlite3.Connection, start: dt.date, end: dt.date, period
         if person is not None and (person["last_login"] is None or stamp > person["last_login"]):
             person["last_login"] = stamp
 
-    # mailboxes per agency and month: those in a snapshot of that month and not terminated
+    # mailboxes per agency and month: not terminated at the month's last snapshot in the period
     mailboxes_in = collections.Counter()
-    for month, agency, count in conn.execute(
-            "SELECT substr(s.day, 1, 7), s.agency, COUNT(DISTINCT s.uid) FROM snapshot s "
-            "WHERE s.day BETWEEN ? AND ? AND s.state != 'terminated' GROUP BY 1, 2", (first, last)):
-        mailboxes_in[(month, agency)] = count
+    month_ends = {}
+    for day in snap_days:
+        month_ends[day[:7]] = day
+    for month, day in month_ends.items():
+        for agency, count in conn.execute(
+                "SELECT agency, COUNT(*) FROM snapshot WHERE day = ? AND state != 'terminated' GROUP BY agency",
+                (day,)):
+            mailboxes_in[(month, agency)] = count
 
     for action, uid, source in conn.execute(
             "SELECT action, uid, source FROM audit_event WHERE day BETWEEN ? AND ?", (first, last)):
