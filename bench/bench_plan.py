@@ -41,8 +41,9 @@ import resource
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
+
+import benchlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -283,13 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         print("RESULT " + json.dumps(result))
         return 0
 
-    if args.keep:
-        if os.path.exists(args.keep) and os.listdir(args.keep):
-            parser.error(f"--keep {args.keep}: the folder is not empty")
-        work = os.path.abspath(args.keep)
-        os.makedirs(work, exist_ok=True)
-    else:
-        work = tempfile.mkdtemp(prefix="congvu-bench-")
+    work = benchlib.scratch_folder(args.keep, "congvu-bench-", parser.error)
     paths = {"roster": os.path.join(work, "roster"), "plan": os.path.join(work, "plan"),
              "state": os.path.join(work, "state.json")}
     try:

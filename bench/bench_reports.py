@@ -58,14 +58,12 @@ import gc
 import json
 import math
 import os
-import platform
 import random
 import re
 import resource
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -76,6 +74,7 @@ ASSETS = os.path.join(MODULE_UTILS, "congvu_render", "assets")
 sys.path.insert(0, MODULE_UTILS)
 sys.path.insert(0, os.path.join(REPO, "tools"))
 
+import benchlib  # noqa: E402
 import make_demo_history as history  # noqa: E402
 
 TARGET_INGEST_RATIO = 1.0  # ours / pflogsumm, lines per second
@@ -449,18 +448,9 @@ def months_back(end: dt.date, months: int) -> dt.date:
 
 
 def machine() -> dict:
-    cpu = platform.processor() or "unknown"
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            models = [line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")]
-            cpu = models[0] if models else cpu
-    except OSError:
-        pass
-    import sqlite3
+    import sqlite3  # noqa: PLC0415
 
-    return {"python": f"{platform.python_implementation()} {platform.python_version()}",
-            "platform": platform.platform(), "cpu": cpu, "cpu_count": os.cpu_count(),
-            "sqlite": sqlite3.sqlite_version}
+    return {**benchlib.machine(), "sqlite": sqlite3.sqlite_version}
 
 
 def pflogsumm_version(path: str) -> str:
@@ -497,13 +487,7 @@ def main(argv: list[str] | None = None) -> int:
         print("bench_reports: pflogsumm is not installed (Debian: apt-get install -y pflogsumm)", file=sys.stderr)
         return 2
     wanted_lines = args.lines or 30 * args.mailboxes
-    if args.keep:
-        if os.path.exists(args.keep) and os.listdir(args.keep):
-            parser.error(f"--keep {args.keep}: the folder is not empty")
-        work = os.path.abspath(args.keep)
-        os.makedirs(work, exist_ok=True)
-    else:
-        work = tempfile.mkdtemp(prefix="congvu-bench-reports-")
+    work = benchlib.scratch_folder(args.keep, "congvu-bench-reports-", parser.error)
     started = time.perf_counter()
 
     def log(message: str) -> None:

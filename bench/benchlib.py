@@ -10,6 +10,7 @@ import platform
 import shlex
 import subprocess
 import sys
+import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -105,6 +106,17 @@ def ansible_env() -> dict:
     env["ANSIBLE_PIPELINING"] = "true"
     env["ANSIBLE_NOCOLOR"] = "1"
     return env
+
+
+def scratch_folder(keep: str | None, prefix: str, error) -> str:
+    """The benchmark's working folder: `--keep DIR` (must be empty, kept afterwards) or a new temporary one."""
+    if keep:
+        if os.path.exists(keep) and os.listdir(keep):
+            error(f"--keep {keep}: the folder is not empty")
+        work = os.path.abspath(keep)
+        os.makedirs(work, exist_ok=True)
+        return work
+    return tempfile.mkdtemp(prefix=prefix)
 
 
 def machine() -> dict:
