@@ -83,10 +83,10 @@ DEMO_PORT_OFFSET ?= 0
 demo: bootstrap ## bring up the demo province (playbooks/demo.yml); DEMO_PORT_OFFSET=10000 if ports are taken
 	ansible-playbook playbooks/demo.yml -e demo_port_offset=$(DEMO_PORT_OFFSET)
 
-demo-down: ## remove the demo: its container, network and .demo/ (nothing keeps running)
+demo-down: ## remove the demo: its container, network, .demo/ and its published directory (nothing keeps running)
 	-docker rm -f congvu-demo-mail >/dev/null 2>&1
 	-docker network rm congvu-demo >/dev/null 2>&1
-	rm -rf .demo
+	rm -rf .demo inventories/demo/.published
 
 clean: ## destroy molecule instances, remove caches (keeps .venv and the image)
 	-[ ! -x $(VENV)/bin/molecule ] || ! docker version >/dev/null 2>&1 || $(MOLECULE) destroy --all

@@ -7,7 +7,9 @@ converges the same playbooks with the same demo roster and accounts (molecule/fu
 """
 
 import csv
+import glob
 import imaplib
+import json
 import os
 import smtplib
 import socket
@@ -120,6 +122,32 @@ def test_a_ready_demo_account_reads_mail_and_sends_through_the_published_ports(d
         assert refused == {}
 
 
+def test_art14_make_demo_publishes_the_directory_on_the_webmail_and_for_the_portals(demo):
+    request = urllib.request.Request(f"https://localhost:{443 + OFFSET}/danh-ba/stttt.vcf")
+    with urllib.request.urlopen(request, context=tls_context(), timeout=30) as page:
+        served = page.read().decode()
+        assert page.headers.get_content_type() == "text/vcard"
+    assert served.startswith("BEGIN:VCARD") and "EMAIL;TYPE=work:stttt@quangbinh.gov.vn" in served
+    portal = os.path.join(ROOT, "inventories", "demo", ".published", "danh-ba")
+    with open(os.path.join(portal, "stttt.vcf"), encoding="utf-8") as handle:
+        assert handle.read() == served  # the files for the agencies' portals are the ones served
+
+
+def test_art12_art14_make_demo_writes_the_six_month_report_marked_as_demo_data(demo):
+    folders = glob.glob(os.path.join(ROOT, ".demo", "reports", "*_*"))
+    assert len(folders) == 1, folders
+    for name in ("bao-cao.pdf", "index.html", "bao-cao.xlsx", "agencies.csv", "mailboxes.csv", "report.json"):
+        assert os.path.getsize(os.path.join(folders[0], name)) > 0, name
+    with open(os.path.join(folders[0], "report.json"), encoding="utf-8") as handle:
+        report = json.load(handle)
+    assert report["demo_data"] is True
+    assert report["period"]["working_days"] > 100  # six whole months
+    assert all(report["totals"]["logins"][kind] > 0 for kind in ("imap", "pop3", "submission", "webmail"))
+    assert report["below_threshold"]  # the history has agencies that check their mailbox too rarely
+    with open(os.path.join(folders[0], "index.html"), encoding="utf-8") as handle:
+        assert "<svg" in handle.read()
+
+
 def test_second_make_demo_reuses_it_and_changes_nothing(demo):
     again = make("demo")
     assert again.returncode == 0, again.stdout[-3000:]
@@ -132,3 +160,4 @@ def test_make_demo_down_leaves_nothing_running(demo):
     ps = subprocess.run(["docker", "ps", "-a", "--format", "{{.Names}}"], capture_output=True, text=True)
     assert CONTAINER not in ps.stdout.split()
     assert not os.path.exists(os.path.join(ROOT, ".demo"))
+    assert not os.path.exists(os.path.join(ROOT, "inventories", "demo", ".published"))
