@@ -37,7 +37,9 @@ def test_art16_ten_wrong_imap_logins_ban_the_address_until_the_ban_time_ends(hos
     context.check_hostname, context.verify_mode = False, ssl.CERT_NONE   # the attacker does not care
     for attempt in range(10):
         try:
-            m = imaplib.IMAP4_SSL(ip, 993, ssl_context=context, timeout=10)
+            # Dovecot answers each further failure from one address later (its auth penalty, up to
+            # 15 s): the client waits longer than that, so a slow answer is not taken for a ban
+            m = imaplib.IMAP4_SSL(ip, 993, ssl_context=context, timeout=30)
         except OSError:
             break   # banned before the tenth: the jail counts each failed auth
         try:
