@@ -87,7 +87,6 @@ import gzip
 import io
 import os
 import tarfile
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.congvu import (  # noqa: F401
@@ -102,6 +101,7 @@ from ansible.module_utils.congvu import (  # noqa: F401
     state,
 )
 from ansible.module_utils.congvu_args import SETTINGS_ARGS, settings_from_params
+from ansible.module_utils.congvu_files import same_bytes, write_atomically
 from ansible.module_utils.congvu_ldap import CONNECTION_ARGS, connect_python_ldap
 
 try:
@@ -121,23 +121,6 @@ def read_existing(folder):
             with open(path, "rb") as handle:
                 existing[name] = handle.read()
     return existing
-
-
-def write_atomically(path, data, mode=0o644):
-    """Readers (nginx, a copy in progress) see the old file or the new one, never half of one."""
-    folder = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def archive_bytes(folder, names):
@@ -229,11 +212,7 @@ def main():
                 os.close(dir_fd)
         if archive:
             packed = archive_bytes(folder, files)
-            former = None
-            if os.path.exists(archive):
-                with open(archive, "rb") as handle:
-                    former = handle.read()
-            if former != packed:
+            if not same_bytes(archive, packed):
                 os.makedirs(os.path.dirname(os.path.abspath(archive)), mode=0o755, exist_ok=True)
                 write_atomically(archive, packed)
                 output["archive_written"] = True

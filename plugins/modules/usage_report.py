@@ -57,6 +57,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.congvu import art12, usage_report, workdays
+from ansible.module_utils.congvu_files import same_bytes, write_atomically
 
 
 def main():
@@ -85,18 +86,12 @@ def main():
         module.fail_json(msg=f"a library the report needs is missing on the controller: {exc}")
     except (OSError, ValueError) as exc:
         module.fail_json(msg=f"{params['summary_path']}: {exc}")
-    text = json.dumps(report, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+    data = (json.dumps(report, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode()
     path = params["report_path"]
-    try:
-        with open(path, encoding="utf-8") as handle:
-            changed = handle.read() != text
-    except FileNotFoundError:
-        changed = True
+    changed = not same_bytes(path, data)
     if changed and not module.check_mode:
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        with open(path + ".tmp", "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(path + ".tmp", path)
+        write_atomically(path, data)
     module.exit_json(changed=changed, report_path=path, working_days=report["period"]["working_days"],
                      totals=report["totals"], below_threshold=report["below_threshold"])
 

@@ -71,34 +71,10 @@ demo_data: {description: Whether the report is marked as demo data., type: bool,
 
 import json
 import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.congvu_files import same_bytes, write_atomically
 from ansible.module_utils.congvu_render import FILES, ReportError, render_all
-
-
-def _same(path, content):
-    if not os.path.isfile(path) or os.path.getsize(path) != len(content):
-        return False
-    with open(path, "rb") as handle:
-        return handle.read() == content
-
-
-def _write(path, content):
-    """Write beside the target and rename, so that a reader never sees half a file."""
-    folder = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def main():
@@ -129,12 +105,12 @@ def main():
     for name in FILES:
         path = os.path.join(out_dir, name)
         content = rendered[name]
-        changed = not _same(path, content)
+        changed = not same_bytes(path, content)
         if changed:
             changed_files.append(name)
             if not module.check_mode:
                 os.makedirs(out_dir, exist_ok=True)
-                _write(path, content)
+                write_atomically(path, content)
         files.append(dict(name=name, path=path, size=len(content), changed=changed))
     module.exit_json(
         changed=bool(changed_files),

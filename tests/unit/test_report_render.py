@@ -21,6 +21,7 @@ import sys
 import zlib
 from pathlib import Path
 
+import congvu_files
 import congvu_render
 import openpyxl
 import pytest
@@ -156,8 +157,9 @@ def raw(data: dict) -> bytes:
 
 
 def load_module():
-    """plugins/modules/usage_report_render.py, its `ansible.module_utils.congvu_render` being this package."""
+    """plugins/modules/usage_report_render.py, its `ansible.module_utils.congvu_*` being these packages."""
     sys.modules.setdefault("ansible.module_utils.congvu_render", congvu_render)
+    sys.modules.setdefault("ansible.module_utils.congvu_files", congvu_files)
     spec = importlib.util.spec_from_file_location("usage_report_render", MODULE)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

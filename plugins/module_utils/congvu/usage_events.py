@@ -25,9 +25,7 @@ import json
 import re
 from dataclasses import dataclass
 
-TZ_NAME = "Asia/Ho_Chi_Minh"
-# Vietnam has kept UTC+7 without daylight saving since 1975: a fixed offset needs no tz database.
-TZ = dt.timezone(dt.timedelta(hours=7), "ICT")
+from .art12 import TZ, local  # noqa: F401  (the reports' clock has one owner; callers use ev.TZ)
 
 LOGIN_KINDS = ("imap", "pop3", "submission", "webmail")
 
@@ -90,13 +88,6 @@ class Audited:
     uid: str
     agency: str
     source: str
-
-
-def local(ts: dt.datetime) -> dt.datetime:
-    """The report's clock: Asia/Ho_Chi_Minh."""
-    if ts.tzinfo is None:
-        ts = ts.replace(tzinfo=dt.UTC)
-    return ts.astimezone(TZ)
 
 
 class Options:

@@ -156,7 +156,9 @@ class Batch:
         self.quality: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
 
     def count(self, ts: dt.datetime, status: str) -> None:
-        counter = self.quality[_stamp(ts)[1]]
+        # every line passes here: its day, not a formatted time stamp
+        when = ts if ts.utcoffset() == _SEVEN_HOURS else ev.local(ts)
+        counter = self.quality[when.date()]
         counter["lines"] += 1
         counter[{ev.EVENT: "events", ev.IGNORED: "ignored", ev.MALFORMED: "malformed"}[status]] += 1
 
@@ -220,7 +222,7 @@ def commit(conn: sqlite3.Connection, batch: Batch, new_position: str) -> dict:
             "ON CONFLICT (day, source) DO UPDATE SET lines = lines + excluded.lines, "
             "events = events + excluded.events, ignored = ignored + excluded.ignored, "
             "malformed = malformed + excluded.malformed",
-            [(day, batch.source, c["lines"], c["events"], c["ignored"], c["malformed"])
+            [(day.isoformat(), batch.source, c["lines"], c["events"], c["ignored"], c["malformed"])
              for day, c in batch.quality.items()])
         conn.execute(
             "INSERT INTO source_position (source, position, updated) VALUES (?, ?, ?) "

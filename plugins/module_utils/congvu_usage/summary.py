@@ -20,14 +20,6 @@ from congvu_usage import store
 KINDS = ev.LOGIN_KINDS
 
 
-def _months(start: dt.date, end: dt.date) -> list[str]:
-    months, cursor = [], start.replace(day=1)
-    while cursor <= end:
-        months.append(cursor.strftime("%Y-%m"))
-        cursor = (cursor + dt.timedelta(days=32)).replace(day=1)
-    return months
-
-
 def _snapshot_days(conn, start: str, end: str) -> list[str]:
     """Days with a snapshot in the period (from the markers: the snapshot table is large)."""
     days = [r[0][9:] for r in conn.execute(
@@ -152,7 +144,7 @@ def build_summary(conn: sqlite3.Connection, start: dt.date, end: dt.date, period
         by_source[source].update({"lines": lines, "malformed": malformed, "unknown": ignored})
         quality.update({"lines": lines, "malformed": malformed, "unknown": ignored})
 
-    months = set(_months(start, end))
+    months = set(art12.months_between(start, end))
     monthly_rows = []
     for (month, agency) in sorted(set(monthly) | set(mailboxes_in)):
         if month not in months:
