@@ -255,7 +255,7 @@ def test_art14_restarts_of_every_service_and_a_killed_collector_lose_and_duplica
 
 def test_art14_a_killed_ingest_of_a_large_log_resumes_without_double_count(host):
     """The same transaction path on a long file: killed mid-batch, run again, every line once."""
-    lines = 200_000
+    lines = 400_000
     host.run("rm -rf /root/kill-test && mkdir -p /root/kill-test")
     host.run("python3 - <<'PYEOF'\n"
              "with open('/root/kill-test/mail.log', 'w') as f:\n"
@@ -268,14 +268,21 @@ def test_art14_a_killed_ingest_of_a_large_log_resumes_without_double_count(host)
     host.run(f"python3 -c \"import json; c = json.load(open('/etc/congvu/reports.json')); "
              f"c['database'] = '/root/kill-test/usage.sqlite'; json.dump(c, open('{cfg}', 'w'))\"")
     run = f"CONGVU_REPORTS_CONFIG={cfg} congvu-reports ingest-file --source killtest --kind journal-text " \
-          "--batch 2000 /root/kill-test/mail.log"
-    killed = host.run(f"{run} & pid=$!; sleep 1.5; kill -9 $pid; wait $pid; echo $?")
-    assert killed.stdout.strip().splitlines()[-1] == "137"
+          "--batch 1000 /root/kill-test/mail.log"
+    # killed as soon as its first batch is committed, not after a fixed time: a fast machine reads
+    # the whole file in a second or two, so a timer could let it finish
+    killed = host.run(
+        "db=/root/kill-test/usage.sqlite; "
+        "q=\"SELECT COUNT(*) FROM source_position WHERE source='killtest'\"; "
+        f"{run} & pid=$!; "
+        "for i in $(seq 2000); do [ -f $db ] && [ \"$(sqlite3 $db \"$q\" 2>/dev/null)\" = 1 ] && break; sleep 0.02; done; "
+        "kill -9 $pid; wait $pid; echo $?")
+    assert killed.stdout.strip().splitlines()[-1] == "137", killed.stdout  # killed, not finished
     count = ("python3 -c \"import sqlite3; c = sqlite3.connect('/root/kill-test/usage.sqlite'); "
              "print(c.execute('SELECT COALESCE(SUM(imap), 0) FROM daily_usage').fetchone()[0], "
              "c.execute('SELECT COUNT(*) FROM login').fetchone()[0])\"")
     partial = [int(x) for x in host.run(count).stdout.split()]
-    assert 0 < partial[0] < lines and partial[0] % 2000 == 0, partial  # whole batches only
+    assert 0 < partial[0] < lines and partial[0] % 1000 == 0, partial  # whole batches only
     assert host.run(run).rc == 0
     assert [int(x) for x in host.run(count).stdout.split()] == [lines, lines]
 
