@@ -31,3 +31,10 @@ def write_atomically(path, data, mode=0o644):
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def read_files(folder, names):
+    """(name, bytes) of each named file of `folder`, in the order given (for a fingerprint)."""
+    for name in names:
+        with open(os.path.join(folder, name), "rb") as handle:
+            yield name, handle.read()

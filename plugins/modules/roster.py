@@ -46,7 +46,24 @@ options:
   audit_log: {description: JSON-lines audit log, one line per applied change., type: path}
   initial_passwords_dir: {description: Folder for the per-agency initial password files., type: path}
   plan_dir: {description: Also write plan.json and plan.md here., type: path}
-  date: {description: Planning date (YYYY-MM-DD); today by default., type: str}
+  date:
+    description: Planning date (YYYY-MM-DD); today by default; the saved plan's own date with I(plan_file).
+    type: str
+  plan_file:
+    description:
+      - >-
+        A plan.json reviewed before (a pull request's plan, or a C(--check) run's): apply exactly that plan.
+        The plan is made again from the live directory and this roster on the saved plan's date, and
+        the run stops, changing nothing, when the roster's files differ from those the saved plan was made
+        from, when the directory changed since (its state fingerprint differs), or when the plan made
+        again differs from the saved one (module_utils/congvu/saved_plan.py).
+    type: path
+  state_export:
+    description:
+      - >-
+        Write the live state (the documented JSON export, no secret) here after the run: what the next
+        offline plan, in a pull request, is made against. Rewritten only when it changed.
+    type: path
   page_size: {description: Entries per page when reading the directory., type: int, default: 1000}
   write_window:
     description:
@@ -72,14 +89,24 @@ notices: {description: Notices and warnings, as text., type: list, returned: alw
 errors: {description: Located validation errors, as text., type: list, returned: always}
 initial_passwords: {description: Agency -> number of new initial passwords written., type: dict, returned: always}
 revision: {description: The roster revision recorded., type: str, returned: always}
+basis:
+  description: "What the plan was made from: the fingerprints of the state and of the roster, the revision."
+  type: dict
+  returned: always
+stale: {description: Why a saved plan was refused (empty when it was applied)., type: list, returned: with plan_file}
+state_export_changed: {description: Whether the state export was rewritten., type: bool, returned: with state_export}
 """
 
 import datetime as dt
+import json
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.congvu import directory, naming, passwords, plan, roster, settings, state  # noqa: F401
+
+# naming, passwords, settings, state: imported so that Ansible ships them with the module
+from ansible.module_utils.congvu import directory, naming, passwords, plan, roster, saved_plan, settings, state  # noqa: F401
 from ansible.module_utils.congvu_args import SETTINGS_ARGS, settings_from_params
+from ansible.module_utils.congvu_files import read_files, same_bytes, write_atomically
 from ansible.module_utils.congvu_ldap import CONNECTION_ARGS, connect_python_ldap
 
 try:
@@ -108,6 +135,28 @@ def diff_of(result):
     return diffs
 
 
+def load_saved(module, path):
+    """The reviewed plan.json, refused whole when it cannot be applied at all."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            saved = json.load(handle)
+        saved_plan.check_saved(saved)
+    except (OSError, ValueError) as exc:  # SavedPlanInvalid and JSONDecodeError are ValueErrors
+        module.fail_json(msg=f"the saved plan {os.path.basename(path)} cannot be applied: {exc}; nothing was "
+                             "changed")
+    return saved
+
+
+def export_state(path, current):
+    """Write the state export when it differs from the file there; True when it was rewritten."""
+    data = current.dumps().encode("utf-8")
+    if same_bytes(path, data):
+        return False
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    write_atomically(path, data, mode=0o640)
+    return True
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -119,6 +168,8 @@ def main():
             initial_passwords_dir=dict(type="path"),
             plan_dir=dict(type="path"),
             date=dict(type="str"),
+            plan_file=dict(type="path"),
+            state_export=dict(type="path"),
             page_size=dict(type="int", default=1000),
             write_window=dict(type="int", default=8),
             **CONNECTION_ARGS,
@@ -127,9 +178,11 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
+    saved = load_saved(module, params["plan_file"]) if params["plan_file"] else None
     try:
         conf = settings_from_params(params)
-        today = dt.date.fromisoformat(params["date"]) if params["date"] else dt.date.today()
+        day = saved["date"] if saved else params["date"]
+        today = dt.date.fromisoformat(day) if day else dt.date.today()
     except ValueError as exc:
         module.fail_json(msg=str(exc))
     revision = params["revision"]
@@ -155,6 +208,11 @@ def main():
             module.fail_json(msg=f"cannot read the directory at {params['server_uri']}: {exc}", **output)
 
         result = plan.make_plan(loaded, current, today, params["override_guard"])
+        result.basis = saved_plan.basis(
+            current.digest(),
+            saved_plan.files_digest(read_files(params["roster_path"], roster.roster_files(params["roster_path"]))),
+            revision)
+    output["basis"] = result.basis
     output.update(summary=result.summary(), guard=result.as_dict()["guard"],
                   summary_text=", ".join(f"{n} {a}" for a, n in result.summary().items() if n),
                   notices=[str(p) for p in result.notices], errors=[str(p) for p in result.errors])
@@ -166,6 +224,13 @@ def main():
             handle.write(plan.render_markdown(result))
     if module._diff:
         output["diff"] = diff_of(result)
+    if saved is not None:  # plan_dir holds the plan made again: the one to review instead
+        output["stale"] = saved_plan.stale_reasons(saved, result.as_dict())
+        if output["stale"]:
+            module.fail_json(msg="the saved plan is out of date and was not applied; nothing was changed:\n"
+                                 + "\n".join(f"- {reason}" for reason in output["stale"])
+                                 + "\nMake the plan again (playbooks/roster_plan.yml against a fresh state export, "
+                                   "or playbooks/roster.yml --check) and review it.", **output)
     if result.errors:
         module.fail_json(msg="the roster conflicts with the directory; nothing was changed:\n"
                              + "\n".join(output["errors"]), **output)
@@ -173,6 +238,8 @@ def main():
         module.fail_json(msg=result.guard_message() + " Nothing was changed.", **output)
     if module.check_mode or not result.changed:
         output["changed"] = result.changed
+        if params["state_export"] and not module.check_mode:
+            output["state_export_changed"] = export_state(params["state_export"], current)
         module.exit_json(**output)
 
     audit = directory.AuditLog(params["audit_log"], revision, actor)
@@ -186,6 +253,15 @@ def main():
         module.fail_json(msg=str(exc), **output)
     sink.close()
     output.update(changed=bool(done), applied=len(done), initial_passwords=sink.written)
+    if params["state_export"]:
+        # read back, not computed: the export is what the directory holds, whatever wrote it
+        try:
+            with directory.paused_gc():
+                live = directory.read_state(conn, tree, params["page_size"])
+        except LDAPError as exc:
+            module.fail_json(msg=f"the plan was applied, but the state could not be read back for the export: "
+                                 f"{exc}; run again to write it", **output)
+        output["state_export_changed"] = export_state(params["state_export"], live)
     module.exit_json(**output)
 
 

@@ -19,6 +19,13 @@ options:
   plan_dir: {description: Folder to write plan.json and plan.md into (created)., type: path, required: true}
   date: {description: Planning date (YYYY-MM-DD) for alias expiry; today by default., type: str}
   override_guard: {description: Let a plan over the guard limit pass., type: bool, default: false}
+  revision:
+    description:
+      - >-
+        The roster's git revision, recorded in plan.json beside the fingerprints of the roster's files and of
+        the state, so that C(playbooks/roster.yml -e plan_file=plan.json) can apply exactly this plan.
+    type: str
+    default: unknown
   domain: {description: Mail domain (Art. 5)., type: str, default: quangbinh.gov.vn}
   default_quota: {description: Default quota (Art. 9)., type: str, default: 2G}
   guard_max_count: {description: Guard, absolute limit., type: int, default: 50}
@@ -41,8 +48,9 @@ import filecmp
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.congvu import naming, plan, roster, settings, state  # noqa: F401  (bundled)
+from ansible.module_utils.congvu import naming, plan, roster, saved_plan, settings, state  # noqa: F401  (bundled)
 from ansible.module_utils.congvu_args import SETTINGS_ARGS, settings_from_params
+from ansible.module_utils.congvu_files import read_files
 
 
 def _write(path, fill):
@@ -65,6 +73,7 @@ def main():
             plan_dir=dict(type="path", required=True),
             date=dict(type="str"),
             override_guard=dict(type="bool", default=False),
+            revision=dict(type="str", default="unknown"),
             **SETTINGS_ARGS,
         ),
         supports_check_mode=True,
@@ -77,6 +86,11 @@ def main():
     except ValueError as exc:
         module.fail_json(msg=str(exc))
     result = plan.plan_roster_path(params["roster_path"], current, conf, today, params["override_guard"])
+    if not result.errors:  # an invalid roster's plan is never applied: no basis to record
+        result.basis = saved_plan.basis(
+            current.digest(),
+            saved_plan.files_digest(read_files(params["roster_path"], roster.roster_files(params["roster_path"]))),
+            params["revision"])
 
     plan_json = os.path.join(params["plan_dir"], "plan.json")
     plan_md = os.path.join(params["plan_dir"], "plan.md")

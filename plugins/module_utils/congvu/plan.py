@@ -72,6 +72,9 @@ class Plan:
     guard_limit: int = 0
     override: bool = False
     source: str = ""
+    # What the plan was made from (saved_plan.basis): the state's and the roster's fingerprints and the
+    # roster's git revision. Set by the caller, which reads them; empty in a plan made in memory.
+    basis: dict = field(default_factory=dict)
 
     @property
     def guard_tripped(self) -> bool:
@@ -106,6 +109,7 @@ class Plan:
             "errors": [p.as_dict() for p in self.errors],
             "notices": [p.as_dict() for p in self.notices],
             "mailboxes": [item.as_dict() for item in self.items],
+            **({"basis": self.basis} if self.basis else {}),
         }
 
     def dumps(self) -> str:

@@ -6,6 +6,7 @@ export of it (docs/roster-format.md, "The state export"). Both give the same rec
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 
@@ -140,6 +141,11 @@ class State:
 
     def dumps(self) -> str:
         return json.dumps(self.as_dict(), ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+
+    def digest(self) -> str:
+        """A fingerprint of the whole state: equal for the live directory and its export when they hold
+        the same records, so that a saved plan can tell whether the directory changed since."""
+        return "sha256:" + hashlib.sha256(self.dumps().encode("utf-8")).hexdigest()
 
     def address_owners(self) -> dict[str, str]:
         """Every address ever used by a personal mailbox -> the id that used it."""
