@@ -275,7 +275,8 @@ def test_art14_a_killed_ingest_of_a_large_log_resumes_without_double_count(host)
         "db=/root/kill-test/usage.sqlite; "
         "q=\"SELECT COUNT(*) FROM source_position WHERE source='killtest'\"; "
         f"{run} & pid=$!; "
-        "for i in $(seq 2000); do [ -f $db ] && [ \"$(sqlite3 $db \"$q\" 2>/dev/null)\" = 1 ] && break; sleep 0.02; done; "
+        "for i in $(seq 2000); do [ -f $db ] && [ \"$(sqlite3 $db \"$q\" 2>/dev/null)\" = 1 ] && break; "
+        "sleep 0.02; done; "
         "kill -9 $pid; wait $pid; echo $?")
     assert killed.stdout.strip().splitlines()[-1] == "137", killed.stdout  # killed, not finished
     count = ("python3 -c \"import sqlite3; c = sqlite3.connect('/root/kill-test/usage.sqlite'); "
