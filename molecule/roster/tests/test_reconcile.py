@@ -501,3 +501,114 @@ def test_art8_administrator_password_rotation(host):
                      "-w", before]).rc != 0
     last = json.loads(host.file(AUDIT).content_string.splitlines()[-1])
     assert last["action"] == "admin_password_rotate" and last["id"] == "admin1"
+
+
+# --- the reviewed plan (docs/roster-flow.md) ------------------------------------------------------
+
+sys.path.insert(0, os.path.join(ROOT, "plugins", "module_utils"))
+
+
+def plan_offline(cwd, roster, plan_dir, state):
+    """playbooks/roster_plan.yml as the pull-request job runs it, with paths relative to `cwd`."""
+    argv = ["ansible-playbook", "-i", INVENTORY, os.path.join(ROOT, "playbooks", "roster_plan.yml"),
+            "-e", f"roster_path={roster}", "-e", f"plan_dir={plan_dir}", "-e", f"state_path={state}",
+            "-e", "plan_date=2026-11-28"]
+    proc = subprocess.run(argv, capture_output=True, text=True, cwd=cwd, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    with open(os.path.join(cwd, plan_dir, "plan.json"), encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def what_it_writes(plan):
+    """The parts of plan.json that say what a run writes (file names relative to the roster folder)."""
+    from congvu.saved_plan import comparable  # the project's own comparison, as the apply makes it
+
+    return comparable(plan)
+
+
+def test_the_live_state_is_exported_after_a_run_with_no_secret(host, province, tmp_path):
+    """After each apply the controller gets the live state; the commit is the operator's, when asked."""
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    subprocess.run(["git", "init", "-q", str(exports)], check=True)
+    export = exports / "state.json"
+    operator = {"GIT_AUTHOR_NAME": "Người vận hành", "GIT_AUTHOR_EMAIL": "vanhanh@quangbinh.gov.vn",
+                "GIT_COMMITTER_NAME": "Người vận hành", "GIT_COMMITTER_EMAIL": "vanhanh@quangbinh.gov.vn"}
+    argv, env = province.command("-e", f"roster_state_export={export}", "-e", "roster_state_commit=true",
+                                 "-e", "roster_override_guard=true")
+    proc = subprocess.run(argv, capture_output=True, text=True, env={**env, **operator}, timeout=900)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads(export.read_text(encoding="utf-8"))
+    assert export.read_bytes() == host.file("/var/lib/congvu/state.json").content
+    live = people(host)
+    assert len(data["mailboxes"]) == len(live)
+    assert {m["address"] for m in data["mailboxes"]} == {e["mail"][0] for e in live.values()}
+    assert "assword" not in export.read_text(encoding="utf-8")  # no userPassword, no initial password
+    log = subprocess.run(["git", "-C", str(exports), "log", "--format=%an|%s", "--", "state.json"],
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    assert len(log) == 1 and log[0].startswith("Người vận hành|state: live state after applying roster ")
+    SHARED["export"] = str(export)
+
+
+def test_a_pull_request_plan_against_the_export_equals_the_live_check(host, province):
+    """The PR plan (offline, against the export) and roster.yml --check (against slapd) list the same."""
+    province.edit("svhtt", "VH0009", title="Phó Chánh Văn phòng")
+    staff = province.load("snv")
+    staff["staff"].append({"id": "NV9001", "name": "Lê Thị Duyệt"})
+    province.save("snv", staff)
+    SHARED["reviewed_revision"] = province.commit("a promotion and a new member of staff")
+    parent = os.path.dirname(province.folder)
+    shutil.copy(SHARED["export"], os.path.join(parent, "state.json"))
+    # relative paths, from the repository's root, as a user types them
+    offline = plan_offline(parent, "roster", "plan-pr", "state.json")
+    assert offline["summary"]["create"] == 1 and offline["summary"]["update"] == 1
+    assert offline["basis"]["revision"] == SHARED["reviewed_revision"]
+    live = province.run(check=True)
+    assert live.rc == 0, live.output
+    checked = json.loads(host.file("/var/lib/congvu/last-plan/plan.json").content_string)
+    assert checked["basis"]["state"] == offline["basis"]["state"]
+    assert checked["basis"]["roster"] == offline["basis"]["roster"]
+    assert what_it_writes(checked) == what_it_writes(offline)
+    SHARED["reviewed"] = os.path.join(parent, "plan-pr", "plan.json")
+
+
+def test_the_reviewed_plan_is_applied_as_it_was_reviewed(host, province):
+    run = province.run("-e", f"plan_file={SHARED['reviewed']}")
+    assert run.rc == 0, run.output
+    assert run.summary == {"create": 1, "update": 1, "keep": run.summary["keep"]}
+    assert run.result["stale"] == []
+    assert person(host, "NV9001", "mail")["mail"] == [addr("duyetlt.snv")]
+    assert person(host, "VH0009", "title")["title"] == ["Phó Chánh Văn phòng"]
+
+
+def test_a_plan_made_before_the_directory_changed_is_refused_and_changes_nothing(host, province):
+    # a new reviewed plan (the live check's own plan.json), then a change by hand in the directory
+    province.edit("snv", "NV9001", title="Chuyên viên")
+    province.commit("a title")
+    assert province.run(check=True).rc == 0
+    reviewed = host.file("/var/lib/congvu/last-plan/plan.json").content_string
+    saved = os.path.join(os.path.dirname(province.folder), "plan-check.json")
+    with open(saved, "w", encoding="utf-8") as handle:
+        handle.write(reviewed)
+    ldif = f"dn: uid=VH0009,{PEOPLE}\nchangetype: modify\nreplace: title\ntitle: Chánh Văn phòng\n"
+    assert sh(host, ["ldapmodify", "-Q", "-Y", "EXTERNAL", "-H", "ldapi:///"], stdin=ldif).rc == 0
+    stamp = fresh_stamp(host)
+    run = province.run("-e", f"plan_file={saved}")
+    assert run.rc != 0
+    assert "the directory changed since the plan was made" in run.output
+    assert unchanged_since(host, stamp) == {}
+    assert person(host, "NV9001", "title").get("title") is None
+
+
+def test_a_plan_of_another_roster_revision_is_refused_and_changes_nothing(host, province):
+    assert province.run(check=True).rc == 0  # reviewed against the directory as it is now
+    saved = os.path.join(os.path.dirname(province.folder), "plan-check2.json")
+    with open(saved, "w", encoding="utf-8") as handle:
+        handle.write(host.file("/var/lib/congvu/last-plan/plan.json").content_string)
+    province.edit("snv", "NV9001", title="Chuyên viên chính")
+    revision = province.commit("a later commit, not reviewed")
+    stamp = fresh_stamp(host)
+    run = province.run("-e", f"plan_file={saved}")
+    assert run.rc != 0
+    assert "the roster is not the one the plan was made from" in run.output and revision in run.output
+    assert unchanged_since(host, stamp) == {}
