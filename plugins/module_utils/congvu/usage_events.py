@@ -29,11 +29,14 @@ from .art12 import TZ, local  # noqa: F401  (the reports' clock has one owner; c
 
 LOGIN_KINDS = ("imap", "pop3", "submission", "webmail")
 
+# Events are plain slotted records: a busy day has about a million of them, and a frozen dataclass
+# costs twice as much to build (each field goes through object.__setattr__). Nothing changes them.
+
 # What a line of a source can be, for the counts the report shows under "data quality".
 EVENT, IGNORED, MALFORMED = "event", "ignored", "malformed"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Login:
     ts: dt.datetime
     user: str
@@ -41,7 +44,7 @@ class Login:
     rip: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class AgencyOpen:
     ts: dt.datetime
     opener: str
@@ -50,7 +53,7 @@ class AgencyOpen:
     command: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Submitted:
     """Postfix took a message from an authenticated user; its recipients come with `Queued`."""
 
@@ -59,27 +62,27 @@ class Submitted:
     user: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Queued:
     ts: dt.datetime
     queue_id: str
     nrcpt: int
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Delivered:
     ts: dt.datetime
     user: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Refused:
     ts: dt.datetime
     recipient: str
     kind: str  # virus | spam
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Audited:
     """A line of the province's audit log that a report counts (create, terminate, suspend, reset)."""
 
@@ -125,8 +128,41 @@ _POSTFIX_MILTER = re.compile(r"^([0-9A-Za-z]+): milter-reject: END-OF-MESSAGE fr
 _ROUNDCUBE_LOGIN = re.compile(r"Successful login for (\S+) \(ID: \d+\) from (\S+) in session")
 
 
+# The only beginnings of a Dovecot line that `_dovecot` reads (its patterns are anchored there).
+_DOVECOT_HEADS = ("imap-login: ", "pop3-login: ", "lmtp(", "stats: ")
+
+
+def may_be_event(ident: str, message: str) -> bool:
+    """False when `parse_journal` would surely answer (IGNORED, None): a test of fixed substrings, no
+    regex, no object built.
+
+    Two thirds of a mail log are lines no report counts (connections, cleanup, delivery status, queue
+    removals, logouts). This mirrors the first test of each branch of `_dovecot` and `_postfix`, so a
+    line it lets through may still be ignored, but a line it stops can never be an event or malformed;
+    keep the two in step (tests/unit/test_usage_prefilter.py checks every kind of line).
+    """
+    if ident == "dovecot":
+        return message.startswith(_DOVECOT_HEADS)
+    if ident.startswith("postfix/"):
+        program = ident[ident.rfind("/") + 1:]
+        if program == "smtpd":
+            return "sasl_username=" in message
+        if program == "qmgr":
+            return "(queue active)" in message
+        if program == "cleanup":
+            return "milter-reject: END-OF-MESSAGE" in message
+    return False
+
+
 def parse_journal(ts: dt.datetime, ident: str, message: str, options: Options):
     """One journal entry of Postfix or Dovecot -> (status, event or None)."""
+    if not may_be_event(ident, message):
+        return IGNORED, None
+    return _parse_journal(ts, ident, message, options)
+
+
+def _parse_journal(ts, ident, message, options):
+    """`parse_journal` without the prefilter (the tests compare the two)."""
     if ident == "dovecot":
         return _dovecot(ts, message, options)
     if ident.startswith("postfix/"):
@@ -293,21 +329,134 @@ def parse_audit(line: str):
                           str(record.get("agency") or ""), str(record.get("source") or "roster"))
 
 
-_SYSLOG_LINE = re.compile(
-    r"^(?:(?P<iso>\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:?\d\d))|(?P<bsd>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d))"
-    r" \S+ (?P<ident>[^\[:\s]+)(?:\[\d+\])?: (?P<msg>.*)$")
+# The head of a classic syslog line: time stamp, host, program[pid]. The message is the rest of the line.
+# (RFC 3339 as rsyslog writes it on Debian 12, or the old BSD form without a year.)
+_SYSLOG_HEAD = re.compile(
+    r"(\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:?\d\d)|[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) \S+ ([^\[:\s]+)(?:\[\d+\])?: ")
+_LOCAL_OFFSETS = ("+07:00", "+0700")
+_MONTHS = {name: number for number, name in enumerate(
+    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), start=1)}
+
+
+def split_syslog_line(line: str):
+    """A line of a classic mail log file -> (time stamp text, ident, message) or None; no time is read.
+
+    For hosts that keep text logs (rsyslog's, or `maillog_file`), and for the benchmark, which reads the
+    same file as pflogsumm. A line is taken whole: one that holds a newline before its end is not one.
+    """
+    match = _SYSLOG_HEAD.match(line)
+    if match is None:
+        return None
+    message = line[match.end():].rstrip("\n")
+    if "\n" in message:
+        return None
+    stamp, ident = match.groups()
+    return stamp, ident, message
+
+
+def syslog_time(stamp: str, year: int) -> dt.datetime:
+    """The time of a syslog stamp; a BSD stamp has no year and no zone: `year`, Vietnamese time.
+    Raises ValueError for a date or time that does not exist."""
+    if stamp[0].isdigit():
+        return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    month, day = _bsd_date(stamp, year)
+    return dt.datetime(year, month, day, int(stamp[7:9]), int(stamp[10:12]), int(stamp[13:15]), tzinfo=TZ)
+
+
+def _bsd_date(stamp: str, year: int) -> tuple[int, int]:
+    month = _MONTHS.get(stamp[:3])
+    if month is None:
+        raise ValueError(f"no month {stamp[:3]!r}")
+    day = int(stamp[4:6])
+    dt.date(year, month, day)  # a day that does not exist raises, as strptime did
+    return month, day
+
+
+_DAYS: dict[tuple, str | None] = {}
+
+
+def syslog_day(stamp: str, year: int) -> str | None:
+    """The Vietnamese day (YYYY-MM-DD) of a syslog stamp, or None when its date cannot be read.
+
+    Every line is counted on its day, and most are only counted: the day is read off the text and
+    remembered per date (per minute for a stamp in another zone), without building a datetime for
+    each line. The time of day of such a line is not checked.
+    """
+    if not stamp[0].isdigit():
+        key = (stamp[:6], year)  # BSD: no zone, Vietnamese time
+    elif stamp.endswith(_LOCAL_OFFSETS):
+        key = (stamp[:10], "")
+    elif stamp[13:14] == ":":
+        # another zone: the local day follows from the date, hour, minute and offset
+        key = (stamp[:16], stamp[-6:])
+    else:
+        key = None
+    day = _DAYS.get(key, False) if key else False
+    if day is not False:
+        return day
+    try:
+        if not stamp[0].isdigit():
+            month, number = _bsd_date(stamp, year)
+            day = f"{year:04d}-{month:02d}-{number:02d}"
+        elif key and not key[1]:
+            day = dt.date.fromisoformat(stamp[:10]).isoformat()
+        else:
+            day = local(syslog_time(stamp, year)).date().isoformat()
+    except ValueError:
+        if key is None or key[1] not in ("", year):
+            return None  # the rest of the stamp may be what is wrong, not the minute
+        day = None
+    if key:
+        if len(_DAYS) > 4096:  # a reader of many days in another zone: keep the memo small
+            _DAYS.clear()
+        _DAYS[key] = day
+    return day
+
+
+def local_second(stamp: str, year: int) -> str | None:
+    """The text `local(syslog_time(stamp)).isoformat(timespec="seconds")` gives, read off the stamp when
+    it is in Vietnam's zone or has none; None when it must be computed from the time."""
+    if stamp[0].isdigit():
+        if stamp.endswith(_LOCAL_OFFSETS) and len(stamp) >= 24 and stamp[13] == ":" and stamp[16] == ":" \
+                and stamp[19] in ".+":
+            return stamp[:19] + "+07:00"
+        return None
+    day = syslog_day(stamp, year)
+    return None if day is None else f"{day}T{stamp[7:15]}+07:00"
+
+
+def read_syslog_line(line: str, year: int, options: Options):
+    """A line of a classic mail log file -> (status, event or None, day, second).
+
+    `day` is the Vietnamese day the line counts on (None for a malformed line: the caller counts it on
+    today's); `second` is the event's time as the store writes it when the event carries the line's own
+    time, else None. The same answers as `parse_syslog_line` then `parse_journal`, without a datetime
+    for a line that cannot be an event.
+    """
+    parts = split_syslog_line(line)
+    if parts is None:
+        return MALFORMED, None, None, None
+    stamp, ident, message = parts
+    if not may_be_event(ident, message):
+        day = syslog_day(stamp, year)
+        return (IGNORED if day else MALFORMED), None, day, None
+    try:
+        ts = syslog_time(stamp, year)
+    except ValueError:
+        return MALFORMED, None, None, None
+    status, event = _parse_journal(ts, ident, message, options)
+    second = local_second(stamp, year)
+    day = second[:10] if second else local(ts).date().isoformat()
+    if event is not None and event.ts is not ts:
+        second = None  # an exported Dovecot event carries its own time
+    return status, event, day, second
 
 
 def parse_syslog_line(line: str, year: int):
-    """A line of a classic mail log file (rsyslog's, or `maillog_file`) -> (ts, ident, message) or None.
-
-    For hosts that keep text logs, and for the benchmark, which reads the same file as pflogsumm.
-    """
-    match = _SYSLOG_LINE.match(line.rstrip("\n"))
-    if not match:
+    """A line of a classic mail log file -> (ts, ident, message) or None. Raises ValueError for a time
+    stamp whose date or time does not exist."""
+    parts = split_syslog_line(line)
+    if parts is None:
         return None
-    if match.group("iso"):
-        ts = dt.datetime.fromisoformat(match.group("iso").replace("Z", "+00:00"))
-    else:
-        ts = dt.datetime.strptime(f"{year} {match.group('bsd')}", "%Y %b %d %H:%M:%S").replace(tzinfo=TZ)
-    return ts, match.group("ident"), match.group("msg")
+    stamp, ident, message = parts
+    return syslog_time(stamp, year), ident, message

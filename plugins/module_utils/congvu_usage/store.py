@@ -138,6 +138,14 @@ def _stamp(ts: dt.datetime) -> tuple[str, str]:
     return stamp, stamp[:10]
 
 
+def day_of(ts: dt.datetime) -> str:
+    """The Vietnamese day of a time, as the tables write it."""
+    return (ts if ts.utcoffset() == _SEVEN_HOURS else ev.local(ts)).date().isoformat()
+
+
+_STATUS_COLUMN = {ev.EVENT: "events", ev.IGNORED: "ignored", ev.MALFORMED: "malformed"}
+
+
 class Batch:
     """The events of one read of a source, aggregated in memory, written by `commit` at once."""
 
@@ -153,35 +161,50 @@ class Batch:
         self.queued: list[tuple[str, str, int]] = []
         self.daily: dict[tuple[str, str], collections.Counter] = collections.defaultdict(collections.Counter)
         self.last_login: dict[tuple[str, str], str] = {}
-        self.quality: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+        # lines per (day, status): every line passes here, so the cheapest count there is
+        self.tally: dict[tuple[str, str], int] = {}
+
+    @property
+    def quality(self) -> dict[str, collections.Counter]:
+        """Lines, events, ignored and malformed per day."""
+        out: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+        for (day, status), number in self.tally.items():
+            out[day]["lines"] += number
+            out[day][_STATUS_COLUMN[status]] += number
+        return out
 
     def count(self, ts: dt.datetime, status: str) -> None:
-        # every line passes here: its day, not a formatted time stamp
-        when = ts if ts.utcoffset() == _SEVEN_HOURS else ev.local(ts)
-        counter = self.quality[when.date()]
-        counter["lines"] += 1
-        counter[{ev.EVENT: "events", ev.IGNORED: "ignored", ev.MALFORMED: "malformed"}[status]] += 1
+        self.count_day(day_of(ts), status)
 
-    def add(self, event) -> None:
-        stamp, day = _stamp(event.ts)
-        if isinstance(event, ev.Login):
-            self.logins.append((stamp, day, event.user, event.kind, event.rip))
-            self.daily[(day, event.user)][event.kind] += 1
+    def count_day(self, day: str, status: str) -> None:
+        key = (day, status)
+        self.tally[key] = self.tally.get(key, 0) + 1
+
+    def add(self, event, second: str | None = None) -> None:
+        """Take an event; `second` is its time as written (`_stamp`) when the caller has it already."""
+        if second is None:
+            stamp, day = _stamp(event.ts)
+        else:
+            stamp, day = second, second[:10]
+        kind = type(event)
+        if kind is ev.Login:
             key = (day, event.user)
+            self.logins.append((stamp, day, event.user, event.kind, event.rip))
+            self.daily[key][event.kind] += 1
             if stamp > self.last_login.get(key, ""):
                 self.last_login[key] = stamp
-        elif isinstance(event, ev.Delivered):
+        elif kind is ev.Delivered:
             self.messages.append((stamp, day, event.user, "received", 1))
             self.daily[(day, event.user)]["received"] += 1
-        elif isinstance(event, ev.Refused):
-            self.daily[(day, event.recipient)][f"{event.kind}_refused"] += 1
-        elif isinstance(event, ev.AgencyOpen):
-            self.opens.append((stamp, day, event.agency_mail, event.opener, event.folder, event.command))
-        elif isinstance(event, ev.Submitted):
-            self.submitted.append((event.queue_id, stamp, event.user))
-        elif isinstance(event, ev.Queued):
+        elif kind is ev.Queued:
             self.queued.append((event.queue_id, stamp, event.nrcpt))
-        elif isinstance(event, ev.Audited):
+        elif kind is ev.Submitted:
+            self.submitted.append((event.queue_id, stamp, event.user))
+        elif kind is ev.Refused:
+            self.daily[(day, event.recipient)][f"{event.kind}_refused"] += 1
+        elif kind is ev.AgencyOpen:
+            self.opens.append((stamp, day, event.agency_mail, event.opener, event.folder, event.command))
+        elif kind is ev.Audited:
             self.audits.append((stamp, day, event.action, event.uid, event.agency, event.source))
         else:  # pragma: no cover - a parser that returns something new must be taught here first
             raise TypeError(f"unknown event {event!r}")
@@ -222,7 +245,7 @@ def commit(conn: sqlite3.Connection, batch: Batch, new_position: str) -> dict:
             "ON CONFLICT (day, source) DO UPDATE SET lines = lines + excluded.lines, "
             "events = events + excluded.events, ignored = ignored + excluded.ignored, "
             "malformed = malformed + excluded.malformed",
-            [(day.isoformat(), batch.source, c["lines"], c["events"], c["ignored"], c["malformed"])
+            [(day, batch.source, c["lines"], c["events"], c["ignored"], c["malformed"])
              for day, c in batch.quality.items()])
         conn.execute(
             "INSERT INTO source_position (source, position, updated) VALUES (?, ?, ?) "
