@@ -45,10 +45,14 @@ playbooks: ## pytest: the playbooks run as an operator would (tests/playbooks: t
 
 ROSTER ?= inventories/demo/roster
 PLAN_DIR ?= .plan
-plan: ## plan a roster offline: make plan ROSTER=inventories/<env>/roster [STATE=state.json]
-	ansible-playbook -i $(dir $(patsubst %/,%,$(ROSTER)))hosts.yml playbooks/roster_plan.yml \
+# FORGE=github|gitlab (the pull-request job): also annotate the roster files with the plan's errors and
+# notices, whether the plan passed or not (tools/roster_ci.py); the exit status is the plan's.
+plan: ## plan a roster offline: make plan ROSTER=inventories/<env>/roster [STATE=state.json] [FORGE=github]
+	rc=0; ansible-playbook -i $(dir $(patsubst %/,%,$(ROSTER)))hosts.yml playbooks/roster_plan.yml \
 	  -e roster_path=$(abspath $(ROSTER)) -e plan_dir=$(abspath $(PLAN_DIR)) \
-	  $(if $(STATE),-e state_path=$(abspath $(STATE)))
+	  $(if $(STATE),-e state_path=$(abspath $(STATE))) || rc=$$?; \
+	$(if $(FORGE),python3 tools/roster_ci.py annotations --forge $(FORGE) --roster $(ROSTER) $(PLAN_DIR)/plan.json;) \
+	exit $$rc
 
 # Longest first: the lanes (scripts/lanes.sh) start jobs in this order.
 SLOW_FIRST := full webmail mail monitoring backup roster hardening antispam inactivity directory common
