@@ -383,7 +383,8 @@ def test_art10_handover_moves_the_right_to_open_from_old_head_to_new(province):
     assert by_id(plan, "T3").action == "update" and by_id(plan, "T3").after["delegate_of"] == []
     assert by_id(plan, "T1").after["delegate_of"] == [addr("stttt")]
     assert "(Art. 10)" in by_id(plan, "T1").reason
-    assert f"opens: none -> {addr('stttt')}" in render_markdown(plan)
+    assert f"mở hộp thư cơ quan: không có -> {addr('stttt')}" in render_markdown(plan)
+    assert f"opens: none -> {addr('stttt')}" in render_markdown(plan, language="en")
 
 
 def test_art13_terminated_delegate_opens_nothing(province):
@@ -426,8 +427,12 @@ def test_guard_stops_a_mass_suspension(tmp_path):
     plan = p.plan()
     assert (plan.guard_count, plan.guard_limit) == (4, 3)
     assert plan.guard_tripped and plan.blocked and not plan.errors
-    assert "guard" in plan.guard_message() and "override" in plan.guard_message()
-    assert "will not be applied without the override" in render_markdown(plan)
+    assert plan.guard_message().startswith("chốt an toàn dừng lần chạy này: kế hoạch sẽ tạm khóa hoặc chấm dứt 4 "
+                                           "hộp thư, vượt giới hạn 3 (POLICY.md: 50 hộp thư hoặc 5% danh sách")
+    assert "-e roster_override_guard=true" in plan.guard_message()
+    assert plan.guard_message("en").startswith("the guard stops this run: it would suspend or terminate 4 mailboxes")
+    assert "kế hoạch này sẽ không được áp dụng nếu không có lệnh vượt chốt" in render_markdown(plan)
+    assert "will not be applied without the override" in render_markdown(plan, language="en")
 
 
 def test_guard_override_lets_the_plan_through(tmp_path):
@@ -452,13 +457,20 @@ def test_plan_markdown_shows_lines_a_reviewer_reads(province):
     province.move("T4", "snv")
     province.person("T1")["title"] = "Phó Giám đốc"
     md = render_markdown(province.plan())
+    assert "## chuyển công tác (1)" in md
+    assert f"`{addr('binhlv.stttt')}` -> `{addr('binhlv.snv')}` (địa chỉ cũ vẫn nhận thư đến hết ngày 26/02/2027)" in md
+    assert "chuyển công tác từ cơ quan 'stttt' (khoản 3 Điều 11)" in md
+    assert "title: không có -> Phó Giám đốc" in md
+    md = render_markdown(province.plan(), language="en")
     assert "## transfer (1)" in md
-    assert f"`{addr('binhlv.stttt')}` -> `{addr('binhlv.snv')}`" in md
-    assert "title: None -> Phó Giám đốc" in md
+    assert f"`{addr('binhlv.stttt')}` -> `{addr('binhlv.snv')}` (old address kept until 2027-02-26)" in md
+    assert "moved from agency 'stttt' (Art. 11.3)" in md
+    assert "title: none -> Phó Giám đốc" in md
 
 
 def test_invalid_roster_gives_plan_of_errors_only(write_roster):
     root = write_roster({"stttt": "agency: {code: stttt, name: X, kind: department}\nstaff:\n  - id: A\n"})
     plan = plan_roster_path(root, State(), Settings(), TODAY)
     assert plan.errors and plan.items == [] and plan.blocked
-    assert "Nothing will be changed" in render_markdown(plan)
+    assert "Không có gì được thay đổi" in render_markdown(plan)
+    assert "Nothing will be changed" in render_markdown(plan, language="en")

@@ -115,8 +115,12 @@ def make_roster(tmp_path: Path, files: dict[str, str | bytes | None] | None = No
 
 
 def path_in(folder: str, name: str) -> str:
-    """The file as a problem names it."""
-    return os.path.join(folder, name)
+    """The file as a problem names it: relative to the roster folder, wherever that folder is."""
+    return name
+
+
+# A problem about the roster folder as a whole names no file.
+WHOLE_FOLDER = ""
 
 
 def stttt_in(folder: str) -> str:
@@ -296,20 +300,22 @@ def test_roster_folder_with_no_agency_file_is_refused(tmp_path):
     """An empty roster would terminate every mailbox of the province: refuse it."""
     folder = make_roster(tmp_path, {"README.md": "# roster\n"}, stttt=None, snv=None)
     error = one_error(folder)
-    check(error, folder, 0, "", "", "no agency file", "terminate every mailbox")
-    assert str(error) == f"{folder}: error: {error.message}"
+    check(error, WHOLE_FOLDER, 0, "", "", "no agency file", "terminate every mailbox")
+    assert str(error) == ("thư mục danh sách: lỗi: danh sách không có tệp cơ quan nào: không lập kế hoạch, vì "
+                          "danh sách trống sẽ chấm dứt mọi hộp thư")
+    assert error.text("en") == f"the roster folder: error: {error.message}"
 
 
 def test_roster_listing_nobody_is_refused(tmp_path):
     stttt = STTTT[:STTTT.index("  head:")] + "staff: []\n"
     snv = SNV[:SNV.index("  head:")] + "staff:\n"
     folder = make_roster(tmp_path, stttt=stttt, snv=snv)
-    check(one_error(folder), folder, 0, "", "", "lists nobody", "terminate every mailbox")
+    check(one_error(folder), WHOLE_FOLDER, 0, "", "", "lists nobody", "terminate every mailbox")
 
 
 def test_missing_roster_folder_is_refused(tmp_path):
     folder = str(tmp_path / "no-such-roster")
-    check(one_error(folder), folder, 0, "", "", "does not exist")
+    check(one_error(folder), WHOLE_FOLDER, 0, "", "", "does not exist")
 
 
 # ------------------------------------------------------------------------------ the agency (Art. 5.1)
@@ -839,21 +845,30 @@ def test_all_errors_in_two_files_are_reported_at_once_sorted_by_file_and_line(tm
         ("stttt.yml", 22, "staff id TT0004", "state"),
     ], listing(errors)
     assert all(p.severity == "error" for p in errors)
-    # The exception text (what CI prints) carries every one of them, located.
+    # The exception text (what CI prints) carries every one of them, located: in Vietnamese by default.
     text = str(info.value)
-    assert text.startswith("the roster has 5 error(s):\n")
+    assert text.startswith("danh sách có 5 lỗi:\n")
     assert text.splitlines()[1:] == [str(p) for p in errors]
+    english = info.value.text("en")
+    assert english.startswith("the roster has 5 error(s):\n")
+    assert english.splitlines()[1:] == [p.text("en") for p in errors]
 
 
 def test_problem_str_reads_file_line_severity_entry_field_message(tmp_path):
     text = edit(STTTT, "state: suspended", "state: retired")
     folder = make_roster(tmp_path, stttt=text)
     error = one_error(folder)
-    assert str(error) == (f"{path_in(folder, 'stttt.yml')}:22: error: staff id TT0004, field 'state': "
-                          "'retired' is not a state; use one of: active, suspended, terminated")
+    assert str(error) == ("stttt.yml:22: lỗi: mã cán bộ TT0004, trường 'state': 'retired' không phải trạng "
+                          "thái hợp lệ; dùng một trong các giá trị: active, suspended, terminated")
+    assert error.text("en") == ("stttt.yml:22: error: staff id TT0004, field 'state': "
+                                "'retired' is not a state; use one of: active, suspended, terminated")
+    # plan.json: the same whatever the language shown: the message id and its values beside the English
     assert error.as_dict() == {
-        "file": stttt_in(folder), "line": 22, "entry": "staff id TT0004", "field": "state",
-        "severity": "error", "message": "'retired' is not a state; use one of: active, suspended, terminated"}
+        "file": "stttt.yml", "line": 22, "entry": "staff id TT0004", "field": "state", "severity": "error",
+        "code": "'%(value)s' is not a state; use one of: %(allowed)s",
+        "params": {"value": "retired", "allowed": "active, suspended, terminated"},
+        "message": "'retired' is not a state; use one of: active, suspended, terminated"}
+    assert Problem.from_dict(error.as_dict()) == error
 
 
 def test_a_warning_alone_does_not_make_the_roster_invalid_but_travels_with_errors(tmp_path):
@@ -862,8 +877,9 @@ def test_a_warning_alone_does_not_make_the_roster_invalid_but_travels_with_error
     folder = make_roster(tmp_path / "bad", stttt=edit(one_word, "state: suspended", "state: retired"))
     problems = problems_of(folder)
     assert [(p.line, p.severity) for p in problems] == [(16, "warning"), (22, "error")]
-    text = str(RosterInvalid(problems))
+    text = RosterInvalid(problems).text("en")
     assert text.startswith("the roster has 1 error(s):\n") and ": warning:" not in text
+    assert ": cảnh báo:" not in str(RosterInvalid(problems))
 
 
 def test_invalid_roster_changes_nothing(tmp_path):
@@ -882,7 +898,8 @@ def test_invalid_roster_changes_nothing(tmp_path):
     assert plan.items == [] and plan.blocked and not plan.changed
     assert plan.new_state(state).as_dict() == state.as_dict()
     assert plan.as_dict()["mailboxes"] == [] and plan.as_dict()["blocked"] is True
-    assert "Nothing will be changed" in render_markdown(plan)
+    assert "Không có gì được thay đổi" in render_markdown(plan)
+    assert "Nothing will be changed" in render_markdown(plan, language="en")
 
 
 # ------------------------------------------- found by this suite first (bugs fixed in the validator)

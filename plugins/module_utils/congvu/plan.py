@@ -20,7 +20,8 @@ import json
 from dataclasses import dataclass, field
 
 from . import naming
-from .roster import Problem, Roster, RosterInvalid, load_roster
+from .messages import DEFAULT_LANGUAGE, N_, check_language, message, tr, translate_text
+from .roster import Problem, Roster, RosterInvalid, entry_text, load_roster
 from .settings import Settings, format_quota
 from .state import AgencyBox, Alias, Mailbox, State
 
@@ -120,11 +121,11 @@ class Plan:
         json.dump(self.as_dict(), handle, ensure_ascii=False, indent=1, sort_keys=True)
         handle.write("\n")
 
-    def guard_message(self) -> str:
-        return (f"the guard stops this run: it would suspend or terminate {self.guard_count} mailboxes, "
-                f"more than the limit of {self.guard_limit} (POLICY.md: 50 or 5% of the roster, whichever "
-                "is smaller). Check the roster; if this is intended, run again with the override "
-                "(-e roster_override_guard=true).")
+    def guard_message(self, language: str = DEFAULT_LANGUAGE) -> str:
+        return tr(N_("the guard stops this run: it would suspend or terminate %(count)s mailboxes, more than the "
+                     "limit of %(limit)s (POLICY.md: 50 or 5%% of the roster, whichever is smaller). Check the "
+                     "roster; if this is intended, run again with the override (-e roster_override_guard=true)."),
+                  language, count=self.guard_count, limit=self.guard_limit)
 
     def new_state(self, state: State) -> State:
         """The state once this plan is applied: what the directory will hold (used offline and in tests)."""
@@ -179,17 +180,17 @@ def make_plan(roster: Roster, state: State, today: dt.date, override: bool = Fal
             plan.items.append(item)
             if _held_against_roster(box, person):
                 plan.notices.append(Problem(
-                    person.file, person.line, f"{box.address} stays suspended: the inactivity job suspended it "
-                    f"on {box.held_since} (no login for the threshold, Art. 7.2) and `active` in the roster "
-                    "does not lift that. To reactivate at the agency's request, on the directory host: "
-                    f"congvu-inactivity reactivate {person.id} --requested-by '...'",
-                    f"staff id {person.id}", "state", "notice"))
+                    person.file, person.line, "%(address)s stays suspended: the inactivity job suspended it on "
+                    "%(held_date)s (no login for the threshold, Art. 7.2) and `active` in the roster does not lift "
+                    "that. To reactivate at the agency's request, on the directory host: congvu-inactivity "
+                    "reactivate %(id)s --requested-by '...'", f"staff id {person.id}", "state", "notice",
+                    {"address": box.address, "held_date": box.held_since, "id": person.id}))
     for pid in sorted(set(state.mailboxes) - in_roster):
         box = state.mailboxes[pid]
         if box.state == "terminated":
             plan.items.append(Item("person", pid, box.agency, box.address, "keep"))
         else:
-            plan.items.append(_terminated(box, "not in the roster any more (Art. 7.1)", "", 0))
+            plan.items.append(_terminated(box, N_("not in the roster any more (Art. 7.1)"), "", 0))
 
     roster_codes = set()
     for agency in roster.agencies:
@@ -203,7 +204,7 @@ def make_plan(roster: Roster, state: State, today: dt.date, override: bool = Fal
             after = AgencyBox.from_dict(box.as_dict())
             after.state = "terminated"
             plan.items.append(Item("agency", code, code, box.address, "terminate", box.as_dict(),
-                                   after.as_dict(), "the agency file was removed from the roster"))
+                                   after.as_dict(), N_("the agency file was removed from the roster")))
 
     plan.guard_count = sum(1 for item in plan.items if item.action in GUARDED_ACTIONS)
     plan.guard_limit = settings.guard_limit(len(roster.persons))
@@ -229,9 +230,11 @@ def _pins_taken(roster: Roster, owners: dict[str, str], state: State) -> list[Pr
         if owner is not None and owner != person.id:
             other = state.mailboxes[owner]
             errors.append(Problem(person.file, person.line_of("address"),
-                                  f"'{person.address}' belongs or belonged to id {owner} ({other.name}, "
-                                  f"{other.state}); an address once used is never given to another person "
-                                  "(Art. 5)", f"staff id {person.id}", "address"))
+                                  "'%(address)s' belongs or belonged to id %(owner)s (%(name)s, %(state)s); an "
+                                  "address once used is never given to another person (Art. 5)",
+                                  f"staff id {person.id}", "address",
+                                  params={"address": person.address, "owner": owner, "name": other.name,
+                                          "state": message(other.state)}))
     return errors
 
 
@@ -274,9 +277,9 @@ def _addresses(roster: Roster, state: State, taken: set[str], plan: Plan) -> dic
             person = by_id[pid]
             plain = naming.personal_address(person.base, 0, agency.code, domain)
             plan.notices.append(Problem(
-                person.file, person.line, f"leader {person.name} would get '{plain}' (Art. 5.2b) but it is "
-                f"held by another mailbox; given '{assigned[pid]}' instead. Pin an address with "
-                "'address:' to choose another.", f"staff id {pid}", "leader", "notice"))
+                person.file, person.line, "leader %(name)s would get '%(plain)s' (Art. 5.2b) but it is held by "
+                "another mailbox; given '%(given)s' instead. Pin an address with 'address:' to choose another.",
+                f"staff id {pid}", "leader", "notice", {"name": person.name, "plain": plain, "given": assigned[pid]}))
     return targets
 
 
@@ -288,7 +291,7 @@ def _person_item(person, box: Mailbox | None, target: str | None, today: str, al
             return None  # listed for the record only: there is no mailbox to close
         if box.state == "terminated":
             return Item("person", person.id, person.agency, box.address, "keep")
-        return _terminated(box, "state: terminated in the roster (Art. 7.1)", *where)
+        return _terminated(box, N_("state: terminated in the roster (Art. 7.1)"), *where)
 
     assert target is not None
     after = Mailbox(person.id, person.agency, target, person.state, person.name, person.given_name,
@@ -301,7 +304,7 @@ def _person_item(person, box: Mailbox | None, target: str | None, today: str, al
     if box is None:
         after.history = [target]
         return Item("person", person.id, person.agency, target, "create", None, after.as_dict(),
-                    "new in the roster (Art. 4)", *where)
+                    N_("new in the roster (Art. 4)"), *where)
 
     aliases = [a for a in box.aliases if (a.expires is None or a.expires >= today) and a.address != target]
     history = list(box.history)
@@ -316,18 +319,18 @@ def _person_item(person, box: Mailbox | None, target: str | None, today: str, al
     if before == after_dict:
         return Item("person", person.id, person.agency, target, "keep")
     if box.agency != person.agency:
-        action, reason = "transfer", f"moved from agency '{box.agency}' (Art. 11.3)"
+        action, reason = "transfer", N_("moved from agency '%(agency)s' (Art. 11.3)") % {"agency": box.agency}
     elif target != box.address:
-        action, reason = "rename", "the name or the pinned address changed (Art. 5)"
+        action, reason = "rename", N_("the name or the pinned address changed (Art. 5)")
     elif box.state != after.state:
         action = "suspend" if after.state == "suspended" else "reactivate"
-        reason = f"state: {after.state} in the roster (Art. 7.2)"
+        reason = N_("state: %(state)s in the roster (Art. 7.2)") % {"state": after.state}
     elif {k for k in after_dict if before.get(k) != after_dict[k]} == {"delegate_of"}:
-        action, reason = "update", "opens other agency mailboxes: head or delegate changed (Art. 10)"
+        action, reason = "update", N_("opens other agency mailboxes: head or delegate changed (Art. 10)")
     else:
         action, reason = "update", ""
     if box.state == "terminated" and action != "suspend":
-        action, reason = "reactivate", "back in service after termination (the archived mailbox returns)"
+        action, reason = "reactivate", N_("back in service after termination (the archived mailbox returns)")
     return Item("person", person.id, person.agency, target, action, before, after_dict, reason, *where)
 
 
@@ -357,84 +360,109 @@ def _agency_item(agency, box: AgencyBox | None, settings: Settings) -> Item:
     where = (agency.file, agency.line)
     if box is None:
         return Item("agency", agency.code, agency.code, address, "create", None, after.as_dict(),
-                    "new agency (Art. 5.1)", *where)
+                    N_("new agency (Art. 5.1)"), *where)
     before = box.as_dict()
     if before == after.as_dict():
         return Item("agency", agency.code, agency.code, address, "keep")
     if box.head != agency.head:
-        action, reason = "handover", f"the head changes from {box.head} to {agency.head} (Art. 10)"
+        action, reason = "handover", N_("the head changes from %(old)s to %(new)s (Art. 10)") % {
+            "old": box.head, "new": agency.head}
     elif box.state != "active":
-        action, reason = "reactivate", "the agency is back in the roster"
+        action, reason = "reactivate", N_("the agency is back in the roster")
     else:
         action, reason = "update", ""
     return Item("agency", agency.code, agency.code, address, action, before, after.as_dict(), reason, *where)
 
 
-def render_markdown(plan: Plan, limit: int = 200) -> str:
-    """A human summary fit to paste into a pull request; long sections are cut at `limit` lines."""
-    out = [f"# Roster plan for {plan.settings.domain} ({plan.date})", ""]
+# The actions as a reader names them (plan.json keeps the codes).
+ACTION_LABELS = {"create": N_("create"), "transfer": N_("transfer"), "rename": N_("rename"),
+                 "terminate": N_("terminate"), "suspend": N_("suspend"), "reactivate": N_("reactivate"),
+                 "handover": N_("handover"), "update": N_("update"), "keep": N_("keep")}
+
+
+def render_markdown(plan: Plan, limit: int = 200, language: str = DEFAULT_LANGUAGE) -> str:
+    """A human summary fit to paste into a pull request, in `language` (vi or en); long sections are cut at
+    `limit` lines."""
+    check_language(language)
+    out = [tr(N_("# Roster plan for %(domain)s (%(plan_date)s)"), language, domain=plan.settings.domain,
+              plan_date=plan.date), ""]
     if plan.errors:
-        out += [f"**The roster is invalid: {len(plan.errors)} error(s). Nothing will be changed.**", ""]
-        out += [f"- `{p.file}:{p.line}` {_who(p)}{p.message}" for p in plan.errors] + [""]
+        out += ["**" + tr(N_("The roster is invalid: %(count)s error(s). Nothing will be changed."), language,
+                          count=len(plan.errors)) + "**", ""]
+        out += [f"- `{p.where(language)}` {_who(p, language)}{p.render(language)}" for p in plan.errors] + [""]
         return "\n".join(out)
     summary = plan.summary()
-    out += ["| action | mailboxes |", "|---|---:|"]
-    out += [f"| {action} | {summary[action]} |" for action in ACTIONS]
+    action_head, count_head = tr(N_("action"), language), tr(N_("mailboxes"), language)
+    out += [f"| {action_head} | {count_head} |", "|---|---:|"]
+    out += [f"| {tr(ACTION_LABELS[action], language)} | {summary[action]} |" for action in ACTIONS]
     out.append("")
-    guard = (f"Guard: {plan.guard_count} suspension(s)/termination(s), limit {plan.guard_limit}: ")
+    guard = tr(N_("Guard: %(count)s suspension(s)/termination(s), limit %(limit)s:"), language,
+               count=plan.guard_count, limit=plan.guard_limit) + " "
     if not plan.guard_tripped:
-        guard += "within the limit."
+        guard += tr(N_("within the limit."), language)
     elif plan.override:
-        guard += "**over the limit, overridden for this run.**"
+        guard += "**" + tr(N_("over the limit, overridden for this run."), language) + "**"
     else:
-        guard += "**over the limit: this plan will not be applied without the override.**"
+        guard += "**" + tr(N_("over the limit: this plan will not be applied without the override."), language) + "**"
     out += [guard, ""]
     if plan.notices:
-        out += ["## Notices", ""]
-        out += [f"- `{p.file}:{p.line}` {_who(p)}{p.message}" for p in plan.notices] + [""]
+        out += ["## " + tr(N_("Notices"), language), ""]
+        out += [f"- `{p.where(language)}` {_who(p, language)}{p.render(language)}" for p in plan.notices] + [""]
     for action in ACTIONS[:-1]:
         items = [i for i in plan.items if i.action == action]
         if not items:
             continue
-        out += [f"## {action} ({len(items)})", ""]
-        out += [_line(item) for item in items[:limit]]
+        out += [f"## {tr(ACTION_LABELS[action], language)} ({len(items)})", ""]
+        out += [_line(item, language) for item in items[:limit]]
         if len(items) > limit:
-            out.append(f"- ... and {len(items) - limit} more (see plan.json)")
+            out.append("- " + tr(N_("... and %(count)s more (see plan.json)"), language, count=len(items) - limit))
         out.append("")
     if not plan.changed and not plan.errors:
-        out += ["Nothing to change.", ""]
+        out += [tr(N_("Nothing to change."), language), ""]
     return "\n".join(out)
 
 
-def _who(problem: Problem) -> str:
-    parts = [problem.entry, f"`{problem.field}`" if problem.field else ""]
+def _who(problem: Problem, language: str = DEFAULT_LANGUAGE) -> str:
+    parts = [entry_text(problem.entry, language) if problem.entry else "",
+             f"`{problem.field}`" if problem.field else ""]
     text = ", ".join(p for p in parts if p)
     return f"{text}: " if text else ""
 
 
-def _line(item: Item) -> str:
+def _shown(value, language: str) -> str:
+    """A field's value in a plan line: None and booleans in words."""
+    if value is None:
+        return tr(N_("none"), language)
+    if isinstance(value, bool):
+        return tr(N_("yes") if value else N_("no"), language)
+    return str(value)
+
+
+def _line(item: Item, language: str = DEFAULT_LANGUAGE) -> str:
     after = item.after or {}
     before = item.before or {}
     label = f"`{item.address}`"
     if item.kind == "person":
         who = f"{after.get('name') or before.get('name')} ({item.id})"
     else:
-        who = f"agency mailbox of {after.get('name') or before.get('name')}"
+        who = tr(N_("agency mailbox of %(name)s"), language, name=after.get("name") or before.get("name"))
     if item.action in ("transfer", "rename"):
-        label = f"`{before['address']}` -> `{item.address}` (old address kept until " \
-                f"{after['aliases'][-1]['expires'] if after.get('aliases') else 'n/a'})"
+        until = after["aliases"][-1]["expires"] if after.get("aliases") else None
+        label = tr(N_("`%(old)s` -> `%(new)s` (old address kept until %(until_date)s)"), language,
+                   old=before["address"], new=item.address,
+                   until_date=until if until else message(N_("n/a")))
     detail = []
     for name in item.changes:
         if name in ("address", "aliases", "history", "agency", "state"):
             continue
         if name == "delegate_of":
-            old, new = (", ".join(v or []) or "none" for v in (before.get(name), after.get(name)))
-            detail.append(f"opens: {old} -> {new}")
+            old, new = (", ".join(v or []) or tr(N_("none"), language) for v in (before.get(name), after.get(name)))
+            detail.append(tr(N_("opens: %(old)s -> %(new)s"), language, old=old, new=new))
             continue
         old, new = before.get(name), after.get(name)
         if name == "quota":
-            old, new = (format_quota(v) if v else "default" for v in (old, new))
-        detail.append(f"{name}: {old!s} -> {new!s}")
+            old, new = (format_quota(v) if v else tr(N_("default"), language) for v in (old, new))
+        detail.append(f"{name}: {_shown(old, language)} -> {_shown(new, language)}")
     tail = f"; {'; '.join(detail)}" if detail and item.action != "create" else ""
-    reason = f" — {item.reason}" if item.reason else ""
+    reason = f" — {translate_text(item.reason, language)}" if item.reason else ""
     return f"- {label} {who}{reason}{tail}"

@@ -4,12 +4,18 @@ The loader keeps the file and line of every entry so that each problem can be re
 agency IT person can act on it: file, line, entry (staff id) and field. All problems are collected and
 reported together; a roster with any error is refused whole, so nothing is ever half-applied.
 
+A problem carries a message id (the English msgid of the catalogs) and named values, not text: it is
+shown in Vietnamese by default, in English on request (messages.py, docs/translations.md). File names
+are relative to the roster folder, so a pull-request check and the run on the directory host (which
+reads a copy elsewhere) name the same `stttt.yml:12`.
+
 YAML is walked at the node level (composed by libyaml's C parser when present) rather than loaded into
 dicts, because plain loading silently keeps the last of two equal keys and loses line numbers.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import os
 import re
@@ -19,8 +25,9 @@ from dataclasses import dataclass, field
 import yaml
 
 from . import naming
+from .messages import DEFAULT_LANGUAGE, N_, message, render, tr
 from .published_directory import INDEX, NEVER_OMITTED, OMITTABLE
-from .settings import Settings, parse_quota
+from .settings import _QUOTA, Settings, parse_quota
 
 try:  # libyaml: about ten times faster on a 100,000-person roster
     _Loader = yaml.CSafeLoader
@@ -29,6 +36,8 @@ except AttributeError:  # pragma: no cover - pure-Python fallback
 
 AGENCY_KINDS = ("department", "district", "other")
 STATES = ("active", "suspended", "terminated")
+# The states as words in a sentence (the value of a message's placeholder, e.g. a pinned address's owner).
+STATE_WORDS = (N_("active"), N_("suspended"), N_("terminated"))
 AGENCY_FIELDS = ("code", "name", "kind", "head", "delegates", "published")
 PUBLISHED_FIELDS = ("omit",)
 # Words an agency IT person may use for the address; like the name, it is never left out.
@@ -50,25 +59,87 @@ _BOOL = "tag:yaml.org,2002:bool"
 _NULL = "tag:yaml.org,2002:null"
 
 
+SEVERITIES = {"error": N_("error"), "warning": N_("warning"), "notice": N_("notice")}
+# How an entry is named (Problem.entry, plan.json): kept in English as data, shown in the reader's language.
+_ENTRY_ID = re.compile(r"^staff id (?P<id>.+)$")
+_ENTRY_NUMBER = re.compile(r"^staff entry #(?P<number>\d+)$")
+
+
+def entry_text(entry: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """`staff id TT0001` / `staff entry #3` / `agency` in the reader's language."""
+    if entry == "agency":
+        return tr(N_("agency"), language)
+    found = _ENTRY_ID.match(entry)
+    if found:
+        return tr(N_("staff id %(id)s"), language, id=found["id"])
+    found = _ENTRY_NUMBER.match(entry)
+    if found:
+        return tr(N_("staff entry #%(number)s"), language, number=found["number"])
+    return entry
+
+
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with the roster, located precisely."""
+    """One thing wrong with the roster, located precisely.
 
-    file: str
+    `code` is the message id (the English msgid, with %(name)s placeholders) and `params` its values;
+    text() and render() turn them into words in a language; `message` is the English, as plan.json
+    keeps it."""
+
+    file: str  # relative to the roster folder; "" for the folder itself
     line: int
-    message: str
+    code: str
     entry: str = ""
     field: str = ""
-    severity: str = "error"  # error | warning
+    severity: str = "error"  # error | warning | notice
+    params: dict = dataclasses.field(default_factory=dict, hash=False)
+
+    @property
+    def message(self) -> str:
+        return self.render("en")
+
+    def render(self, language: str = DEFAULT_LANGUAGE) -> str:
+        """What is wrong, in `language`, without the location."""
+        return render(self.code, self.params, language)
+
+    def where(self, language: str = DEFAULT_LANGUAGE) -> str:
+        if not self.file:
+            return tr(N_("the roster folder"), language)
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+    def what(self, language: str = DEFAULT_LANGUAGE) -> str:
+        """The entry and the field, e.g. `staff id TT0004, field 'state'`; "" when neither."""
+        parts = [entry_text(self.entry, language) if self.entry else "",
+                 tr(N_("field '%(field)s'"), language, field=self.field) if self.field else ""]
+        return ", ".join(p for p in parts if p)
+
+    def text(self, language: str = DEFAULT_LANGUAGE) -> str:
+        """The whole line: `stttt.yml:22: error: staff id TT0004, field 'state': ...`."""
+        severity = tr(SEVERITIES.get(self.severity, self.severity), language)
+        what = self.what(language)
+        return f"{self.where(language)}: {severity}: {what + ': ' if what else ''}{self.render(language)}"
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        what = ", ".join(p for p in (self.entry, f"field '{self.field}'" if self.field else "") if p)
-        return f"{where}: {self.severity}: {what + ': ' if what else ''}{self.message}"
+        return self.text(DEFAULT_LANGUAGE)
 
     def as_dict(self) -> dict:
+        """For plan.json: the location, the message id and its values (stable, whatever the language the
+        run shows), and the English text."""
         return {"file": self.file, "line": self.line, "entry": self.entry, "field": self.field,
-                "severity": self.severity, "message": self.message}
+                "severity": self.severity, "code": self.code, "params": self.params, "message": self.message}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Problem:
+        """A problem read back from plan.json (as_dict)."""
+        return cls(data["file"], data["line"], data.get("code") or data.get("message", ""), data.get("entry", ""),
+                   data.get("field", ""), data.get("severity", "error"), dict(data.get("params") or {}))
+
+
+def problems_text(problems: list[Problem], language: str = DEFAULT_LANGUAGE) -> str:
+    """`the roster has N error(s):` and one located line per error (warnings are left out)."""
+    errors = [p for p in problems if p.severity == "error"]
+    head = tr(N_("the roster has %(count)s error(s):"), language, count=len(errors))
+    return "\n".join([head] + [p.text(language) for p in errors])
 
 
 class RosterInvalid(Exception):
@@ -77,8 +148,10 @@ class RosterInvalid(Exception):
     def __init__(self, problems: list[Problem], roster: Roster | None = None):
         self.problems = problems
         self.roster = roster  # what could be read, so later checks can still report in the same round
-        errors = [p for p in problems if p.severity == "error"]
-        super().__init__(f"the roster has {len(errors)} error(s):\n" + "\n".join(str(p) for p in errors))
+        super().__init__(problems_text(problems))
+
+    def text(self, language: str = DEFAULT_LANGUAGE) -> str:
+        return problems_text(self.problems, language)
 
 
 @dataclass
@@ -139,10 +212,11 @@ class _FileReader:
         self.file = display
         self.problems = problems
 
-    def problem(self, node_or_line, message: str, entry: str = "", field: str = "",
-                severity: str = "error") -> None:
+    def problem(self, node_or_line, code: str, entry: str = "", field: str = "", severity: str = "error",
+                **params: object) -> None:
+        """Record the message `code` (a msgid of the catalogs) with its values `params`."""
         line = node_or_line if isinstance(node_or_line, int) else node_or_line.start_mark.line + 1
-        self.problems.append(Problem(self.file, line, message, entry, field, severity))
+        self.problems.append(Problem(self.file, line, code, entry, field, severity, params))
 
     def mapping(self, node, entry: str, known: tuple[str, ...], prefix: str = "") -> dict[str, tuple]:
         """Mapping node -> {key: (key_node, value_node)}, reporting duplicate and unknown keys (named
@@ -158,9 +232,12 @@ class _FileReader:
                 continue
             if key not in known:
                 hint = difflib.get_close_matches(key, known, n=1)
-                suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
-                self.problem(key_node, f"unknown field{suggestion}; allowed: {', '.join(known)}",
-                             entry, prefix + key)
+                if hint:
+                    self.problem(key_node, "unknown field (did you mean '%(hint)s'?); allowed: %(allowed)s",
+                                 entry, prefix + key, hint=hint[0], allowed=", ".join(known))
+                else:
+                    self.problem(key_node, "unknown field; allowed: %(allowed)s", entry, prefix + key,
+                                 allowed=", ".join(known))
                 continue
             result[key] = (key_node, value_node)
         return result
@@ -186,7 +263,8 @@ class _FileReader:
 
 
 def _display_path(roster_path: str, name: str) -> str:
-    return os.path.join(roster_path, name)
+    """How messages name a file: relative to the roster folder (`stttt.yml`), wherever the folder is."""
+    return name
 
 
 def roster_files(roster_path: str) -> list[str]:
@@ -206,7 +284,7 @@ def load_roster(roster_path: str, settings: Settings | None = None) -> Roster:
     agencies: list[Agency] = []
     persons: list[Person] = []
     if not os.path.isdir(roster_path):
-        raise RosterInvalid([Problem(roster_path, 0, "the roster folder does not exist")])
+        raise RosterInvalid([Problem("", 0, "the roster folder does not exist")])
     for name in roster_files(roster_path):
         reader = _FileReader(os.path.join(roster_path, name), _display_path(roster_path, name), problems)
         _read_file(reader, name, settings, agencies, persons)
@@ -225,26 +303,29 @@ def _read_file(reader: _FileReader, name: str, settings: Settings, agencies: lis
         with open(reader.path, "rb") as handle:
             raw = handle.read()
     except OSError as exc:
-        reader.problem(0, f"cannot read the file: {exc.strerror}")
+        reader.problem(0, "cannot read the file: %(reason)s", reason=exc.strerror)
         return
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[:exc.start].count(b"\n") + 1
-        reader.problem(line, f"the file is not UTF-8 text ({exc.reason} at byte {exc.start}); "
-                             "save it as UTF-8")
+        reader.problem(line, "the file is not UTF-8 text (%(reason)s at byte %(byte)s); save it as UTF-8",
+                       reason=exc.reason, byte=exc.start)
         return
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as exc:
-        reader.problem(*_yaml_error(exc, text))
+        line, code, params = _yaml_error(exc, text)
+        reader.problem(line, code, **params)
         return
     if root is None:
         reader.problem(1, "the file is empty; it needs an 'agency:' section and a 'staff:' list")
         return
+    if isinstance(root, yaml.SequenceNode):
+        reader.problem(root, "the file is a list; it must be a mapping with 'agency:' and 'staff:'")
+        return
     if not isinstance(root, yaml.MappingNode):
-        kind = "a list" if isinstance(root, yaml.SequenceNode) else "a single value"
-        reader.problem(root, f"the file is {kind}; it must be a mapping with 'agency:' and 'staff:'")
+        reader.problem(root, "the file is a single value; it must be a mapping with 'agency:' and 'staff:'")
         return
     top = reader.mapping(root, "", TOP_FIELDS)
     if "agency" not in top:
@@ -271,8 +352,26 @@ def _read_file(reader: _FileReader, name: str, settings: Settings, agencies: lis
             persons.append(person)
 
 
-def _yaml_error(exc: yaml.YAMLError, text: str) -> tuple[int, str]:
-    """Line and wording of a YAML syntax error, in terms of what the person typed."""
+# The YAML parser's own words (libyaml's, in English) that the catalogs translate; any other is shown as
+# the parser wrote it.
+YAML_PROBLEMS = (
+    N_("mapping values are not allowed in this context"),
+    N_("mapping values are not allowed here"),
+    N_("did not find expected key"),
+    N_("but found another document"),
+    N_("found character that cannot start any token"),
+    N_("did not find expected ',' or ']'"),
+    N_("did not find expected ',' or '}'"),
+    N_("did not find expected '-' indicator"),
+    N_("could not find expected ':'"),
+    N_("found undefined alias"),
+    N_("found unknown escape character"),
+    N_("found unexpected end of stream"),
+)
+
+
+def _yaml_error(exc: yaml.YAMLError, text: str) -> tuple[int, str, dict]:
+    """Line, message id and values of a YAML syntax error, in terms of what the person typed."""
     mark = getattr(exc, "problem_mark", None)
     line = mark.line + 1 if mark else 1
     detail = getattr(exc, "problem", None) or str(exc)
@@ -280,12 +379,13 @@ def _yaml_error(exc: yaml.YAMLError, text: str) -> tuple[int, str]:
     context_mark = getattr(exc, "context_mark", None)
     lines = text.splitlines()
     if context.startswith("while scanning") and context_mark is not None and "quoted" in context:
-        return context_mark.line + 1, ("YAML syntax error: a quote opened on this line is never closed")
+        return context_mark.line + 1, N_("YAML syntax error: a quote opened on this line is never closed"), {}
     if 0 < line <= len(lines):
         indent = lines[line - 1][: len(lines[line - 1]) - len(lines[line - 1].lstrip())]
         if "\t" in indent:
-            return line, "YAML syntax error: this line is indented with a tab; YAML needs spaces"
-    return line, f"YAML syntax error: {detail}; check indentation and quoting near this line"
+            return line, N_("YAML syntax error: this line is indented with a tab; YAML needs spaces"), {}
+    return (line, N_("YAML syntax error: %(detail)s; check indentation and quoting near this line"),
+            {"detail": message(detail)})
 
 
 def _read_agency(reader: _FileReader, file_name: str, node) -> Agency | None:
@@ -302,20 +402,20 @@ def _read_agency(reader: _FileReader, file_name: str, node) -> Agency | None:
     if "code" in fields:
         code = reader.text(fields["code"][1], entry, "code", required=True)
         if code is not None and not AGENCY_CODE.match(code):
-            reader.problem(fields["code"][1], f"'{code}' is not valid: only lowercase letters a-z and "
-                           "digits, no accents, spaces or dots (Art. 5.1)", entry, "code")
+            reader.problem(fields["code"][1], "'%(value)s' is not valid: only lowercase letters a-z and digits, "
+                           "no accents, spaces or dots (Art. 5.1)", entry, "code", value=code)
             code = None
         elif code in RESERVED_CODES:
-            reader.problem(fields["code"][1], f"'{code}' is a reserved mailbox name (RFC 2142) and "
-                           "cannot be an agency code", entry, "code")
+            reader.problem(fields["code"][1], "'%(value)s' is a reserved mailbox name (RFC 2142) and cannot be "
+                           "an agency code", entry, "code", value=code)
             code = None
         elif code is not None and f"{code}.html" == INDEX:
-            reader.problem(fields["code"][1], f"'{code}' cannot be an agency code: the published directory's "
-                           f"province page is {INDEX}", entry, "code")
+            reader.problem(fields["code"][1], "'%(value)s' cannot be an agency code: the published directory's "
+                           "province page is %(page)s", entry, "code", value=code, page=INDEX)
             code = None
         if code is not None and file_name not in (f"{code}.yml", f"{code}.yaml"):
-            reader.problem(fields["code"][1], f"the file is named '{file_name}' but the code is '{code}'; "
-                           f"rename the file to '{code}.yml'", entry, "code")
+            reader.problem(fields["code"][1], "the file is named '%(file)s' but the code is '%(value)s'; rename "
+                           "the file to '%(value)s.yml'", entry, "code", file=file_name, value=code)
     if "name" in fields:
         name = reader.text(fields["name"][1], entry, "name", required=True)
         name = naming.normalize_name(name) if name else None
@@ -326,8 +426,8 @@ def _read_agency(reader: _FileReader, file_name: str, node) -> Agency | None:
     if "kind" in fields:
         kind = reader.text(fields["kind"][1], entry, "kind", required=True)
         if kind is not None and kind not in AGENCY_KINDS:
-            reader.problem(fields["kind"][1], f"'{kind}' is not a kind; use one of: "
-                           f"{', '.join(AGENCY_KINDS)}", entry, "kind")
+            reader.problem(fields["kind"][1], "'%(value)s' is not a kind; use one of: %(allowed)s", entry, "kind",
+                           value=kind, allowed=", ".join(AGENCY_KINDS))
     head = reader.text(fields["head"][1], entry, "head") if "head" in fields else None
     delegates: list[str] = []
     delegate_lines: dict[str, int] = {}
@@ -338,7 +438,7 @@ def _read_agency(reader: _FileReader, file_name: str, node) -> Agency | None:
                 value = reader.text(item, entry, "delegates", required=True)
                 if value is not None:
                     if value in delegates:
-                        reader.problem(item, f"'{value}' is listed twice", entry, "delegates")
+                        reader.problem(item, "'%(value)s' is listed twice", entry, "delegates", value=value)
                     else:
                         delegates.append(value)
                         delegate_lines[value] = item.start_mark.line + 1
@@ -379,15 +479,19 @@ def _read_published(reader: _FileReader, node) -> tuple[str, ...]:
         if value is None:
             continue
         if value in NEVER_OMITTED or value.lower() in _ADDRESS_WORDS:
-            reader.problem(item, f"'{value}' cannot be left out: the published directory lists every mailbox "
-                           "with its name and its address (Art. 14.4)", entry, "published.omit")
+            reader.problem(item, "'%(value)s' cannot be left out: the published directory lists every mailbox "
+                           "with its name and its address (Art. 14.4)", entry, "published.omit", value=value)
         elif value not in OMITTABLE:
             hint = difflib.get_close_matches(value, OMITTABLE, n=1)
-            suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
-            reader.problem(item, f"'{value}' is not a field that can be left out{suggestion}; allowed: "
-                           f"{', '.join(OMITTABLE)}", entry, "published.omit")
+            if hint:
+                reader.problem(item, "'%(value)s' is not a field that can be left out (did you mean '%(hint)s'?); "
+                               "allowed: %(allowed)s", entry, "published.omit", value=value, hint=hint[0],
+                               allowed=", ".join(OMITTABLE))
+            else:
+                reader.problem(item, "'%(value)s' is not a field that can be left out; allowed: %(allowed)s",
+                               entry, "published.omit", value=value, allowed=", ".join(OMITTABLE))
         elif value in omit:
-            reader.problem(item, f"'{value}' is listed twice", entry, "published.omit")
+            reader.problem(item, "'%(value)s' is listed twice", entry, "published.omit", value=value)
         else:
             omit.append(value)
     return tuple(omit)
@@ -413,8 +517,8 @@ def _read_person(reader: _FileReader, agency: str, position: int, node, settings
     else:
         pid = reader.text(fields["id"][1], entry, "id", required=True)
         if pid is not None and not STAFF_ID.match(pid):
-            reader.problem(fields["id"][1], f"'{pid}' is not a valid id: use letters, digits, '.', '_' "
-                           "or '-', at most 64", entry, "id")
+            reader.problem(fields["id"][1], "'%(value)s' is not a valid id: use letters, digits, '.', '_' or "
+                           "'-', at most 64", entry, "id", value=pid)
             pid = None
     if pid is not None:
         entry = f"staff id {pid}"
@@ -429,8 +533,8 @@ def _read_person(reader: _FileReader, agency: str, position: int, node, settings
         raw = reader.text(fields["given_name"][1], entry, "given_name")
         given = _checked_name(reader, fields["given_name"][1], raw, entry, "given_name") if raw else None
         if given and person.name and not naming.given_name_matches(person.name, given):
-            reader.problem(fields["given_name"][1], f"'{given}' must be the last word(s) of the name "
-                           f"'{person.name}'", entry, "given_name")
+            reader.problem(fields["given_name"][1], "'%(value)s' must be the last word(s) of the name "
+                           "'%(name)s'", entry, "given_name", value=given, name=person.name)
         person.given_name = given
     if "leader" in fields:
         person.leader = reader.boolean(fields["leader"][1], entry, "leader")
@@ -440,8 +544,8 @@ def _read_person(reader: _FileReader, agency: str, position: int, node, settings
     if "state" in fields:
         state = reader.text(fields["state"][1], entry, "state", required=True)
         if state is not None and state not in STATES:
-            reader.problem(fields["state"][1], f"'{state}' is not a state; use one of: {', '.join(STATES)}",
-                           entry, "state")
+            reader.problem(fields["state"][1], "'%(value)s' is not a state; use one of: %(allowed)s", entry,
+                           "state", value=state, allowed=", ".join(STATES))
         elif state is not None:
             person.state = state
     if "quota_decision" in fields:
@@ -452,11 +556,16 @@ def _read_person(reader: _FileReader, agency: str, position: int, node, settings
         if raw is not None:
             try:
                 person.quota = parse_quota(raw)
-            except ValueError as exc:
-                reader.problem(fields["quota"][1], str(exc), entry, "quota")
+            except ValueError:  # the same two cases as parse_quota's own (English) message
+                if _QUOTA.match(raw):
+                    reader.problem(fields["quota"][1], "quota '%(value)s' must be more than zero", entry, "quota",
+                                   value=raw)
+                else:
+                    reader.problem(fields["quota"][1], "cannot read quota '%(value)s': write a number and a unit, "
+                                   "e.g. 2G, 500M, 5GiB", entry, "quota", value=raw)
         if person.quota and person.quota > settings.default_quota and not person.quota_decision:
-            reader.problem(fields["quota"][1], f"{raw} is above the default quota; Art. 9 requires the "
-                           "provincial decision, e.g. quota_decision: \"123/QĐ-UBND\"", entry, "quota")
+            reader.problem(fields["quota"][1], "%(value)s is above the default quota; Art. 9 requires the "
+                           "provincial decision, e.g. quota_decision: \"123/QĐ-UBND\"", entry, "quota", value=raw)
     if "address" in fields:
         raw = reader.text(fields["address"][1], entry, "address", required=True)
         if raw is not None:
@@ -464,8 +573,9 @@ def _read_person(reader: _FileReader, agency: str, position: int, node, settings
     if person.name:
         person.base = naming.base_of(person.name, person.given_name)
         if len(naming.name_words(person.name)) == 1:
-            reader.problem(fields["name"][1], f"'{person.name}' is a single word; the address will be just "
-                           f"'{person.base}' (Art. 5)", entry, "name", severity="warning")
+            reader.problem(fields["name"][1], "'%(name)s' is a single word; the address will be just "
+                           "'%(base)s' (Art. 5)", entry, "name", severity="warning", name=person.name,
+                           base=person.base)
     # A person with a bad name is still returned (when the id is usable) so that the head, delegate and
     # duplicate-id checks do not report a second, misleading error about the same entry.
     return person if pid is not None else None
@@ -479,16 +589,16 @@ def _checked_name(reader: _FileReader, node, raw: str | None, entry: str, field:
         reader.problem(node, "is empty once invisible characters and spaces are removed", entry, field)
         return None
     if len(name) > MAX_NAME_LENGTH:
-        reader.problem(node, f"is longer than {MAX_NAME_LENGTH} characters", entry, field)
+        reader.problem(node, "is longer than %(count)s characters", entry, field, count=MAX_NAME_LENGTH)
         return None
     foreign = naming.foreign_characters(name)
     if foreign:
-        shown = ", ".join(_describe_char(c) for c in foreign)
-        reader.problem(node, f"'{name}' has characters outside the Vietnamese alphabet: {shown}; retype "
-                       "the name with a Vietnamese keyboard", entry, field)
+        reader.problem(node, "'%(name)s' has characters outside the Vietnamese alphabet: %(chars)s; retype the "
+                       "name with a Vietnamese keyboard", entry, field, name=name,
+                       chars=[_describe_char(c) for c in foreign])
         return None
     if not naming.name_words(name):
-        reader.problem(node, f"'{name}' has no letters", entry, field)
+        reader.problem(node, "'%(name)s' has no letters", entry, field, name=name)
         return None
     return name
 
@@ -500,19 +610,21 @@ _CONFUSABLES = dict(zip(
     "ABEKMHOPCTXaeopcyxijsdABEHIKMNOPTXYZopav", strict=True))
 
 
-def _describe_char(char: str) -> str:
-    """`'а' (CYRILLIC SMALL LETTER A, looks like 'a')` so a look-alike can be found and retyped."""
+def _describe_char(char: str) -> dict:
+    """`'а' (CYRILLIC SMALL LETTER A, looks like 'a')` so a look-alike can be found and retyped (a message,
+    the value of a placeholder; the Unicode name stays as Unicode writes it)."""
     label = unicodedata.name(char, f"U+{ord(char):04X}")
     if char in _CONFUSABLES:
-        return f"'{char}' ({label}, looks like '{_CONFUSABLES[char]}')"
+        return message(N_("'%(char)s' (%(label)s, looks like '%(latin)s')"), char=char, label=label,
+                       latin=_CONFUSABLES[char])
     try:
         from unidecode import unidecode  # the look-alike hint only; naming itself never needs it
     except ImportError:  # pragma: no cover
-        return f"'{char}' ({label})"
+        return message(N_("'%(char)s' (%(label)s)"), char=char, label=label)
     latin = unidecode(char).strip()
     if latin and latin.isalpha() and latin.lower() != char.lower():
-        return f"'{char}' ({label}, looks like '{latin}')"
-    return f"'{char}' ({label})"
+        return message(N_("'%(char)s' (%(label)s, looks like '%(latin)s')"), char=char, label=label, latin=latin)
+    return message(N_("'%(char)s' (%(label)s)"), char=char, label=label)
 
 
 def _checked_pin(reader: _FileReader, node, raw: str, agency: str, settings: Settings,
@@ -524,12 +636,13 @@ def _checked_pin(reader: _FileReader, node, raw: str, agency: str, settings: Set
     local, _, domain = address.partition("@")
     suffix = f".{agency}"
     if domain != settings.domain or not local.endswith(suffix) or len(local) == len(suffix):
-        reader.problem(node, f"'{raw}' is outside this agency's addresses: it must look like "
-                       f"'<name>.{agency}@{settings.domain}'", entry, "address")
+        reader.problem(node, "'%(value)s' is outside this agency's addresses: it must look like "
+                       "'<name>.%(agency)s@%(domain)s'", entry, "address", value=raw, agency=agency,
+                       domain=settings.domain)
         return None
     if not ADDRESS_LOCAL.match(local) or len(local) > 64:
-        reader.problem(node, f"'{raw}' is not a valid address: use a-z, 0-9 and single dots, "
-                       "at most 64 characters before '@'", entry, "address")
+        reader.problem(node, "'%(value)s' is not a valid address: use a-z, 0-9 and single dots, at most 64 "
+                       "characters before '@'", entry, "address", value=raw)
         return None
     return address
 
@@ -538,19 +651,19 @@ def _validate_province(roster_path: str, settings: Settings, agencies: list[Agen
                        persons: list[Person], problems: list[Problem]) -> None:
     """Rules that need the whole roster: unique ids and codes, heads, delegates, pins, emptiness."""
     if not agencies and not any(p.severity == "error" for p in problems):
-        problems.append(Problem(roster_path, 0, "the roster has no agency file: refusing to plan, as an "
-                                "empty roster would terminate every mailbox"))
+        problems.append(Problem("", 0, "the roster has no agency file: refusing to plan, as an empty roster "
+                                "would terminate every mailbox"))
         return
     if agencies and not persons and not any(p.severity == "error" for p in problems):
-        problems.append(Problem(roster_path, 0, "the roster lists nobody: refusing to plan, as an empty "
-                                "roster would terminate every mailbox"))
+        problems.append(Problem("", 0, "the roster lists nobody: refusing to plan, as an empty roster would "
+                                "terminate every mailbox"))
     seen_codes: dict[str, Agency] = {}
     for agency in agencies:
         if agency.code in seen_codes:
             first = seen_codes[agency.code]
             problems.append(Problem(agency.file, agency.fields_line.get("code", agency.line),
-                                    f"agency code '{agency.code}' is already used by {first.file}",
-                                    "agency", "code"))
+                                    "agency code '%(code)s' is already used by %(other_file)s", "agency", "code",
+                                    params={"code": agency.code, "other_file": first.file}))
         else:
             seen_codes[agency.code] = agency
     by_id: dict[str, Person] = {}
@@ -560,13 +673,22 @@ def _validate_province(roster_path: str, settings: Settings, agencies: list[Agen
     for person in persons:
         other = by_folded.get(person.id.casefold())
         if other is not None:
-            where = "earlier in this file" if other.file == person.file else f"in {other.file}"
-            same = "is already used" if other.id == person.id else \
-                f"differs only in letter case from '{other.id}', used"
-            problems.append(Problem(person.file, person.line_of("id"),
-                                    f"id '{person.id}' {same} {where} (line {other.line}) by "
-                                    f"'{other.name}'; ids must be unique across the province",
-                                    f"staff id {person.id}", "id"))
+            params = {"id": person.id, "other_id": other.id, "other_file": other.file, "other_line": other.line,
+                      "other_name": other.name}
+            if other.id == person.id and other.file == person.file:
+                code = N_("id '%(id)s' is already used earlier in this file (line %(other_line)s) by "
+                          "'%(other_name)s'; ids must be unique across the province")
+            elif other.id == person.id:
+                code = N_("id '%(id)s' is already used in %(other_file)s (line %(other_line)s) by "
+                          "'%(other_name)s'; ids must be unique across the province")
+            elif other.file == person.file:
+                code = N_("id '%(id)s' differs only in letter case from '%(other_id)s', used earlier in this "
+                          "file (line %(other_line)s) by '%(other_name)s'; ids must be unique across the province")
+            else:
+                code = N_("id '%(id)s' differs only in letter case from '%(other_id)s', used in %(other_file)s "
+                          "(line %(other_line)s) by '%(other_name)s'; ids must be unique across the province")
+            problems.append(Problem(person.file, person.line_of("id"), code, f"staff id {person.id}", "id",
+                                    params=params))
             duplicated.update((person.id, other.id))
         else:
             by_folded[person.id.casefold()] = person
@@ -580,17 +702,33 @@ def _validate_province(roster_path: str, settings: Settings, agencies: list[Agen
             continue
         first = pins.get(person.address)
         if first is not None:
-            problems.append(Problem(person.file, person.line_of("address"),
-                                    f"'{person.address}' is already pinned by id {first.id} "
-                                    f"({first.file}:{first.line_of('address')})",
-                                    f"staff id {person.id}", "address"))
+            problems.append(Problem(person.file, person.line_of("address"), "'%(address)s' is already pinned "
+                                    "by id %(other_id)s (%(other_file)s:%(other_line)s)",
+                                    f"staff id {person.id}", "address",
+                                    params={"address": person.address, "other_id": first.id,
+                                            "other_file": first.file, "other_line": first.line_of("address")}))
         else:
             pins[person.address] = person
 
 
+# What can be wrong with a head or a delegate, as the message each of the two gets.
+_PEOPLE_PROBLEMS = {
+    "head": {
+        "unknown": N_("the head '%(id)s' is not a staff id in the roster"),
+        "elsewhere": N_("the head '%(id)s' (%(name)s) belongs to agency '%(other)s', not '%(code)s'"),
+        "terminated": N_("the head '%(id)s' (%(name)s) is terminated; name a serving person"),
+    },
+    "delegates": {
+        "unknown": N_("delegate '%(id)s' is not a staff id in the roster"),
+        "elsewhere": N_("delegate '%(id)s' (%(name)s) belongs to agency '%(other)s', not '%(code)s'"),
+        "terminated": N_("delegate '%(id)s' (%(name)s) is terminated; name a serving person"),
+    },
+}
+
+
 def _check_agency_people(agency: Agency, by_id: dict[str, Person], duplicated: set[str],
                          problems: list[Problem]) -> None:
-    def check(pid: str, field: str, role: str) -> Person | None:
+    def check(pid: str, field: str) -> Person | None:
         line = agency.fields_line.get(field, agency.line)
         if field == "delegates":
             line = agency.delegate_lines.get(pid, line)
@@ -598,24 +736,22 @@ def _check_agency_people(agency: Agency, by_id: dict[str, Person], duplicated: s
             return None  # the duplicate-id error already names both places
         person = by_id.get(pid)
         if person is None:
-            problems.append(Problem(agency.file, line, f"{role} '{pid}' is not a staff id in the roster",
-                                    "agency", field))
-            return None
-        if person.agency != agency.code:
-            problems.append(Problem(agency.file, line, f"{role} '{pid}' ({person.name}) belongs to agency "
-                                    f"'{person.agency}', not '{agency.code}'", "agency", field))
-            return None
-        if person.state == "terminated":
-            problems.append(Problem(agency.file, line, f"{role} '{pid}' ({person.name}) is terminated; "
-                                    f"name a serving person", "agency", field))
-            return None
-        return person
+            wrong, params = "unknown", {"id": pid}
+        elif person.agency != agency.code:
+            wrong, params = "elsewhere", {"id": pid, "name": person.name, "other": person.agency, "code": agency.code}
+        elif person.state == "terminated":
+            wrong, params = "terminated", {"id": pid, "name": person.name}
+        else:
+            return person
+        code = _PEOPLE_PROBLEMS[field][wrong]
+        problems.append(Problem(agency.file, line, code, "agency", field, params=params))
+        return None
 
     if agency.head is not None:
-        head = check(agency.head, "head", "the head")
+        head = check(agency.head, "head")
         if head is not None and head.state == "suspended":
             problems.append(Problem(agency.file, agency.fields_line.get("head", agency.line),
-                                    f"the head '{head.id}' is suspended and cannot open the agency mailbox",
-                                    "agency", "head", "warning"))
+                                    "the head '%(id)s' is suspended and cannot open the agency mailbox",
+                                    "agency", "head", "warning", {"id": head.id}))
     for pid in agency.delegates:
-        check(pid, "delegates", "delegate")
+        check(pid, "delegates")
