@@ -13,7 +13,6 @@ period the law requires: 5 years by default).
 
 from __future__ import annotations
 
-import collections
 import datetime as dt
 import sqlite3
 
@@ -143,7 +142,11 @@ def day_of(ts: dt.datetime) -> str:
     return (ts if ts.utcoffset() == _SEVEN_HOURS else ev.local(ts)).date().isoformat()
 
 
-_STATUS_COLUMN = {ev.EVENT: "events", ev.IGNORED: "ignored", ev.MALFORMED: "malformed"}
+_DAILY_COLUMNS = ("imap", "pop3", "submission", "webmail", "sent", "sent_recipients", "received",
+                  "virus_refused", "spam_refused")
+_COLUMN = {name: index for index, name in enumerate(_DAILY_COLUMNS)}
+_LAST_LOGIN = len(_DAILY_COLUMNS)  # the field after the counts in a daily row in memory
+_QUALITY_COLUMNS = ("events", "ignored", "malformed")  # in the order of ev.STATUSES
 
 
 class Batch:
@@ -159,59 +162,80 @@ class Batch:
         self.audits: list[tuple] = []
         self.submitted: list[tuple] = []
         self.queued: list[tuple[str, str, int]] = []
-        self.daily: dict[tuple[str, str], collections.Counter] = collections.defaultdict(collections.Counter)
-        self.last_login: dict[tuple[str, str], str] = {}
-        # lines per (day, status): every line passes here, so the cheapest count there is
-        self.tally: dict[tuple[str, str], int] = {}
+        # (day, mailbox) -> the counts of _DAILY_COLUMNS, then the last login or None: a list, since
+        # a busy day adds to a row a million times
+        self.daily: dict[tuple[str, str], list] = {}
+        # day -> lines per status, in the order of ev.STATUSES: every line is counted here
+        self.tally: dict[str, list[int]] = {}
 
     @property
-    def quality(self) -> dict[str, collections.Counter]:
+    def quality(self) -> dict[str, dict[str, int]]:
         """Lines, events, ignored and malformed per day."""
-        out: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
-        for (day, status), number in self.tally.items():
-            out[day]["lines"] += number
-            out[day][_STATUS_COLUMN[status]] += number
-        return out
+        return {day: {"lines": sum(counts), **dict(zip(_QUALITY_COLUMNS, counts, strict=True))}
+                for day, counts in self.tally.items()}
 
     def count(self, ts: dt.datetime, status: str) -> None:
         self.count_day(day_of(ts), status)
 
     def count_day(self, day: str, status: str) -> None:
-        key = (day, status)
-        self.tally[key] = self.tally.get(key, 0) + 1
+        counts = self.tally.get(day)
+        if counts is None:
+            counts = self.tally[day] = [0, 0, 0]
+        counts[ev.STATUSES.index(status)] += 1
+
+    def count_tally(self, tally: dict, default_day: str) -> None:
+        """Add the counts of `ev.read_syslog_lines`; its lines without a day (malformed) count on
+        `default_day`."""
+        for day, counts in tally.items():
+            mine = self.tally.setdefault(day or default_day, [0, 0, 0])
+            for index, number in enumerate(counts):
+                mine[index] += number
+
+    def row(self, day: str, mailbox: str) -> list:
+        """The daily row of a mailbox in this batch, made on first use."""
+        row = self.daily.get((day, mailbox))
+        if row is None:
+            row = self.daily[(day, mailbox)] = [0, 0, 0, 0, 0, 0, 0, 0, 0, None]
+        return row
 
     def add(self, event, second: str | None = None) -> None:
         """Take an event; `second` is its time as written (`_stamp`) when the caller has it already."""
-        if second is None:
-            stamp, day = _stamp(event.ts)
-        else:
-            stamp, day = second, second[:10]
-        kind = type(event)
-        if kind is ev.Login:
-            key = (day, event.user)
-            self.logins.append((stamp, day, event.user, event.kind, event.rip))
-            self.daily[key][event.kind] += 1
-            if stamp > self.last_login.get(key, ""):
-                self.last_login[key] = stamp
-        elif kind is ev.Delivered:
-            self.messages.append((stamp, day, event.user, "received", 1))
-            self.daily[(day, event.user)]["received"] += 1
-        elif kind is ev.Queued:
-            self.queued.append((event.queue_id, stamp, event.nrcpt))
-        elif kind is ev.Submitted:
-            self.submitted.append((event.queue_id, stamp, event.user))
-        elif kind is ev.Refused:
-            self.daily[(day, event.recipient)][f"{event.kind}_refused"] += 1
-        elif kind is ev.AgencyOpen:
-            self.opens.append((stamp, day, event.agency_mail, event.opener, event.folder, event.command))
-        elif kind is ev.Audited:
-            self.audits.append((stamp, day, event.action, event.uid, event.agency, event.source))
-        else:  # pragma: no cover - a parser that returns something new must be taught here first
-            raise TypeError(f"unknown event {event!r}")
+        self.add_all(((event, second),))
+
+    def add_all(self, events) -> None:
+        """Take (event, second or None) pairs, as `add`: one loop for a batch of them."""
+        row_of, column, last = self.row, _COLUMN, _LAST_LOGIN
+        logins, messages, queued, submitted = self.logins, self.messages, self.queued, self.submitted
+        received = column["received"]
+        for event, second in events:
+            if second is None:
+                stamp, day = _stamp(event.ts)
+            else:
+                stamp, day = second, second[:10]
+            kind = type(event)
+            if kind is ev.Login:
+                row = row_of(day, event.user)
+                logins.append((stamp, day, event.user, event.kind, event.rip))
+                row[column[event.kind]] += 1
+                if row[last] is None or stamp > row[last]:
+                    row[last] = stamp
+            elif kind is ev.Delivered:
+                messages.append((stamp, day, event.user, "received", 1))
+                row_of(day, event.user)[received] += 1
+            elif kind is ev.Queued:
+                queued.append((event.queue_id, stamp, event.nrcpt))
+            elif kind is ev.Submitted:
+                submitted.append((event.queue_id, stamp, event.user))
+            elif kind is ev.Refused:
+                row_of(day, event.recipient)[column[f"{event.kind}_refused"]] += 1
+            elif kind is ev.AgencyOpen:
+                self.opens.append((stamp, day, event.agency_mail, event.opener, event.folder, event.command))
+            elif kind is ev.Audited:
+                self.audits.append((stamp, day, event.action, event.uid, event.agency, event.source))
+            else:  # pragma: no cover - a parser that returns something new must be taught here first
+                raise TypeError(f"unknown event {event!r}")
 
 
-_DAILY_COLUMNS = ("imap", "pop3", "submission", "webmail", "sent", "sent_recipients", "received",
-                  "virus_refused", "spam_refused")
 _UPSERT_DAILY = (
     f"INSERT INTO daily_usage (day, mailbox, {', '.join(_DAILY_COLUMNS)}, last_login) "
     f"VALUES (?, ?, {', '.join('?' for _ in _DAILY_COLUMNS)}, ?) "
@@ -237,9 +261,7 @@ def commit(conn: sqlite3.Connection, batch: Batch, new_position: str) -> dict:
         conn.executemany("INSERT INTO message VALUES (?, ?, ?, ?, ?)", batch.messages)
         conn.executemany("INSERT INTO agency_open VALUES (?, ?, ?, ?, ?, ?)", batch.opens)
         conn.executemany("INSERT INTO audit_event VALUES (?, ?, ?, ?, ?, ?)", batch.audits)
-        conn.executemany(_UPSERT_DAILY, [
-            (day, mailbox, *(counts.get(c, 0) for c in _DAILY_COLUMNS), batch.last_login.get((day, mailbox)))
-            for (day, mailbox), counts in batch.daily.items()])
+        conn.executemany(_UPSERT_DAILY, [(day, mailbox, *row) for (day, mailbox), row in batch.daily.items()])
         conn.executemany(
             "INSERT INTO line_quality (day, source, lines, events, ignored, malformed) VALUES (?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (day, source) DO UPDATE SET lines = lines + excluded.lines, "
@@ -287,9 +309,9 @@ def _resolve_submissions(conn, batch: Batch) -> None:
             continue  # inbound mail, or already counted
         day = stamp[:10]
         batch.messages.append((stamp, day, mailbox, "sent", nrcpt))
-        counts = batch.daily[(day, mailbox)]
-        counts["sent"] += 1
-        counts["sent_recipients"] += nrcpt
+        row = batch.row(day, mailbox)
+        row[_COLUMN["sent"]] += 1
+        row[_COLUMN["sent_recipients"]] += nrcpt
     if done_stored:
         conn.executemany("DELETE FROM pending_submission WHERE queue_id = ?", done_stored)
     if waiting:  # submissions whose queue line is still to come
