@@ -452,8 +452,8 @@ def _read_event(stamp, ident, message, year, options):
     status, event = _parse_journal(ts, ident, message, options)
     second = local_second(stamp, year)
     day = second[:10] if second else local(ts).date().isoformat()
-    if event is not None and event.ts is not ts:
-        second = None  # an exported Dovecot event carries its own time
+    if event is None or event.ts is not ts:
+        second = None  # none, or an exported Dovecot event, which carries its own time
     return status, event, day, second
 
 
