@@ -8,17 +8,19 @@ The test mailboxes come from converge.yml (password Seed-pass1); admin1/admin2 f
 """
 
 import base64
+import calendar
 import hashlib
 import os
 import re
 import shlex
+import subprocess
 import sys
 import time
 
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
-from ldaptools import ADMINS, AGENCIES, BASE, PEOPLE, ROOT, SYSTEM, attr_values, sh  # noqa: E402
+from ldaptools import ADMINS, AGENCIES, BASE, PEOPLE, ROOT, SYSTEM, attr_values, parse_ldif, sh  # noqa: E402
 from ldaptools import root_search_ldif as root_search  # noqa: E402
 
 CONFIG_DIR = "/etc/ldap/congvu"
@@ -576,3 +578,57 @@ def test_backup_reads_everything_but_hashes(host):
         assert f"dn: {dn}" in r.stdout
     assert "congvuQuota:" in r.stdout
     assert not re.search(r"^(userPassword|pwdHistory):", r.stdout, re.M | re.I)
+
+
+# --- the regulation as a profile (docs/profiles.md) ----------------------------------------------
+
+def converge(profile):
+    """The scenario's converge.yml again, as an operator switches the inventory's congvu__profile."""
+    argv = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"],
+            os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml"),
+            "-e", f"congvu__profile={profile}"]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    return proc.stdout
+
+
+def users_policy(host):
+    return root_search(host, f"cn=users,ou=policies,{BASE}", "(objectClass=*)", scope="base")
+
+
+def test_a_stricter_profile_refuses_an_8_character_password_and_locks_nobody_out(host):
+    eight = "Tam-ky1x"
+    set_password(host, person("TT0004"), SEED)
+    assert change_own_password(host, person("TT0004"), SEED, eight).rc == 0  # Quảng Bình: 7 is enough
+    # a password set 200 days ago: Ninh Bình's 6 months would expire it at once
+    set_password(host, person("TT0006"), SEED)
+    old = time.strftime("%Y%m%d%H%M%SZ", time.gmtime(time.time() - 200 * 86400))
+    root_modify(host, f"dn: {person('TT0006')}\nchangetype: modify\nreplace: pwdChangedTime\n"
+                      f"pwdChangedTime: {old}\n", relax=True)
+    try:
+        out = converge("ninhbinh-2025")
+        assert "restarted 1 password clock(s) of users" in out
+        policy = users_policy(host)
+        assert "pwdMinLength: 9" in policy and "pwdMaxAge: 15552000" in policy and "pwdMaxFailure: 12" in policy
+        described = parse_ldif(policy)[f"cn=users,ou=policies,{BASE}"]["description"][0]
+        assert "QĐ 162/2025/QĐ-UBND (Ninh Bình)" in described and ">= 9 characters" in described
+        # nobody is locked out at once: the 8 characters set before still open the mailbox, and the
+        # 200-day-old password has the notice period (30 days) before it expires
+        assert whoami(host, person("TT0004"), eight).rc == 0
+        assert whoami(host, person("TT0006"), SEED).rc == 0
+        changed = attr_values(root_search(host, person("TT0006"), "(objectClass=*)", "pwdChangedTime",
+                                          scope="base"), "pwdChangedTime")[0]
+        expires = calendar.timegm(time.strptime(changed, "%Y%m%d%H%M%SZ")) + 180 * 86400
+        assert 29 * 86400 < expires - time.time() <= 30 * 86400
+        # the stricter rule applies at the next change
+        set_password(host, person("TT0002"), SEED)
+        r = change_own_password(host, person("TT0002"), SEED, "Tam-ky2x")
+        assert r.rc != 0 and "Constraint violation" in r.stdout + r.stderr
+        assert change_own_password(host, person("TT0002"), SEED, "Chin-ky3xy").rc == 0
+        assert "ninhbinh-2025" in host.file("/etc/ldap/congvu/profile.json").content_string
+        # a re-run with the same profile restarts no clock again
+        assert "restarted" not in converge("ninhbinh-2025")
+    finally:
+        converge("quangbinh-2015")
+    policy = users_policy(host)
+    assert "pwdMinLength: 7" in policy and "pwdMaxAge: 0" in policy and "pwdMaxFailure: 5" in policy
