@@ -596,7 +596,19 @@ def users_policy(host):
     return root_search(host, f"cn=users,ou=policies,{BASE}", "(objectClass=*)", scope="base")
 
 
-def test_a_stricter_profile_refuses_an_8_character_password_and_locks_nobody_out(host):
+def plan_switch(profile, plan_file):
+    """playbooks/profile_plan.yml: what switching to `profile` changes, counted in this directory."""
+    argv = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"],
+            os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "playbooks", "profile_plan.yml"),
+            "-e", f"congvu__profile={profile}", "-e", f"profile_plan_file={plan_file}"]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    with open(plan_file, encoding="utf-8") as handle:
+        return {line.split("`")[1]: [cell.strip() for cell in line.strip(" |").split("|")]
+                for line in handle if line.startswith("| `")}
+
+
+def test_a_stricter_profile_refuses_an_8_character_password_and_locks_nobody_out(host, tmp_path):
     eight = "Tam-ky1x"
     set_password(host, person("TT0004"), SEED)
     assert change_own_password(host, person("TT0004"), SEED, eight).rc == 0  # Quảng Bình: 7 is enough
@@ -605,6 +617,12 @@ def test_a_stricter_profile_refuses_an_8_character_password_and_locks_nobody_out
     old = time.strftime("%Y%m%d%H%M%SZ", time.gmtime(time.time() - 200 * 86400))
     root_modify(host, f"dn: {person('TT0006')}\nchangetype: modify\nreplace: pwdChangedTime\n"
                       f"pwdChangedTime: {old}\n", relax=True)
+    # the plan of the switch, before it: each rule that changes, and the mailboxes it concerns
+    rows = plan_switch("ninhbinh-2025", str(tmp_path / "profile-plan.md"))
+    assert set(rows) == {"passwords.user.min_length", "passwords.user.max_age_days", "lockout.max_failures",
+                         "mailbox.attachment_mb", "forwarding.external", "addresses.sub_units"}
+    assert rows["passwords.user.max_age_days"][-1] == "1"  # TT0006's clock restarts, nobody else's
+    assert rows["passwords.user.min_length"][1:3] == ["7", "9"]
     try:
         out = converge("ninhbinh-2025")
         assert "restarted 1 password clock(s) of users" in out

@@ -168,3 +168,33 @@ def changes(old: dict, new: dict) -> list[Change]:
     """Every rule whose value differs between two checked profiles, in the order of RULES."""
     return [Change(key, value(old, key), value(new, key), when)
             for key, (_valid, _what, when) in RULES.items() if value(old, key) != value(new, key)]
+
+
+# What a switch asks of the directory to count, per rule: the LDAP filter of the mailboxes concerned,
+# given the cut-off time it needs (generalized time), or None when the rule concerns every account.
+# The planner's adapter runs them; the core only says which.
+def concerned_filter(change: Change, now_epoch: int, notice_days: int) -> tuple[str, int | None] | None:
+    """(filter template, cut-off epoch) of the personal mailboxes a change concerns; None: all of them."""
+    if change.key == "passwords.user.max_age_days" and change.stricter:
+        # the passwords whose clock the switch restarts (docs/profiles.md): older than new age - notice
+        return ("(&(objectClass=congvuMailbox)(userPassword=*)(pwdChangedTime<={cutoff}))",
+                now_epoch - change.new * 86400 + notice_days * 86400)
+    if change.key == "inactivity.suspend_after_days" and change.new < change.old:
+        # the active mailboxes the next run of the inactivity job would suspend (Art. 7.2)
+        return ("(&(objectClass=congvuMailbox)(congvuState=active)(!(pwdLastSuccess>={cutoff}))"
+                "(!(pwdChangedTime>={cutoff}))(!(createTimestamp>={cutoff})))",
+                now_epoch - change.new * 86400)
+    if change.key == "mailbox.quota":
+        return "(&(objectClass=congvuMailbox)(!(congvuQuota=*)))", None
+    return None
+
+
+# When a change reaches people, in the words of the switch plan (msgids of the roster catalogs).
+WHEN_TEXT = {
+    "next_change": "at each person's next change of password: the passwords in use stay valid",
+    "clock_restarts": "passwords older than the new age get %(notice)s days from the switch, then expire",
+    "at_once": "at once, for every account",
+    "next_plan": "at the next roster plan",
+    "next_job": "at the next run of the inactivity job",
+    "next_report": "from the next report",
+}
