@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
@@ -25,10 +26,18 @@ LOCALE = os.path.join(PACKAGE, "locale")
 MODULE = os.path.join(PACKAGE, "catalog_roster.py")
 DOMAIN = "roster"
 DEFAULT_LANGUAGE = "vi"
-# The files whose messages are in the catalogs, and how a message id is marked in them: N_() and tr() take
-# it first, a reader's problem() second (after the node), a Problem third (after file and line).
-SOURCES = ("roster.py", "plan.py", "messages.py")
+# The files whose messages are in the catalogs (relative to the repository), and how a message id is marked
+# in them: N_() and tr() take it first, a reader's problem() second (after the node), a Problem third (after
+# file and line).
+SOURCES = ("plugins/module_utils/congvu/roster.py", "plugins/module_utils/congvu/plan.py",
+           "plugins/module_utils/congvu/messages.py", "plugins/modules/roster.py", "plugins/modules/roster_plan.py")
 KEYWORDS = {"N_": None, "tr": None, "problem": (2,), "Problem": (3,)}
+# Playbooks print messages through the filter congvu_tr (plugins/filter/congvu_messages.py): the quoted
+# texts before `| congvu_tr` in a {{ }} are message ids.
+PLAYBOOKS = ("playbooks/roster.yml", "playbooks/roster_plan.yml")
+_JINJA = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
+_FILTER = re.compile(r"\|\s*congvu_tr\b")
+_QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
 
 HEADER = '''"""The roster flow's message catalogs as plain Python: msgid -> {language: msgstr}.
 
@@ -80,16 +89,42 @@ def render_module(catalogs: dict[str, dict[str, str]]) -> str:
     return "\n".join(out) + "\n"
 
 
-def used_messages(package: str = PACKAGE) -> dict[str, str]:
+def used_messages(root: str = ROOT) -> dict[str, str]:
     """msgid -> where the code first uses it (file:line), found as a translator's tools find them."""
     from babel.messages.extract import extract
 
     found: dict[str, str] = {}
     for name in SOURCES:
-        with open(os.path.join(package, name), "rb") as handle:
+        with open(os.path.join(root, name), "rb") as handle:
             for line, message, _comments, _context in extract("python", handle, keywords=KEYWORDS):
                 found.setdefault(message, f"{name}:{line}")
+    for name in PLAYBOOKS:
+        with open(os.path.join(root, name), encoding="utf-8") as handle:
+            for text in _strings(yaml_load(handle)):
+                for expression in _JINJA.findall(text):
+                    marked = _FILTER.search(expression)
+                    if marked:
+                        for message in _QUOTED.findall(expression[:marked.start()]):
+                            found.setdefault(message, name)
     return found
+
+
+def yaml_load(handle):
+    import yaml
+
+    return yaml.safe_load(handle)
+
+
+def _strings(node):
+    """Every string of a loaded YAML document (as Ansible reads it: folded lines joined by a space)."""
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for value in node.values():
+            yield from _strings(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _strings(value)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -77,6 +77,15 @@ options:
   guard_max_count: {description: Guard, absolute limit., type: int, default: 50}
   guard_max_ratio: {description: Guard, share of the roster., type: float, default: 0.05}
   transfer_alias_days: {description: Days an old address keeps working after a transfer., type: int, default: 90}
+  language:
+    description:
+      - >-
+        Language of what people read: the errors, the notices, plan.md, the guard's message, the failure
+        messages and the summary (docs/translations.md). plan.json is the same in every language. The
+        catalogs travel with the module as plain Python (module_utils/congvu/catalog_roster.py).
+    type: str
+    choices: [vi, en]
+    default: vi
 requirements: [python-ldap, PyYAML]
 """
 
@@ -103,8 +112,20 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-# naming, passwords, settings, state: imported so that Ansible ships them with the module
-from ansible.module_utils.congvu import directory, naming, passwords, plan, roster, saved_plan, settings, state  # noqa: F401
+# catalog_roster, messages, naming, passwords, settings, state: imported so that Ansible ships them with the module
+from ansible.module_utils.congvu import (  # noqa: F401
+    catalog_roster,
+    directory,
+    messages,
+    naming,
+    passwords,
+    plan,
+    roster,
+    saved_plan,
+    settings,
+    state,
+)
+from ansible.module_utils.congvu.messages import tr
 from ansible.module_utils.congvu_args import SETTINGS_ARGS, settings_from_params
 from ansible.module_utils.congvu_files import read_files, same_bytes, write_atomically
 from ansible.module_utils.congvu_ldap import CONNECTION_ARGS, connect_python_ldap
@@ -135,15 +156,15 @@ def diff_of(result):
     return diffs
 
 
-def load_saved(module, path):
+def load_saved(module, path, language):
     """The reviewed plan.json, refused whole when it cannot be applied at all."""
     try:
         with open(path, encoding="utf-8") as handle:
             saved = json.load(handle)
         saved_plan.check_saved(saved)
     except (OSError, ValueError) as exc:  # SavedPlanInvalid and JSONDecodeError are ValueErrors
-        module.fail_json(msg=f"the saved plan {os.path.basename(path)} cannot be applied: {exc}; nothing was "
-                             "changed")
+        module.fail_json(msg=tr("the saved plan %(file)s cannot be applied: %(reason)s; nothing was changed",
+                                language, file=os.path.basename(path), reason=exc))
     return saved
 
 
@@ -172,13 +193,15 @@ def main():
             state_export=dict(type="path"),
             page_size=dict(type="int", default=1000),
             write_window=dict(type="int", default=8),
+            language=dict(type="str", default=messages.DEFAULT_LANGUAGE, choices=list(messages.LANGUAGES)),
             **CONNECTION_ARGS,
             **SETTINGS_ARGS,
         ),
         supports_check_mode=True,
     )
     params = module.params
-    saved = load_saved(module, params["plan_file"]) if params["plan_file"] else None
+    language = params["language"]
+    saved = load_saved(module, params["plan_file"], language) if params["plan_file"] else None
     try:
         conf = settings_from_params(params)
         day = saved["date"] if saved else params["date"]
@@ -195,9 +218,9 @@ def main():
         try:
             loaded = roster.load_roster(params["roster_path"], conf)
         except roster.RosterInvalid as exc:
-            output["errors"] = [str(p) for p in exc.problems if p.severity == "error"]
-            module.fail_json(msg=f"the roster is invalid: {len(output['errors'])} error(s); nothing was "
-                                 "changed:\n" + "\n".join(output["errors"]), **output)
+            output["errors"] = [p.text(language) for p in exc.problems if p.severity == "error"]
+            module.fail_json(msg=tr("the roster is invalid: %(count)s error(s); nothing was changed:", language,
+                                    count=len(output["errors"])) + "\n" + "\n".join(output["errors"]), **output)
 
         tree = directory.Tree(conf.domain)
         try:
@@ -205,7 +228,8 @@ def main():
             conn = connect_python_ldap(module, params)
             current = directory.read_state(conn, tree, params["page_size"])
         except (LDAPError, OSError) as exc:
-            module.fail_json(msg=f"cannot read the directory at {params['server_uri']}: {exc}", **output)
+            module.fail_json(msg=tr("cannot read the directory at %(uri)s: %(error)s", language,
+                                    uri=params["server_uri"], error=exc), **output)
 
         result = plan.make_plan(loaded, current, today, params["override_guard"])
         result.basis = saved_plan.basis(
@@ -214,28 +238,29 @@ def main():
             revision)
     output["basis"] = result.basis
     output.update(summary=result.summary(), guard=result.as_dict()["guard"],
-                  summary_text=", ".join(f"{n} {a}" for a, n in result.summary().items() if n),
-                  notices=[str(p) for p in result.notices], errors=[str(p) for p in result.errors])
+                  summary_text=plan.summary_text(result, language),
+                  notices=[p.text(language) for p in result.notices], errors=[p.text(language) for p in result.errors])
     if params["plan_dir"]:
         os.makedirs(params["plan_dir"], exist_ok=True)
         with open(os.path.join(params["plan_dir"], "plan.json"), "w", encoding="utf-8") as handle:
             result.dump(handle)
         with open(os.path.join(params["plan_dir"], "plan.md"), "w", encoding="utf-8") as handle:
-            handle.write(plan.render_markdown(result))
+            handle.write(plan.render_markdown(result, language=language))
     if module._diff:
         output["diff"] = diff_of(result)
     if saved is not None:  # plan_dir holds the plan made again: the one to review instead
         output["stale"] = saved_plan.stale_reasons(saved, result.as_dict())
         if output["stale"]:
-            module.fail_json(msg="the saved plan is out of date and was not applied; nothing was changed:\n"
-                                 + "\n".join(f"- {reason}" for reason in output["stale"])
-                                 + "\nMake the plan again (playbooks/roster_plan.yml against a fresh state export, "
-                                   "or playbooks/roster.yml --check) and review it.", **output)
+            module.fail_json(msg=tr("the saved plan is out of date and was not applied; nothing was changed:",
+                                    language) + "\n" + "\n".join(f"- {reason}" for reason in output["stale"])
+                             + "\n" + tr("Make the plan again (playbooks/roster_plan.yml against a fresh state "
+                                         "export, or playbooks/roster.yml --check) and review it.", language),
+                             **output)
     if result.errors:
-        module.fail_json(msg="the roster conflicts with the directory; nothing was changed:\n"
-                             + "\n".join(output["errors"]), **output)
+        module.fail_json(msg=tr("the roster conflicts with the directory; nothing was changed:", language)
+                             + "\n" + "\n".join(output["errors"]), **output)
     if result.blocked:
-        module.fail_json(msg=result.guard_message() + " Nothing was changed.", **output)
+        module.fail_json(msg=result.guard_message(language) + " " + tr("Nothing was changed.", language), **output)
     if module.check_mode or not result.changed:
         output["changed"] = result.changed
         if params["state_export"] and not module.check_mode:
@@ -259,8 +284,8 @@ def main():
             with directory.paused_gc():
                 live = directory.read_state(conn, tree, params["page_size"])
         except LDAPError as exc:
-            module.fail_json(msg=f"the plan was applied, but the state could not be read back for the export: "
-                                 f"{exc}; run again to write it", **output)
+            module.fail_json(msg=tr("the plan was applied, but the state could not be read back for the export: "
+                                    "%(error)s; run again to write it", language, error=exc), **output)
         output["state_export_changed"] = export_state(params["state_export"], live)
     module.exit_json(**output)
 

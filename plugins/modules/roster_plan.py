@@ -31,6 +31,15 @@ options:
   guard_max_count: {description: Guard, absolute limit., type: int, default: 50}
   guard_max_ratio: {description: Guard, share of the roster., type: float, default: 0.05}
   transfer_alias_days: {description: Days an old address keeps working after a transfer., type: int, default: 90}
+  language:
+    description:
+      - >-
+        Language of what people read: the errors, the notices, plan.md, the guard's message and the summary
+        (docs/translations.md). plan.json is the same in every language: each error and notice keeps its
+        message id (C(code)), its values (C(params)) and the English text.
+    type: str
+    choices: [vi, en]
+    default: vi
 """
 
 RETURN = r"""
@@ -48,7 +57,8 @@ import filecmp
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.congvu import naming, plan, roster, saved_plan, settings, state  # noqa: F401  (bundled)
+from ansible.module_utils.congvu import catalog_roster, messages, naming, plan, roster, saved_plan, settings, state  # noqa: F401  (bundled)
+from ansible.module_utils.congvu.messages import tr
 from ansible.module_utils.congvu_args import SETTINGS_ARGS, settings_from_params
 from ansible.module_utils.congvu_files import read_files
 
@@ -74,11 +84,13 @@ def main():
             date=dict(type="str"),
             override_guard=dict(type="bool", default=False),
             revision=dict(type="str", default="unknown"),
+            language=dict(type="str", default=messages.DEFAULT_LANGUAGE, choices=list(messages.LANGUAGES)),
             **SETTINGS_ARGS,
         ),
         supports_check_mode=True,
     )
     params = module.params
+    language = params["language"]
     try:
         conf = settings_from_params(params)
         current = state.State.load(params["state_path"])
@@ -98,23 +110,23 @@ def main():
     if not module.check_mode:
         os.makedirs(params["plan_dir"], exist_ok=True)
         changed = _write(plan_json, result.dump)
-        markdown = plan.render_markdown(result)
+        markdown = plan.render_markdown(result, language=language)
         changed = _write(plan_md, lambda handle: handle.write(markdown)) or changed
     output = dict(
         changed=changed,
         summary=result.summary(),
-        summary_text=", ".join(f"{n} {a}" for a, n in result.summary().items() if n) or "nothing",
+        summary_text=plan.summary_text(result, language),
         guard=result.as_dict()["guard"],
-        errors=[str(p) for p in result.errors],
-        notices=[str(p) for p in result.notices],
+        errors=[p.text(language) for p in result.errors],
+        notices=[p.text(language) for p in result.notices],
         plan_json=plan_json,
         plan_md=plan_md,
     )
     if result.errors:
-        module.fail_json(msg=f"the roster is invalid: {len(result.errors)} error(s); nothing will be "
-                             "changed:\n" + "\n".join(output["errors"]), **output)
+        module.fail_json(msg=tr("the roster is invalid: %(count)s error(s); nothing will be changed:", language,
+                                count=len(result.errors)) + "\n" + "\n".join(output["errors"]), **output)
     if result.blocked:
-        module.fail_json(msg=result.guard_message(), **output)
+        module.fail_json(msg=result.guard_message(language), **output)
     module.exit_json(**output)
 
 

@@ -19,6 +19,11 @@ def run(playbook, *extra):
     return subprocess.run([*command, *extra], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
 
 
+def flat(result):
+    """What the run printed, with the YAML callback's line wrapping undone."""
+    return " ".join((result.stdout + result.stderr).split())
+
+
 def plan_demo(out, *extra):
     return run("roster_plan.yml", "-e", f"roster_path={DEMO}/roster", "-e", f"plan_dir={out}",
                "-e", "plan_date=2026-11-28", *extra)
@@ -36,7 +41,32 @@ def test_demo_roster_plans_against_last_months_state(tmp_path):
     assert items["CT0014"]["action"] == "suspend" and items["TP0012"]["action"] == "terminate"
     assert plan["errors"] == [] and plan["guard"]["tripped"] is False
     md = (tmp_path / "plan.md").read_text(encoding="utf-8")
-    assert "## transfer (1)" in md and "Phan Thị Thu Trang (TC0042)" in md
+    assert "## chuyển công tác (1)" in md and "Phan Thị Thu Trang (TC0042)" in md
+    # what the playbook prints: Vietnamese by default
+    assert "kế hoạch: chuyển công tác: 1, đổi tên: 1, chấm dứt: 1, tạm khóa: 1" in flat(result)
+    assert "chốt an toàn: 2 trên giới hạn 31" in flat(result) and "1 lưu ý" in flat(result)
+    assert f"đã ghi: {tmp_path}/plan.md và {tmp_path}/plan.json" in flat(result)
+
+
+def test_english_on_request_and_plan_json_the_same_in_both_languages(tmp_path):
+    """-e congvu__language=en: plan.md and what the playbook prints in English; plan.json the same, so a
+    plan reviewed in one language is applied by a run in the other."""
+    vi, en = tmp_path / "vi", tmp_path / "en"
+    assert plan_demo(vi, "-e", f"state_path={DEMO}/state.json").returncode == 0
+    result = plan_demo(en, "-e", f"state_path={DEMO}/state.json", "-e", "congvu__language=en")
+    assert result.returncode == 0, result.stdout + result.stderr
+    plans = [json.loads((folder / "plan.json").read_text(encoding="utf-8")) for folder in (vi, en)]
+    for plan in plans:  # the git revision of this repository, which other commits may move between the runs
+        plan["basis"].pop("revision")
+    assert plans[0] == plans[1]
+    md = (en / "plan.md").read_text(encoding="utf-8")
+    assert md.startswith("# Roster plan for quangbinh.gov.vn (2026-11-28)")
+    assert "## transfer (1)" in md and "moved from agency 'stc' (Art. 11.3)" in md
+    assert "plan: 1 transfer, 1 rename, 1 terminate, 1 suspend" in flat(result)
+    assert "guard: 2 of limit 31" in flat(result) and "1 notice(s)" in flat(result)
+    assert f"written: {en}/plan.md and {en}/plan.json" in flat(result)
+    result = plan_demo(tmp_path / "fr", "-e", "congvu__language=fr")
+    assert result.returncode != 0 and "value of language must be one of: vi, en, got: fr" in flat(result)
 
 
 def test_demo_roster_on_a_new_province_creates_everyone(tmp_path):
@@ -76,11 +106,23 @@ def test_invalid_roster_fails_with_every_located_error_and_plans_nothing(tmp_pat
     result = run("roster_plan.yml", "-e", f"roster_path={broken_roster}", "-e", f"plan_dir={out}")
     assert result.returncode != 0
     text = result.stdout + result.stderr
-    assert "stttt.yml:21: error: staff id TT0001, field 'name'" in text
-    assert "CYRILLIC SMALL LETTER U" in text
-    assert "stttt.yml:23: error: staff id TT0001, field 'titel': unknown field (did you mean 'title'?)" in text
+    assert "danh sách không hợp lệ: 2 lỗi; sẽ không có gì được thay đổi:" in text
+    assert ("stttt.yml:21: lỗi: mã cán bộ TT0001, trường 'name': 'Nguyễn Quốc Huу' có ký tự không thuộc bảng "
+            "chữ cái tiếng Việt: 'у' (CYRILLIC SMALL LETTER U, trông giống chữ 'y'); hãy gõ lại họ tên bằng bộ "
+            "gõ tiếng Việt") in text
+    assert ("stttt.yml:23: lỗi: mã cán bộ TT0001, trường 'titel': tên trường không hợp lệ (có phải là 'title'?); "
+            "các trường được dùng: id, name, given_name, leader, title, quota, quota_decision, address, state") in text
     plan = json.loads((out / "plan.json").read_text(encoding="utf-8"))
     assert plan["mailboxes"] == [] and plan["blocked"] is True and len(plan["errors"]) == 2
+    # plan.json: the message id, its values and the English, the file relative to the roster folder
+    first = plan["errors"][0]
+    assert (first["file"], first["line"], first["entry"], first["field"]) == ("stttt.yml", 21, "staff id TT0001",
+                                                                              "name")
+    assert first["code"].startswith("'%(name)s' has characters outside the Vietnamese alphabet")
+    assert first["params"]["name"] == "Nguyễn Quốc Huу" and "CYRILLIC SMALL LETTER U" in first["message"]
+    md = (out / "plan.md").read_text(encoding="utf-8")
+    assert "**Danh sách không hợp lệ: 2 lỗi. Không có gì được thay đổi.**" in md
+    assert "- `stttt.yml:23` mã cán bộ TT0001, `titel`: tên trường không hợp lệ (có phải là 'title'?)" in md
 
 
 def test_guard_fails_the_plan_unless_overridden(tmp_path):
@@ -91,7 +133,7 @@ def test_guard_fails_the_plan_unless_overridden(tmp_path):
     result = run("roster_plan.yml", "-e", f"roster_path={roster}", "-e", f"plan_dir={tmp_path}/out",
                  "-e", f"state_path={DEMO}/state.json")
     assert result.returncode != 0
-    assert "the guard stops this run" in result.stdout + result.stderr
+    assert "chốt an toàn dừng lần chạy này" in result.stdout + result.stderr
     result = run("roster_plan.yml", "-e", f"roster_path={roster}", "-e", f"plan_dir={tmp_path}/out",
                  "-e", f"state_path={DEMO}/state.json", "-e", "roster_override_guard=true")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -102,5 +144,5 @@ def test_guard_fails_the_plan_unless_overridden(tmp_path):
 def test_demo_playbook_plan_part_says_what_it_did():
     result = run("demo.yml", "--tags", "plan")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Planned the demo province" in result.stdout and "1 transfer, 1 rename" in result.stdout
+    assert "Planned the demo province" in flat(result) and "chuyển công tác: 1, đổi tên: 1" in flat(result)
     assert os.path.exists(os.path.join(ROOT, ".demo", "plan", "plan.md"))

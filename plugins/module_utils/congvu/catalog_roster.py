@@ -17,6 +17,18 @@ MESSAGES = {
         'vi': "%(address)s vẫn bị tạm khóa: hệ thống đã tạm khóa hộp thư này ngày %(held_date)s vì không đăng nhập quá thời hạn (khoản 2 Điều 7), và việc danh sách ghi `active` không mở lại được. Để mở lại theo đề nghị của cơ quan, trên máy chủ danh bạ chạy: congvu-inactivity reactivate %(id)s --requested-by '...'",
         'en': "%(address)s stays suspended: the inactivity job suspended it on %(held_date)s (no login for the threshold, Art. 7.2) and `active` in the roster does not lift that. To reactivate at the agency's request, on the directory host: congvu-inactivity reactivate %(id)s --requested-by '...'",
     },
+    '%(count)s %(action)s': {
+        'vi': '%(action)s: %(count)s',
+        'en': '%(count)s %(action)s',
+    },
+    '%(count)s notice(s)': {
+        'vi': '%(count)s lưu ý',
+        'en': '%(count)s notice(s)',
+    },
+    '%(count)s notice(s); the plan: %(plan)s': {
+        'vi': '%(count)s lưu ý; kế hoạch: %(plan)s',
+        'en': '%(count)s notice(s); the plan: %(plan)s',
+    },
     '%(value)s is above the default quota; Art. 9 requires the provincial decision, e.g. quota_decision: "123/QĐ-UBND"': {
         'vi': '%(value)s vượt dung lượng mặc định; theo Điều 9 cần có quyết định của UBND tỉnh, ví dụ quota_decision: "123/QĐ-UBND"',
         'en': '%(value)s is above the default quota; Art. 9 requires the provincial decision, e.g. quota_decision: "123/QĐ-UBND"',
@@ -113,9 +125,17 @@ MESSAGES = {
         'vi': 'Chốt an toàn: %(count)s hộp thư bị tạm khóa hoặc chấm dứt, giới hạn %(limit)s:',
         'en': 'Guard: %(count)s suspension(s)/termination(s), limit %(limit)s:',
     },
+    'Make the plan again (playbooks/roster_plan.yml against a fresh state export, or playbooks/roster.yml --check) and review it.': {
+        'vi': 'Hãy lập lại kế hoạch (playbooks/roster_plan.yml với bản xuất hiện trạng mới, hoặc playbooks/roster.yml --check) và duyệt lại.',
+        'en': 'Make the plan again (playbooks/roster_plan.yml against a fresh state export, or playbooks/roster.yml --check) and review it.',
+    },
     'Nothing to change.': {
         'vi': 'Không có gì cần thay đổi.',
         'en': 'Nothing to change.',
+    },
+    'Nothing was changed.': {
+        'vi': 'Không có gì được thay đổi.',
+        'en': 'Nothing was changed.',
     },
     'Notices': {
         'vi': 'Lưu ý',
@@ -177,9 +197,17 @@ MESSAGES = {
         'vi': "không đọc được dung lượng '%(value)s': ghi một số kèm đơn vị, ví dụ 2G, 500M, 5GiB",
         'en': "cannot read quota '%(value)s': write a number and a unit, e.g. 2G, 500M, 5GiB",
     },
+    'cannot read the directory at %(uri)s: %(error)s': {
+        'vi': 'không đọc được danh bạ LDAP tại %(uri)s: %(error)s',
+        'en': 'cannot read the directory at %(uri)s: %(error)s',
+    },
     'cannot read the file: %(reason)s': {
         'vi': 'không đọc được tệp: %(reason)s',
         'en': 'cannot read the file: %(reason)s',
+    },
+    'check mode: no directory on %(host)s yet (run site.yml first): no plan': {
+        'vi': 'chế độ kiểm tra: %(host)s chưa có danh bạ LDAP (hãy chạy site.yml trước): không lập kế hoạch',
+        'en': 'check mode: no directory on %(host)s yet (run site.yml first): no plan',
     },
     "could not find expected ':'": {
         'vi': "thiếu dấu ':' sau tên trường",
@@ -221,6 +249,10 @@ MESSAGES = {
         'vi': 'không thấy tên trường ở vị trí cần có (thường do thụt lề sai)',
         'en': 'did not find expected key',
     },
+    'done: %(summary)s': {
+        'vi': 'đã thực hiện: %(summary)s',
+        'en': 'done: %(summary)s',
+    },
     "each person must be a mapping starting with '- id:'": {
         'vi': "mỗi cán bộ phải là một nhóm trường bắt đầu bằng '- id:'",
         'en': "each person must be a mapping starting with '- id:'",
@@ -248,6 +280,10 @@ MESSAGES = {
     'found unknown escape character': {
         'vi': 'có ký tự thoát không hợp lệ sau dấu gạch chéo ngược trong chuỗi đặt trong nháy kép',
         'en': 'found unknown escape character',
+    },
+    'guard: %(count)s of limit %(limit)s': {
+        'vi': 'chốt an toàn: %(count)s trên giới hạn %(limit)s',
+        'en': 'guard: %(count)s of limit %(limit)s',
     },
     'handover': {
         'vi': 'bàn giao',
@@ -353,6 +389,10 @@ MESSAGES = {
         'vi': 'mới có trong danh sách (Điều 4)',
         'en': 'new in the roster (Art. 4)',
     },
+    'new initial passwords: %(passwords)s in %(folder)s on %(host)s': {
+        'vi': 'mật khẩu ban đầu mới: %(passwords)s, lưu trong %(folder)s trên máy %(host)s',
+        'en': 'new initial passwords: %(passwords)s in %(folder)s on %(host)s',
+    },
     'no': {
         'vi': 'không',
         'en': 'no',
@@ -364,6 +404,10 @@ MESSAGES = {
     'not in the roster any more (Art. 7.1)': {
         'vi': 'không còn trong danh sách (khoản 1 Điều 7)',
         'en': 'not in the roster any more (Art. 7.1)',
+    },
+    'nothing': {
+        'vi': 'không có gì',
+        'en': 'nothing',
     },
     'notice': {
         'vi': 'lưu ý',
@@ -385,6 +429,14 @@ MESSAGES = {
         'vi': 'vượt giới hạn: kế hoạch này sẽ không được áp dụng nếu không có lệnh vượt chốt.',
         'en': 'over the limit: this plan will not be applied without the override.',
     },
+    'plan: %(summary)s': {
+        'vi': 'kế hoạch: %(summary)s',
+        'en': 'plan: %(summary)s',
+    },
+    'published directory: %(mailboxes)s mailboxes of %(agencies)s agencies, %(written)s file(s) written, %(removed)s removed': {
+        'vi': 'danh bạ công bố: %(mailboxes)s hộp thư của %(agencies)s cơ quan, đã ghi %(written)s tệp, đã xóa %(removed)s tệp',
+        'en': 'published directory: %(mailboxes)s mailboxes of %(agencies)s agencies, %(written)s file(s) written, %(removed)s removed',
+    },
     "quota '%(value)s' must be more than zero": {
         'vi': "dung lượng '%(value)s' phải lớn hơn 0",
         'en': "quota '%(value)s' must be more than zero",
@@ -396,6 +448,10 @@ MESSAGES = {
     'rename': {
         'vi': 'đổi tên',
         'en': 'rename',
+    },
+    'revision %(revision)s; %(count)s entries written': {
+        'vi': 'phiên bản %(revision)s; đã ghi %(count)s mục vào danh bạ LDAP',
+        'en': 'revision %(revision)s; %(count)s entries written',
     },
     'staff entry #%(number)s': {
         'vi': 'mục thứ %(number)s của staff',
@@ -493,6 +549,14 @@ MESSAGES = {
         'vi': 'họ tên hoặc địa chỉ ghi cố định đã thay đổi (Điều 5)',
         'en': 'the name or the pinned address changed (Art. 5)',
     },
+    'the plan was applied, but the state could not be read back for the export: %(error)s; run again to write it': {
+        'vi': 'kế hoạch đã được áp dụng nhưng không đọc lại được hiện trạng để xuất ra tệp: %(error)s; hãy chạy lại để ghi tệp này',
+        'en': 'the plan was applied, but the state could not be read back for the export: %(error)s; run again to write it',
+    },
+    'the roster conflicts with the directory; nothing was changed:': {
+        'vi': 'danh sách mâu thuẫn với danh bạ LDAP; không có gì được thay đổi:',
+        'en': 'the roster conflicts with the directory; nothing was changed:',
+    },
     'the roster folder': {
         'vi': 'thư mục danh sách',
         'en': 'the roster folder',
@@ -509,9 +573,25 @@ MESSAGES = {
         'vi': 'danh sách không có tệp cơ quan nào: không lập kế hoạch, vì danh sách trống sẽ chấm dứt mọi hộp thư',
         'en': 'the roster has no agency file: refusing to plan, as an empty roster would terminate every mailbox',
     },
+    'the roster is invalid: %(count)s error(s); nothing was changed:': {
+        'vi': 'danh sách không hợp lệ: %(count)s lỗi; không có gì được thay đổi:',
+        'en': 'the roster is invalid: %(count)s error(s); nothing was changed:',
+    },
+    'the roster is invalid: %(count)s error(s); nothing will be changed:': {
+        'vi': 'danh sách không hợp lệ: %(count)s lỗi; sẽ không có gì được thay đổi:',
+        'en': 'the roster is invalid: %(count)s error(s); nothing will be changed:',
+    },
     'the roster lists nobody: refusing to plan, as an empty roster would terminate every mailbox': {
         'vi': 'danh sách không có cán bộ nào: không lập kế hoạch, vì danh sách trống sẽ chấm dứt mọi hộp thư',
         'en': 'the roster lists nobody: refusing to plan, as an empty roster would terminate every mailbox',
+    },
+    'the saved plan %(file)s cannot be applied: %(reason)s; nothing was changed': {
+        'vi': 'không áp dụng được kế hoạch đã lưu %(file)s: %(reason)s; không có gì được thay đổi',
+        'en': 'the saved plan %(file)s cannot be applied: %(reason)s; nothing was changed',
+    },
+    'the saved plan is out of date and was not applied; nothing was changed:': {
+        'vi': 'kế hoạch đã lưu không còn đúng với hiện trạng nên không được áp dụng; không có gì được thay đổi:',
+        'en': 'the saved plan is out of date and was not applied; nothing was changed:',
     },
     'this field is given twice; keep one': {
         'vi': 'trường này được ghi hai lần; chỉ giữ lại một',
@@ -540,6 +620,14 @@ MESSAGES = {
     'within the limit.': {
         'vi': 'trong giới hạn.',
         'en': 'within the limit.',
+    },
+    'would do: %(summary)s': {
+        'vi': 'sẽ thực hiện: %(summary)s',
+        'en': 'would do: %(summary)s',
+    },
+    'written: %(plan_md)s and %(plan_json)s': {
+        'vi': 'đã ghi: %(plan_md)s và %(plan_json)s',
+        'en': 'written: %(plan_md)s and %(plan_json)s',
     },
     'yes': {
         'vi': 'có',

@@ -93,8 +93,11 @@ def parse(text: str) -> tuple[str, dict[str, str]] | None:
     if _PATTERNS is None:
         patterns = []
         for msgid in MESSAGES:
-            parts = _PLACEHOLDER.split(msgid)
-            if len(parts) == 1:
+            parts = _PLACEHOLDER.split(msgid.replace("%%", "%"))
+            fixed = "".join(parts[::2])
+            # a template that is all placeholders and punctuation (`%(count)s %(action)s`) would read any
+            # text as itself: only templates with words of their own are read back
+            if len(parts) == 1 or len(re.findall(r"[^\W\d_]", fixed)) < 3:
                 continue
             regex, seen = "", set()
             for i, part in enumerate(parts):
@@ -103,8 +106,7 @@ def parse(text: str) -> tuple[str, dict[str, str]] | None:
                 else:  # a placeholder used twice must hold the same text twice
                     regex += f"(?P={part})" if part in seen else f"(?P<{part}>.+?)"
                     seen.add(part)
-            literal = sum(len(p) for p in parts[::2])
-            patterns.append((literal, msgid, re.compile(regex + r"\Z", re.DOTALL)))
+            patterns.append((len(fixed), msgid, re.compile(regex + r"\Z", re.DOTALL)))
         # the longest fixed text first: a template of mostly placeholders never takes another's text
         _PATTERNS = [(pattern, msgid) for _, msgid, pattern in sorted(patterns, key=lambda x: (-x[0], x[1]))]
     for pattern, msgid in _PATTERNS:

@@ -422,6 +422,13 @@ def render_markdown(plan: Plan, limit: int = 200, language: str = DEFAULT_LANGUA
     return "\n".join(out)
 
 
+def summary_text(plan: Plan, language: str = DEFAULT_LANGUAGE) -> str:
+    """The summary in one line (`1 transfer, 648 keep`), as the playbooks print it."""
+    parts = [tr(N_("%(count)s %(action)s"), language, count=count, action=message(ACTION_LABELS[action]))
+             for action, count in plan.summary().items() if count]
+    return ", ".join(parts) or tr(N_("nothing"), language)
+
+
 def _who(problem: Problem, language: str = DEFAULT_LANGUAGE) -> str:
     parts = [entry_text(problem.entry, language) if problem.entry else "",
              f"`{problem.field}`" if problem.field else ""]
