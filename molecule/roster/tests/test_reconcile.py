@@ -357,7 +357,17 @@ def test_invalid_roster_changes_nothing_and_names_file_line_id_field(host, provi
     run = province.run()
     assert run.rc != 0
     pid = data["staff"][2]["id"]
-    assert "syt.yml:" in run.output and f"staff id {pid}, field 'name'" in run.output
+    # in Vietnamese by default, the file named relative to the roster folder (not the host's copy)
+    assert run.result["msg"].startswith("danh sách không hợp lệ: 1 lỗi; không có gì được thay đổi:"), run.output
+    with open(province.path("syt"), encoding="utf-8") as handle:
+        line = next(n for n, text in enumerate(handle, start=1) if "Аn" in text)
+    (error,) = run.result["errors"]
+    assert error.startswith(f"syt.yml:{line}: lỗi: mã cán bộ {pid}, trường 'name': 'Nguyễn Văn Аn' có ký tự không "
+                            "thuộc bảng chữ cái tiếng Việt"), error
+    # and in English on request
+    run = province.run("-e", "congvu__language=en")
+    assert run.rc != 0 and run.result["msg"].startswith("the roster is invalid: 1 error(s); nothing was changed:")
+    assert f": error: staff id {pid}, field 'name': " in run.result["errors"][0]
     assert unchanged_since(host, stamp) == {}
     data["staff"][2]["name"] = "Nguyễn Văn An"
     province.save("syt", data)
@@ -371,7 +381,7 @@ def test_empty_roster_is_refused(host, tmp_path):
             "-e", f"roster_path={empty}"]
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=300)
     assert proc.returncode != 0
-    assert "empty roster would terminate every mailbox" in proc.stdout + proc.stderr
+    assert "danh sách trống sẽ chấm dứt mọi hộp thư" in " ".join((proc.stdout + proc.stderr).split())
     assert unchanged_since(host, stamp) == {}
 
 
@@ -380,7 +390,8 @@ def test_guard_stops_a_mass_termination_until_overridden(host, province):
         os.unlink(province.path(code))
     stamp = fresh_stamp(host)
     run = province.run()
-    assert run.rc != 0 and "the guard stops this run" in run.output
+    assert run.rc != 0 and run.result["msg"].startswith("chốt an toàn dừng lần chạy này: "), run.output
+    assert run.result["msg"].endswith("Không có gì được thay đổi.")
     assert unchanged_since(host, stamp) == {}
     run = province.run("-e", "roster_override_guard=true")
     assert run.rc == 0, run.output
