@@ -386,7 +386,7 @@ MESSAGES = {
         'en': 'new agency (Art. 5.1)',
     },
     'new in the roster (Art. 4)': {
-        'vi': 'mới có trong danh sách (Điều 4)',
+        'vi': 'mới được thêm vào danh sách (Điều 4)',
         'en': 'new in the roster (Art. 4)',
     },
     'new initial passwords: %(passwords)s in %(folder)s on %(host)s': {
@@ -450,7 +450,7 @@ MESSAGES = {
         'en': 'rename',
     },
     'revision %(revision)s; %(count)s entries written': {
-        'vi': 'phiên bản %(revision)s; đã ghi %(count)s mục vào danh bạ LDAP',
+        'vi': 'phiên bản danh sách %(revision)s; đã ghi %(count)s mục vào danh bạ LDAP',
         'en': 'revision %(revision)s; %(count)s entries written',
     },
     'staff entry #%(number)s': {
@@ -498,7 +498,7 @@ MESSAGES = {
         'en': 'the agency file was removed from the roster',
     },
     'the agency is back in the roster': {
-        'vi': 'cơ quan có lại trong danh sách',
+        'vi': 'cơ quan được đưa trở lại danh sách',
         'en': 'the agency is back in the roster',
     },
     "the file is a list; it must be a mapping with 'agency:' and 'staff:'": {
