@@ -239,3 +239,14 @@ def test_a_generated_busy_day_reads_as_the_plain_parser_reads_it(tool, timestamp
         kinds.add((expected[0], type(expected[1]).__name__))
     assert {("event", "Login"), ("event", "Delivered"), ("event", "Submitted"), ("event", "Queued"),
             ("event", "Refused"), ("ignored", "NoneType")} <= kinds
+
+
+@pytest.mark.parametrize("webmail", [["127.0.0.1", "::1", "172.18.0.2"], ["127.0.0.0/8", "::1", "172.18.0.2/32"]])
+def test_webmail_addresses_are_recognised_whatever_their_form(webmail):
+    options = ev.Options(webmail, "Virus found")
+    assert options.from_webmail("127.0.0.1") and options.from_webmail("172.18.0.2")
+    assert options.from_webmail("::1") and options.from_webmail("0:0:0:0:0:0:0:1")
+    assert not options.from_webmail("172.18.0.20") and not options.from_webmail("10.0.0.1")
+    assert not options.from_webmail("172.018.0.2") and not options.from_webmail("unknown")
+    assert not options.from_webmail("") and not options.from_webmail("::2")
+    assert options.from_webmail("127.0.0.2") == (webmail[0] == "127.0.0.0/8")

@@ -101,9 +101,17 @@ class Options:
     def __init__(self, webmail_addresses=("127.0.0.1", "::1"), virus_marker: str = "virus"):
         self.webmail_networks = [ipaddress.ip_network(a, strict=False) for a in webmail_addresses]
         self.virus_marker = virus_marker.lower()
-        self._seen: dict[str, bool] = {}  # a province has few client addresses, and many logins
+        self._seen: dict[str, bool] = {}  # many logins come from the same address
+        # Every person's computer has its own address: parsing each costs more than reading its line.
+        # When the webmail hosts are single addresses, an IPv4 address in dotted digits (the only form
+        # ipaddress accepts, and the one Dovecot writes) is one of them exactly when its text is.
+        self._hosts = None
+        if all(net.num_addresses == 1 for net in self.webmail_networks):
+            self._hosts = {str(net.network_address) for net in self.webmail_networks}
 
     def from_webmail(self, rip: str) -> bool:
+        if self._hosts is not None and rip.replace(".", "").isdigit():
+            return rip in self._hosts
         if rip not in self._seen:
             try:
                 address = ipaddress.ip_address(rip)
@@ -172,17 +180,10 @@ def _parse_journal(ts, ident, message, options):
 
 
 def _dovecot(ts, message, options):
-    match = _DOVECOT_LOGIN.match(message)
-    if match:
-        kind, user, rip = match.group(1), match.group(2).lower(), match.group(3)
-        if not user:
-            return MALFORMED, None
-        if kind == "imap" and options.from_webmail(rip):
-            return IGNORED, None  # Roundcube's own connection; its login line counts the webmail login
-        return EVENT, Login(ts, user, kind, rip)
-    match = _DOVECOT_LMTP.match(message)
-    if match:
-        return EVENT, Delivered(ts, match.group(1).lower())
+    # the patterns are anchored on different beginnings: try only the one that can match
+    if message.startswith("lmtp("):
+        match = _DOVECOT_LMTP.match(message)
+        return (EVENT, Delivered(ts, match.group(1).lower())) if match else (IGNORED, None)
     if message.startswith("stats: "):
         if "{" not in message:
             return IGNORED, None
@@ -194,6 +195,14 @@ def _dovecot(ts, message, options):
         except ValueError:
             return MALFORMED, None
         return _exported(ts, exported, options)
+    match = _DOVECOT_LOGIN.match(message)
+    if match:
+        kind, user, rip = match.groups()
+        if not user:
+            return MALFORMED, None
+        if kind == "imap" and options.from_webmail(rip):
+            return IGNORED, None  # Roundcube's own connection; its login line counts the webmail login
+        return EVENT, Login(ts, user.lower(), kind, rip)
     return IGNORED, None
 
 
@@ -335,6 +344,7 @@ def parse_audit(line: str):
 _SYSLOG_HEAD = re.compile(
     r"(\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:?\d\d)|[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) \S+ ([^\[:\s]+)(?:\[\d+\])?: ")
 _LOCAL_OFFSETS = ("+07:00", "+0700")
+_fromisoformat = dt.datetime.fromisoformat
 _MONTHS = {name: number for number, name in enumerate(
     ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), start=1)}
 
@@ -446,11 +456,18 @@ def read_syslog_line(line: str, year: int, options: Options):
 
 def _read_event(stamp, ident, message, year, options):
     try:
-        ts = syslog_time(stamp, year)
+        if stamp.endswith(_LOCAL_OFFSETS):  # the common case, in a line
+            ts = _fromisoformat(stamp)
+            second = local_second(stamp, year)
+        else:
+            ts = syslog_time(stamp, year)
+            second = local_second(stamp, year)
     except ValueError:
         return MALFORMED, None, None, None
-    status, event = _parse_journal(ts, ident, message, options)
-    second = local_second(stamp, year)
+    if ident == "dovecot":
+        status, event = _dovecot(ts, message, options)
+    else:
+        status, event = _parse_journal(ts, ident, message, options)
     day = second[:10] if second else local(ts).date().isoformat()
     if event is None or event.ts is not ts:
         second = None  # none, or an exported Dovecot event, which carries its own time

@@ -93,6 +93,10 @@ def connect(path: str, timeout: float = 60.0) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode=WAL")
     # FULL: a committed batch survives a power cut, not only a killed process (the position with it).
     conn.execute("PRAGMA synchronous=FULL")
+    # Each batch rewrites the daily rows of the mailboxes it saw, scattered over the day's pages; a
+    # checkpoint every 1,000 pages (SQLite's default) copied them all again after nearly every batch.
+    # 10,000 pages (40 MiB of WAL) writes a third less for a day's backlog; a commit is as durable.
+    conn.execute("PRAGMA wal_autocheckpoint=10000")
     conn.execute("PRAGMA foreign_keys=ON")
     migrate(conn)
     return conn
