@@ -511,6 +511,9 @@ def main(argv: list[str] | None = None) -> int:
     with open(args.settings, encoding="utf-8") as handle:
         settings = json.load(handle)
     secret = json.loads(sys.stdin.read() or "{}").get("password", "")
+    if not secret and settings.get("master_password_file"):
+        with open(settings["master_password_file"], encoding="utf-8") as handle:
+            secret = handle.read().strip()
     os.makedirs(settings["run_dir"], mode=0o700, exist_ok=True)
     workdir = tempfile.mkdtemp(prefix="pass-", dir=settings["run_dir"])
     result: dict = {"address": args.address, "source_user": args.source_user}
