@@ -47,10 +47,12 @@ ROSTER ?= inventories/demo/roster
 PLAN_DIR ?= .plan
 # FORGE=github|gitlab (the pull-request job): also annotate the roster files with the plan's errors and
 # notices, whether the plan passed or not (tools/roster_ci.py); the exit status is the plan's.
+# CONGVU_LANGUAGE=en: plan.md, the messages and the annotations in English (docs/translations.md).
 plan: ## plan a roster offline: make plan ROSTER=inventories/<env>/roster [STATE=state.json] [FORGE=github]
 	rc=0; ansible-playbook -i $(dir $(patsubst %/,%,$(ROSTER)))hosts.yml playbooks/roster_plan.yml \
 	  -e roster_path=$(abspath $(ROSTER)) -e plan_dir=$(abspath $(PLAN_DIR)) \
-	  $(if $(STATE),-e state_path=$(abspath $(STATE))) || rc=$$?; \
+	  $(if $(STATE),-e state_path=$(abspath $(STATE))) \
+	  $(if $(CONGVU_LANGUAGE),-e congvu__language=$(CONGVU_LANGUAGE)) || rc=$$?; \
 	$(if $(FORGE),python3 tools/roster_ci.py annotations --forge $(FORGE) --roster $(ROSTER) $(PLAN_DIR)/plan.json;) \
 	exit $$rc
 
