@@ -384,6 +384,7 @@ def _bsd_date(stamp: str, year: int) -> tuple[int, int]:
 
 
 _DAYS: dict[tuple, str | None] = {}
+_LOCAL_DAYS: dict[str, str] = {}  # the date part of a stamp at +07:00 -> its day, once checked
 
 
 def syslog_day(stamp: str, year: int) -> str | None:
@@ -411,6 +412,8 @@ def syslog_day(stamp: str, year: int) -> str | None:
             day = f"{year:04d}-{month:02d}-{number:02d}"
         elif key and not key[1]:
             day = dt.date.fromisoformat(stamp[:10]).isoformat()
+            if day == stamp[:10] and len(_LOCAL_DAYS) < 4096:
+                _LOCAL_DAYS[day] = day
         else:
             day = local(syslog_time(stamp, year)).date().isoformat()
     except ValueError:
@@ -456,9 +459,10 @@ def read_syslog_line(line: str, year: int, options: Options):
 
 def _read_event(stamp, ident, message, year, options):
     try:
-        if stamp.endswith(_LOCAL_OFFSETS):  # the common case, in a line
+        if stamp.endswith(_LOCAL_OFFSETS):  # most lines: as local_second reads them
             ts = _fromisoformat(stamp)
-            second = local_second(stamp, year)
+            second = stamp[:19] + "+07:00" if len(stamp) >= 24 and stamp[13] == ":" and stamp[16] == ":" \
+                and stamp[19] in ".+" else None
         else:
             ts = syslog_time(stamp, year)
             second = local_second(stamp, year)
@@ -484,6 +488,7 @@ def read_syslog_lines(lines, year: int, options: Options, tally: dict) -> list:
     """
     events = []
     head, may, day_of, read_event = _SYSLOG_HEAD.match, may_be_event, syslog_day, _read_event
+    local_days, local_offsets = _LOCAL_DAYS, _LOCAL_OFFSETS
     current_day, counts = False, None
     for line in lines:
         match = head(line)
@@ -495,7 +500,11 @@ def read_syslog_lines(lines, year: int, options: Options, tally: dict) -> list:
         if match is None:
             status, day = 2, None
         elif not may(ident, message):
-            day = day_of(stamp, year)
+            day = None
+            if stamp.endswith(local_offsets):  # most lines: the day as syslog_day reads it, by date
+                day = local_days.get(stamp[:10])
+            if day is None:
+                day = day_of(stamp, year)
             status = 1 if day else 2
         else:
             status, event, day, second = read_event(stamp, ident, message, year, options)
