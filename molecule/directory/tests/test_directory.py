@@ -604,7 +604,7 @@ def plan_switch(profile, plan_file):
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     with open(plan_file, encoding="utf-8") as handle:
-        return {line.split("`")[1]: [cell.strip() for cell in line.strip(" |").split("|")]
+        return {line.split("`")[1]: [cell.strip() for cell in line.strip().strip("|").split("|")]
                 for line in handle if line.startswith("| `")}
 
 
