@@ -338,7 +338,8 @@ def test_plan_md_in_vietnamese(demo_plan):
     assert md.startswith("# Kế hoạch thay đổi hộp thư quangbinh.gov.vn (ngày 28/11/2026)\n\n| việc | số hộp thư |")
     for line in ("| chuyển công tác | 1 |", "| đổi tên | 1 |", "| chấm dứt | 1 |", "| tạm khóa | 1 |",
                  "| giữ nguyên | 648 |",
-                 "Chốt an toàn: 2 hộp thư bị tạm khóa hoặc chấm dứt, giới hạn 31: trong giới hạn.", "## Lưu ý", "## chuyển công tác (1)", "## đổi tên (1)", "## chấm dứt (1)", "## tạm khóa (1)"):
+                 "Chốt an toàn: 2 hộp thư bị tạm khóa hoặc chấm dứt, giới hạn 31: trong giới hạn.", "## Lưu ý",
+                 "## chuyển công tác (1)", "## đổi tên (1)", "## chấm dứt (1)", "## tạm khóa (1)"):
         assert line in md, line
     transfer = next(line for line in md.splitlines() if "TC0042" in line)
     assert transfer == ("- `trangptt.stc@quangbinh.gov.vn` -> `trangptt.snv@quangbinh.gov.vn` (địa chỉ cũ vẫn nhận "
