@@ -5,11 +5,13 @@ is counted as malformed and stops nothing, each line is counted once across runs
 records are the parser's (the same as event by event through `Batch.add`).
 """
 
+import datetime as dt
 import json
 import os
 import sqlite3
 import subprocess
 import sys
+import time
 
 import pytest
 from congvu import usage_events as ev
@@ -34,11 +36,13 @@ LINES = [
 def collector(tmp_path):
     config = tmp_path / "reports.json"
     database = tmp_path / "usage.sqlite"
+    (tmp_path / "textfile").mkdir()
     config.write_text(json.dumps({
         "lib_dir": os.path.join(REPO, "plugins", "module_utils"), "database": str(database), "raw_days": 400,
-        "keep_days": 1827, "journal_units": [], "files": [], "webmail_addresses": ["127.0.0.1", "::1"],
+        "keep_days": 1827, "journal_units": [], "webmail_addresses": ["127.0.0.1", "::1"],
+        "files": [{"source": "roundcube", "kind": "roundcube", "path": str(tmp_path / "userlogins.log")}],
         "virus_marker": "Virus found", "batch": 2, "ldap": {}, "domain": "quangbinh.gov.vn",
-        "default_quota": 1, "doveadm": False}))
+        "default_quota": 1, "doveadm": False, "textfile_dir": str(tmp_path / "textfile")}))
 
     def run(*args):
         env = {**os.environ, "CONGVU_REPORTS_CONFIG": str(config)}
@@ -87,3 +91,20 @@ def test_the_collectors_records_are_those_of_the_events_one_by_one(collector, tm
     for table in ("login", "message", "daily_usage", "line_quality", "pending_submission"):
         query = f"SELECT * FROM {table} ORDER BY 1, 2, 3"
         assert fast.execute(query).fetchall() == by_hand.execute(query).fetchall(), table
+
+
+def test_a_successful_collection_is_recorded_even_when_nothing_was_logged(collector, tmp_path):
+    """What congvu-health and the alert read: the time of the last run that read every source."""
+    metrics = tmp_path / "textfile" / "congvu_reports.prom"
+    assert collector("collect") == {"lines": {"journal": 0, "roundcube": 0}}  # no log yet: a quiet host
+    first = collector("status")["last_collect"]
+    assert first and abs(dt.datetime.fromisoformat(first).timestamp() - time.time()) < 60
+    values = dict(line.split() for line in metrics.read_text().splitlines() if not line.startswith("#"))
+    assert abs(int(values["congvu_reports_last_success_timestamp_seconds"]) - time.time()) < 60
+    assert values["congvu_reports_last_run_lines"] == "0"
+    (tmp_path / "userlogins.log").write_text(
+        f"[25-Nov-2026 08:00:00 +0700]: <s1> Successful login for {USER} (ID: 1) from 10.0.0.1 in session s1 "
+        "(error: 0)\n[25-Nov-2026 08:00:01 +0700]: <s1> Logout\n", encoding="utf-8")
+    collector("collect")
+    assert "congvu_reports_last_run_lines 2" in metrics.read_text()
+    assert collector("status")["quality"]["roundcube"] == {"lines": 2, "malformed": 0, "ignored": 1}

@@ -324,3 +324,32 @@ def test_art12_art14_the_report_shows_what_the_clients_did(host, people):
     text = subprocess.run(["pdftotext", os.path.join(out, "bao-cao.pdf"), "-"], capture_output=True, text=True,
                           check=True).stdout
     assert "Quảng Bình" in text
+
+
+def test_art16_health_says_when_the_usage_collector_is_late(host):
+    """congvu-health (role monitoring) fails the usage collector when its last success is older than
+    monitoring__health_reports_late_minutes (10), and says it is healthy again once its timer runs."""
+    metrics = "/var/lib/prometheus/node-exporter/congvu_reports.prom"
+    name = "congvu_reports_last_success_timestamp_seconds"
+
+    def collector_line():
+        health = host.run("congvu-health")
+        return health.rc, next((line for line in health.stdout.splitlines() if "usage collector" in line), "")
+
+    assert host.run("systemctl start congvu-reports-collect.service").rc == 0  # a success just now
+    assert collector_line()[1].startswith("OK"), collector_line()
+    assert host.run("systemctl stop congvu-reports-collect.timer").rc == 0
+    try:
+        # its last success twenty minutes ago, as when the timer has been stopped that long
+        assert host.run(f'sed -i "s/^{name} .*/{name} $(( $(date +%s) - 1200 ))/" {metrics}').rc == 0
+        rc, line = collector_line()
+        assert rc == 1 and line.startswith("FAIL") and "20 min ago" in line, line
+    finally:
+        assert host.run("systemctl start congvu-reports-collect.timer").rc == 0
+    # the timer runs the collector again within its interval (1 min) after the last run
+    deadline = time.time() + 150
+    rc, line = collector_line()
+    while not line.startswith("OK") and time.time() < deadline:
+        time.sleep(5)
+        rc, line = collector_line()
+    assert line.startswith("OK"), line
