@@ -93,9 +93,9 @@ def markdown(current, wanted, items, notice_days, language):
     out = [f"# {title}", ""]
     if not items:
         return "\n".join(out + [tr(N_("Nothing changes."), language), ""])
-    out += [f"| {tr(N_('rule'), language)} | {tr(N_('now'), language)} | {tr(N_('new'), language)} | "
-            f"{tr(N_('applies'), language)} | {tr(N_('personal mailboxes concerned'), language)} |",
-            "|---|---|---|---|---:|"]
+    heads = [tr(N_("rule"), language), tr(N_("now"), language), tr(N_("new"), language),
+             tr(N_("applies"), language), tr(N_("personal mailboxes concerned"), language)]
+    out += ["| " + " | ".join(heads) + " |", "|---|---|---|---|---:|"]
     for item in items:
         concerned = tr(N_("all"), language) if item["concerned"] is None else str(item["concerned"])
         stricter = " **(" + tr(N_("stricter"), language) + ")**" if item["stricter"] else ""

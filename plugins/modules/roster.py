@@ -125,7 +125,7 @@ from ansible.module_utils.congvu import (  # noqa: F401
     settings,
     state,
 )
-from ansible.module_utils.congvu.messages import tr
+from ansible.module_utils.congvu.messages import tr, translate_text
 from ansible.module_utils.congvu_args import SETTINGS_ARGS, settings_from_params
 from ansible.module_utils.congvu_files import read_files, same_bytes, write_atomically
 from ansible.module_utils.congvu_ldap import CONNECTION_ARGS, connect_python_ldap
@@ -164,7 +164,7 @@ def load_saved(module, path, language):
         saved_plan.check_saved(saved)
     except (OSError, ValueError) as exc:  # SavedPlanInvalid and JSONDecodeError are ValueErrors
         module.fail_json(msg=tr("the saved plan %(file)s cannot be applied: %(reason)s; nothing was changed",
-                                language, file=os.path.basename(path), reason=exc))
+                                language, file=os.path.basename(path), reason=translate_text(str(exc), language)))
     return saved
 
 
@@ -251,8 +251,9 @@ def main():
     if saved is not None:  # plan_dir holds the plan made again: the one to review instead
         output["stale"] = saved_plan.stale_reasons(saved, result.as_dict())
         if output["stale"]:
+            reasons = "\n".join(f"- {translate_text(reason, language)}" for reason in output["stale"])
             module.fail_json(msg=tr("the saved plan is out of date and was not applied; nothing was changed:",
-                                    language) + "\n" + "\n".join(f"- {reason}" for reason in output["stale"])
+                                    language) + "\n" + reasons
                              + "\n" + tr("Make the plan again (playbooks/roster_plan.yml against a fresh state "
                                          "export, or playbooks/roster.yml --check) and review it.", language),
                              **output)

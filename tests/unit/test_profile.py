@@ -91,3 +91,31 @@ def test_switching_from_quang_binh_to_ninh_binh_lists_each_rule_and_when_it_appl
     assert profile.changes(qb, qb) == []
     back = {c.key: c for c in profile.changes(nb, qb)}
     assert not back["passwords.user.min_length"].stricter and back["lockout.max_failures"].stricter
+
+
+def test_the_plan_names_the_regulation_in_force(write_roster):
+    import datetime as dt
+
+    from congvu.plan import plan_roster_path, render_markdown
+    from congvu.settings import Settings
+    from congvu.state import State
+
+    folder = write_roster({"stttt": """\
+        agency: {code: stttt, name: Sở Thông tin và Truyền thông, kind: department, head: TT0001}
+        staff:
+          - {id: TT0001, name: Nguyễn Văn An, leader: true}
+        """})
+    name = load("ninhbinh-2025")["name"]
+    plan = plan_roster_path(folder, State(), Settings.from_vars({"profile": name}), dt.date(2026, 11, 28))
+    assert plan.as_dict()["profile"] == name
+    assert f"Quy định áp dụng: {name}" in render_markdown(plan)
+    assert f"Regulation in force: {name}" in render_markdown(plan, language="en")
+
+
+def test_the_switch_plan_says_when_each_change_applies_in_both_languages():
+    from congvu.messages import tr
+
+    for when, text in profile.WHEN_TEXT.items():
+        assert tr(text, "en", notice=30) != tr(text, "vi", notice=30), when
+    assert tr(profile.WHEN_TEXT["clock_restarts"], "vi", notice=30).startswith("mật khẩu cũ hơn thời hạn mới "
+                                                                               "được thêm 30 ngày")

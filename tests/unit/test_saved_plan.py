@@ -113,3 +113,20 @@ def test_the_state_fingerprint_survives_the_export_and_sees_every_change():
     box.held_since = "2026-11-01"  # the inactivity job's hold is a change the plan depends on
     assert again.digest() != state.digest()
     assert State().digest() == State.from_dict({"format": 1}).digest()  # a new province
+
+
+def test_the_reasons_read_in_vietnamese_by_default_and_english_on_request(demo):
+    from congvu.messages import translate_text
+
+    folder, state, saved = demo
+    with open(os.path.join(folder, "snv.yml"), "a", encoding="utf-8") as handle:
+        handle.write("# later\n")
+    live = State.from_dict(json.loads(state.dumps()))
+    live.mailboxes[sorted(live.mailboxes)[0]].title = "Phó Giám đốc"
+    reasons = saved_plan.stale_reasons(saved, plan_of(folder, live, revision="f00d"))
+    assert [translate_text(r, "vi") for r in reasons] == [
+        "danh sách cán bộ không còn là danh sách đã dùng để lập kế hoạch (kế hoạch: phiên bản abc123; hiện nay: "
+        "phiên bản f00d)",
+        "thư mục (LDAP) đã thay đổi kể từ khi lập kế hoạch (một lần chạy sau đó, tác vụ tạm khóa hộp thư không "
+        "sử dụng, hoặc sửa trực tiếp)"]
+    assert [translate_text(r, "en") for r in reasons] == reasons

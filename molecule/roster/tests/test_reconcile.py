@@ -606,7 +606,12 @@ def test_a_plan_made_before_the_directory_changed_is_refused_and_changes_nothing
     stamp = fresh_stamp(host)
     run = province.run("-e", f"plan_file={saved}")
     assert run.rc != 0
-    assert "the directory changed since the plan was made" in run.output
+    # in Vietnamese, the reader's language by default; plan.json's `stale` keeps the English
+    assert run.result["msg"].startswith("kế hoạch đã lưu không còn đúng với hiện trạng nên không được áp dụng"), \
+        run.output
+    assert "thư mục (LDAP) đã thay đổi kể từ khi lập kế hoạch" in run.result["msg"]
+    assert run.result["stale"] == ["the directory changed since the plan was made (a later run, the inactivity "
+                                   "job or a change by hand)"]
     assert unchanged_since(host, stamp) == {}
     assert person(host, "NV9001", "title").get("title") is None
 
@@ -621,5 +626,6 @@ def test_a_plan_of_another_roster_revision_is_refused_and_changes_nothing(host, 
     stamp = fresh_stamp(host)
     run = province.run("-e", f"plan_file={saved}")
     assert run.rc != 0
-    assert "the roster is not the one the plan was made from" in run.output and revision in run.output
+    assert "danh sách cán bộ không còn là danh sách đã dùng để lập kế hoạch" in run.result["msg"], run.output
+    assert f"hiện nay: phiên bản {revision})" in run.result["msg"]
     assert unchanged_since(host, stamp) == {}

@@ -129,6 +129,14 @@ MESSAGES = {
         'vi': 'Hãy lập lại kế hoạch (playbooks/roster_plan.yml với bản xuất hiện trạng mới, hoặc playbooks/roster.yml --check) và duyệt lại.',
         'en': 'Make the plan again (playbooks/roster_plan.yml against a fresh state export, or playbooks/roster.yml --check) and review it.',
     },
+    "Nobody is locked out by the switch: a stricter password rule applies at each person's next change, and a password older than a new maximum age gets %(notice)s days.": {
+        'vi': 'Việc chuyển quy định không khóa tài khoản của ai: quy định mật khẩu chặt hơn áp dụng khi mỗi người đổi mật khẩu lần tới, và mật khẩu cũ hơn thời hạn tối đa mới được thêm %(notice)s ngày.',
+        'en': "Nobody is locked out by the switch: a stricter password rule applies at each person's next change, and a password older than a new maximum age gets %(notice)s days.",
+    },
+    'Nothing changes.': {
+        'vi': 'Không có gì thay đổi.',
+        'en': 'Nothing changes.',
+    },
     'Nothing to change.': {
         'vi': 'Không có gì cần thay đổi.',
         'en': 'Nothing to change.',
@@ -140,6 +148,14 @@ MESSAGES = {
     'Notices': {
         'vi': 'Lưu ý',
         'en': 'Notices',
+    },
+    'Regulation in force: %(profile)s': {
+        'vi': 'Quy định áp dụng: %(profile)s',
+        'en': 'Regulation in force: %(profile)s',
+    },
+    'Switch of regulation: %(old)s -> %(new)s': {
+        'vi': 'Chuyển quy định áp dụng: %(old)s -> %(new)s',
+        'en': 'Switch of regulation: %(old)s -> %(new)s',
     },
     'The roster is invalid: %(count)s error(s). Nothing will be changed.': {
         'vi': 'Danh sách không hợp lệ: %(count)s lỗi. Không có gì được thay đổi.',
@@ -184,6 +200,30 @@ MESSAGES = {
     'agency mailbox of %(name)s': {
         'vi': 'hộp thư cơ quan %(name)s',
         'en': 'agency mailbox of %(name)s',
+    },
+    'all': {
+        'vi': 'tất cả',
+        'en': 'all',
+    },
+    'applies': {
+        'vi': 'áp dụng',
+        'en': 'applies',
+    },
+    "at each person's next change of password: the passwords in use stay valid": {
+        'vi': 'khi mỗi người đổi mật khẩu lần tới: mật khẩu đang dùng vẫn còn hiệu lực',
+        'en': "at each person's next change of password: the passwords in use stay valid",
+    },
+    'at once, for every account': {
+        'vi': 'ngay lập tức, với mọi tài khoản',
+        'en': 'at once, for every account',
+    },
+    'at the next roster plan': {
+        'vi': 'từ lần lập kế hoạch danh sách cán bộ tiếp theo',
+        'en': 'at the next roster plan',
+    },
+    'at the next run of the inactivity job': {
+        'vi': 'từ lần chạy tiếp theo của tác vụ tạm khóa hộp thư không sử dụng',
+        'en': 'at the next run of the inactivity job',
     },
     'back in service after termination (the archived mailbox returns)': {
         'vi': 'công tác trở lại sau khi đã chấm dứt (hộp thư đã lưu trữ được mở lại)',
@@ -280,6 +320,10 @@ MESSAGES = {
     'found unknown escape character': {
         'vi': 'có ký tự thoát không hợp lệ sau dấu gạch chéo ngược trong chuỗi đặt trong nháy kép',
         'en': 'found unknown escape character',
+    },
+    'from the next report': {
+        'vi': 'từ báo cáo tiếp theo',
+        'en': 'from the next report',
     },
     'guard: %(count)s of limit %(limit)s': {
         'vi': 'chốt an toàn: %(count)s trên giới hạn %(limit)s',
@@ -381,6 +425,10 @@ MESSAGES = {
         'vi': 'không có',
         'en': 'n/a',
     },
+    'new': {
+        'vi': 'mới',
+        'en': 'new',
+    },
     'new agency (Art. 5.1)': {
         'vi': 'cơ quan mới (khoản 1 Điều 5)',
         'en': 'new agency (Art. 5.1)',
@@ -413,6 +461,10 @@ MESSAGES = {
         'vi': 'lưu ý',
         'en': 'notice',
     },
+    'now': {
+        'vi': 'hiện nay',
+        'en': 'now',
+    },
     'opens other agency mailboxes: head or delegate changed (Art. 10)': {
         'vi': 'thay đổi hộp thư cơ quan được mở: đổi thủ trưởng hoặc người được ủy quyền (Điều 10)',
         'en': 'opens other agency mailboxes: head or delegate changed (Art. 10)',
@@ -428,6 +480,18 @@ MESSAGES = {
     'over the limit: this plan will not be applied without the override.': {
         'vi': 'vượt giới hạn: kế hoạch này sẽ không được áp dụng nếu không có lệnh vượt chốt.',
         'en': 'over the limit: this plan will not be applied without the override.',
+    },
+    'passwords older than the new age get %(notice)s days from the switch, then expire': {
+        'vi': 'mật khẩu cũ hơn thời hạn mới được thêm %(notice)s ngày kể từ khi chuyển, sau đó hết hạn',
+        'en': 'passwords older than the new age get %(notice)s days from the switch, then expire',
+    },
+    'personal mailboxes concerned': {
+        'vi': 'hộp thư cá nhân liên quan',
+        'en': 'personal mailboxes concerned',
+    },
+    'plan format %(found)s is not %(expected)s: make the plan again': {
+        'vi': 'định dạng kế hoạch %(found)s không phải %(expected)s: hãy lập lại kế hoạch',
+        'en': 'plan format %(found)s is not %(expected)s: make the plan again',
     },
     'plan: %(summary)s': {
         'vi': 'kế hoạch: %(summary)s',
@@ -453,6 +517,10 @@ MESSAGES = {
         'vi': 'phiên bản danh sách %(revision)s; đã ghi %(count)s mục vào danh bạ LDAP',
         'en': 'revision %(revision)s; %(count)s entries written',
     },
+    'rule': {
+        'vi': 'quy định',
+        'en': 'rule',
+    },
     'staff entry #%(number)s': {
         'vi': 'mục thứ %(number)s của staff',
         'en': 'staff entry #%(number)s',
@@ -468,6 +536,10 @@ MESSAGES = {
     'state: terminated in the roster (Art. 7.1)': {
         'vi': 'danh sách ghi state: terminated (khoản 1 Điều 7)',
         'en': 'state: terminated in the roster (Art. 7.1)',
+    },
+    'stricter': {
+        'vi': 'chặt hơn',
+        'en': 'stricter',
     },
     'suspend': {
         'vi': 'tạm khóa',
@@ -501,6 +573,10 @@ MESSAGES = {
         'vi': 'cơ quan được đưa trở lại danh sách',
         'en': 'the agency is back in the roster',
     },
+    'the directory changed since the plan was made (a later run, the inactivity job or a change by hand)': {
+        'vi': 'thư mục (LDAP) đã thay đổi kể từ khi lập kế hoạch (một lần chạy sau đó, tác vụ tạm khóa hộp thư không sử dụng, hoặc sửa trực tiếp)',
+        'en': 'the directory changed since the plan was made (a later run, the inactivity job or a change by hand)',
+    },
     "the file is a list; it must be a mapping with 'agency:' and 'staff:'": {
         'vi': "nội dung tệp là một danh sách; tệp phải gồm hai phần 'agency:' và 'staff:'",
         'en': "the file is a list; it must be a mapping with 'agency:' and 'staff:'",
@@ -520,6 +596,10 @@ MESSAGES = {
     'the file is not UTF-8 text (%(reason)s at byte %(byte)s); save it as UTF-8': {
         'vi': 'tệp không phải văn bản UTF-8 (%(reason)s tại byte %(byte)s); hãy lưu lại tệp với bảng mã UTF-8',
         'en': 'the file is not UTF-8 text (%(reason)s at byte %(byte)s); save it as UTF-8',
+    },
+    'the file is not a plan.json written by roster_plan.yml or roster.yml': {
+        'vi': 'tệp không phải là plan.json do roster_plan.yml hoặc roster.yml lập',
+        'en': 'the file is not a plan.json written by roster_plan.yml or roster.yml',
     },
     'the guard stops this run: it would suspend or terminate %(count)s mailboxes, more than the limit of %(limit)s (POLICY.md: 50 or 5%% of the roster, whichever is smaller). Check the roster; if this is intended, run again with the override (-e roster_override_guard=true).': {
         'vi': 'chốt an toàn dừng lần chạy này: kế hoạch sẽ tạm khóa hoặc chấm dứt %(count)s hộp thư, vượt giới hạn %(limit)s (POLICY.md: 50 hộp thư hoặc 5%% danh sách, lấy số nhỏ hơn). Hãy kiểm tra lại danh sách; nếu đúng là chủ ý, chạy lại với lệnh vượt chốt (-e roster_override_guard=true).',
@@ -548,6 +628,14 @@ MESSAGES = {
     'the name or the pinned address changed (Art. 5)': {
         'vi': 'họ tên hoặc địa chỉ ghi cố định đã thay đổi (Điều 5)',
         'en': 'the name or the pinned address changed (Art. 5)',
+    },
+    'the plan does not record the state and roster it was made from (made by an older version): make the plan again': {
+        'vi': 'kế hoạch không ghi hiện trạng và danh sách cán bộ mà nó được lập từ đó (do phiên bản cũ lập): hãy lập lại kế hoạch',
+        'en': 'the plan does not record the state and roster it was made from (made by an older version): make the plan again',
+    },
+    'the plan has %(count)s error(s): it cannot be applied': {
+        'vi': 'kế hoạch có %(count)s lỗi: không thể áp dụng',
+        'en': 'the plan has %(count)s error(s): it cannot be applied',
     },
     'the plan was applied, but the state could not be read back for the export: %(error)s; run again to write it': {
         'vi': 'kế hoạch đã được áp dụng nhưng không đọc lại được hiện trạng để xuất ra tệp: %(error)s; hãy chạy lại để ghi tệp này',
@@ -581,9 +669,17 @@ MESSAGES = {
         'vi': 'danh sách không hợp lệ: %(count)s lỗi; sẽ không có gì được thay đổi:',
         'en': 'the roster is invalid: %(count)s error(s); nothing will be changed:',
     },
+    'the roster is not the one the plan was made from (plan: revision %(old)s; now: revision %(new)s)': {
+        'vi': 'danh sách cán bộ không còn là danh sách đã dùng để lập kế hoạch (kế hoạch: phiên bản %(old)s; hiện nay: phiên bản %(new)s)',
+        'en': 'the roster is not the one the plan was made from (plan: revision %(old)s; now: revision %(new)s)',
+    },
     'the roster lists nobody: refusing to plan, as an empty roster would terminate every mailbox': {
         'vi': 'danh sách không có cán bộ nào: không lập kế hoạch, vì danh sách trống sẽ chấm dứt mọi hộp thư',
         'en': 'the roster lists nobody: refusing to plan, as an empty roster would terminate every mailbox',
+    },
+    'the same roster and directory give another plan now (different in: %(parts)s): the settings or the planner changed since': {
+        'vi': 'cùng danh sách cán bộ và thư mục nay cho ra kế hoạch khác (khác ở: %(parts)s): cấu hình hoặc bộ lập kế hoạch đã thay đổi',
+        'en': 'the same roster and directory give another plan now (different in: %(parts)s): the settings or the planner changed since',
     },
     'the saved plan %(file)s cannot be applied: %(reason)s; nothing was changed': {
         'vi': 'không áp dụng được kế hoạch đã lưu %(file)s: %(reason)s; không có gì được thay đổi',

@@ -101,6 +101,7 @@ class Plan:
             "format": PLAN_FORMAT,
             "date": self.date,
             "domain": self.settings.domain,
+            "profile": self.settings.profile,
             "roster": self.source,
             "changed": self.changed,
             "summary": self.summary(),
@@ -386,6 +387,8 @@ def render_markdown(plan: Plan, limit: int = 200, language: str = DEFAULT_LANGUA
     check_language(language)
     out = [tr(N_("# Roster plan for %(domain)s (%(plan_date)s)"), language, domain=plan.settings.domain,
               plan_date=plan.date), ""]
+    if plan.settings.profile:
+        out += [tr(N_("Regulation in force: %(profile)s"), language, profile=plan.settings.profile), ""]
     if plan.errors:
         out += ["**" + tr(N_("The roster is invalid: %(count)s error(s). Nothing will be changed."), language,
                           count=len(plan.errors)) + "**", ""]

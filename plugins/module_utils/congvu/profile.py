@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .messages import N_
+
 PROFILE_FORMAT = 1
 _QUOTA = re.compile(r"^\d+(\.\d+)?[KMGT]$")
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -191,10 +193,10 @@ def concerned_filter(change: Change, now_epoch: int, notice_days: int) -> tuple[
 
 # When a change reaches people, in the words of the switch plan (msgids of the roster catalogs).
 WHEN_TEXT = {
-    "next_change": "at each person's next change of password: the passwords in use stay valid",
-    "clock_restarts": "passwords older than the new age get %(notice)s days from the switch, then expire",
-    "at_once": "at once, for every account",
-    "next_plan": "at the next roster plan",
-    "next_job": "at the next run of the inactivity job",
-    "next_report": "from the next report",
+    "next_change": N_("at each person's next change of password: the passwords in use stay valid"),
+    "clock_restarts": N_("passwords older than the new age get %(notice)s days from the switch, then expire"),
+    "at_once": N_("at once, for every account"),
+    "next_plan": N_("at the next roster plan"),
+    "next_job": N_("at the next run of the inactivity job"),
+    "next_report": N_("from the next report"),
 }

@@ -14,13 +14,15 @@ Three things are compared:
 - the plan itself, made again from those same inputs on the saved plan's date: it differs only when the
   settings (domain, quota, guard, grace period) or the planner changed since, and then it is refused too.
 
-Pure: the caller reads the files and the directory; this module only compares.
+Pure: the caller reads the files and the directory; this module only compares. The reasons are English
+texts made from catalog messages (messages.N_), shown in the reader's language by messages.translate_text.
 """
 
 from __future__ import annotations
 
 import hashlib
 
+from .messages import N_
 from .plan import PLAN_FORMAT
 
 # The parts of plan.json that say what the run will write. Left out: where the roster copy was read
@@ -53,15 +55,17 @@ class SavedPlanInvalid(ValueError):
 def check_saved(saved) -> None:
     """Refuse a file that is not a plan.json of this format, with its basis."""
     if not isinstance(saved, dict) or "mailboxes" not in saved:
-        raise SavedPlanInvalid("the file is not a plan.json written by roster_plan.yml or roster.yml")
+        raise SavedPlanInvalid(N_("the file is not a plan.json written by roster_plan.yml or roster.yml"))
     if saved.get("format") != PLAN_FORMAT:
-        raise SavedPlanInvalid(f"plan format {saved.get('format')!r} is not {PLAN_FORMAT}: make the plan again")
+        raise SavedPlanInvalid(N_("plan format %(found)s is not %(expected)s: make the plan again")
+                               % {"found": saved.get("format"), "expected": PLAN_FORMAT})
     found = saved.get("basis") or {}
     if not all(found.get(key) for key in ("state", "roster")):
-        raise SavedPlanInvalid("the plan does not record the state and roster it was made from "
-                               "(made by an older version): make the plan again")
+        raise SavedPlanInvalid(N_("the plan does not record the state and roster it was made from (made by an "
+                                  "older version): make the plan again"))
     if saved.get("errors"):
-        raise SavedPlanInvalid(f"the plan has {len(saved['errors'])} error(s): it cannot be applied")
+        raise SavedPlanInvalid(N_("the plan has %(count)s error(s): it cannot be applied")
+                               % {"count": len(saved["errors"])})
 
 
 def _relative(value, source: str):
@@ -90,15 +94,16 @@ def stale_reasons(saved: dict, fresh: dict) -> list[str]:
     reasons = []
     was, now = saved.get("basis") or {}, fresh.get("basis") or {}
     if was.get("roster") != now.get("roster"):
-        reasons.append(f"the roster is not the one the plan was made from (plan: revision "
-                       f"{was.get('revision') or 'unknown'}; now: revision {now.get('revision') or 'unknown'})")
+        reasons.append(N_("the roster is not the one the plan was made from (plan: revision %(old)s; now: "
+                          "revision %(new)s)") % {"old": was.get("revision") or "unknown",
+                                                  "new": now.get("revision") or "unknown"})
     if was.get("state") != now.get("state"):
-        reasons.append("the directory changed since the plan was made (a later run, the inactivity job or a "
-                       "change by hand)")
+        reasons.append(N_("the directory changed since the plan was made (a later run, the inactivity job or a "
+                          "change by hand)"))
     if not reasons:
         before, after = comparable(saved), comparable(fresh)
         differing = [key for key in (*COMPARED, "guard") if before[key] != after[key]]
         if differing:
-            reasons.append("the same roster and directory give another plan now (different in: "
-                           f"{', '.join(differing)}): the settings or the planner changed since")
+            reasons.append(N_("the same roster and directory give another plan now (different in: %(parts)s): "
+                              "the settings or the planner changed since") % {"parts": ", ".join(differing)})
     return reasons

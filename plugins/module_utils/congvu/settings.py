@@ -41,6 +41,8 @@ class Settings:
     guard_max_count: int = 50
     guard_max_ratio: float = 0.05
     transfer_alias_days: int = 90
+    # The regulation in force, by name (profiles/*.yml, docs/profiles.md): named in every plan's header.
+    profile: str = ""
 
     @classmethod
     def from_vars(cls, values: dict) -> Settings:
@@ -51,6 +53,7 @@ class Settings:
             "guard_max_count": int,
             "guard_max_ratio": float,
             "transfer_alias_days": int,
+            "profile": str,
         }
         kwargs = {}
         for key, value in values.items():
