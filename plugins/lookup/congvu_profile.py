@@ -20,12 +20,15 @@ options:
 """
 
 EXAMPLES = r"""
+# In a role's defaults, the value follows the inventory's congvu__profile:
+#   directory__user_password_min_length: "{{ lookup('congvu_profile', 'passwords.user.min_length') }}"
 - name: Shortest user password of the regulation in force
   ansible.builtin.debug:
     msg: "{{ lookup('congvu_profile', 'passwords.user.min_length') }}"
 
-# in a role's defaults: the value follows the inventory's congvu__profile
-directory__user_password_min_length: "{{ lookup('congvu_profile', 'passwords.user.min_length') }}"
+- name: Ninh Bình's attachment limit, whatever the inventory names
+  ansible.builtin.debug:
+    msg: "{{ lookup('congvu_profile', 'mailbox.attachment_mb', profile='ninhbinh-2025') }}"
 """
 
 RETURN = r"""
@@ -37,10 +40,9 @@ _raw:
 import os
 import sys
 
+import yaml
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
-
-import yaml
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 PROFILES = os.path.join(_HERE, "..", "..", "profiles")

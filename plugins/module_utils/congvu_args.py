@@ -7,6 +7,7 @@ SETTINGS_ARGS = dict(
     guard_max_ratio=dict(type="float", default=0.05),
     transfer_alias_days=dict(type="int", default=90),
     profile=dict(type="str", default=""),
+    former_addresses_until=dict(type="str", default=""),
 )
 
 

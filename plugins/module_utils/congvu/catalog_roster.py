@@ -53,6 +53,18 @@ MESSAGES = {
         'vi': "'%(char)s' (%(label)s, trông giống chữ '%(latin)s')",
         'en': "'%(char)s' (%(label)s, looks like '%(latin)s')",
     },
+    "'%(code)s' has no agency mailbox in the directory: there is nothing of it to hand over": {
+        'vi': "'%(code)s' không có hộp thư cơ quan trong thư mục: không có gì để bàn giao",
+        'en': "'%(code)s' has no agency mailbox in the directory: there is nothing of it to hand over",
+    },
+    "'%(code)s' is already replaced by '%(other)s' (%(other_file)s): an agency is replaced by one agency only": {
+        'vi': "'%(code)s' đã được '%(other)s' thay thế (%(other_file)s): mỗi cơ quan chỉ được một cơ quan thay thế",
+        'en': "'%(code)s' is already replaced by '%(other)s' (%(other_file)s): an agency is replaced by one agency only",
+    },
+    "'%(code)s' is replaced by this agency but is still an agency of the roster (%(other_file)s): remove that file, or this entry": {
+        'vi': "'%(code)s' được cơ quan này thay thế nhưng vẫn là một cơ quan trong danh sách (%(other_file)s): hãy xóa tệp đó, hoặc bỏ mục này",
+        'en': "'%(code)s' is replaced by this agency but is still an agency of the roster (%(other_file)s): remove that file, or this entry",
+    },
     "'%(name)s' has characters outside the Vietnamese alphabet: %(chars)s; retype the name with a Vietnamese keyboard": {
         'vi': "'%(name)s' có ký tự không thuộc bảng chữ cái tiếng Việt: %(chars)s; hãy gõ lại họ tên bằng bộ gõ tiếng Việt",
         'en': "'%(name)s' has characters outside the Vietnamese alphabet: %(chars)s; retype the name with a Vietnamese keyboard",
@@ -81,6 +93,14 @@ MESSAGES = {
         'vi': "'%(value)s' được ghi hai lần",
         'en': "'%(value)s' is listed twice",
     },
+    "'%(value)s' is not a choice; use one of: %(allowed)s": {
+        'vi': "'%(value)s' không phải lựa chọn hợp lệ; dùng một trong các giá trị: %(allowed)s",
+        'en': "'%(value)s' is not a choice; use one of: %(allowed)s",
+    },
+    "'%(value)s' is not a decision; use one of: %(allowed)s": {
+        'vi': "'%(value)s' không phải quyết định hợp lệ; dùng một trong các giá trị: %(allowed)s",
+        'en': "'%(value)s' is not a decision; use one of: %(allowed)s",
+    },
     "'%(value)s' is not a field that can be left out (did you mean '%(hint)s'?); allowed: %(allowed)s": {
         'vi': "'%(value)s' không phải trường được phép không công bố (có phải là '%(hint)s'?); các trường được phép: %(allowed)s",
         'en': "'%(value)s' is not a field that can be left out (did you mean '%(hint)s'?); allowed: %(allowed)s",
@@ -104,6 +124,10 @@ MESSAGES = {
     "'%(value)s' is not a valid id: use letters, digits, '.', '_' or '-', at most 64": {
         'vi': "'%(value)s' không phải mã cán bộ hợp lệ: chỉ dùng chữ cái, chữ số, '.', '_' hoặc '-', tối đa 64 ký tự",
         'en': "'%(value)s' is not a valid id: use letters, digits, '.', '_' or '-', at most 64",
+    },
+    "'%(value)s' is not an agency code: only lowercase letters a-z and digits (Art. 5.1)": {
+        'vi': "'%(value)s' không phải mã cơ quan: chỉ gồm chữ thường a-z và chữ số (khoản 1 Điều 5)",
+        'en': "'%(value)s' is not an agency code: only lowercase letters a-z and digits (Art. 5.1)",
     },
     "'%(value)s' is not valid: only lowercase letters a-z and digits, no accents, spaces or dots (Art. 5.1)": {
         'vi': "'%(value)s' không hợp lệ: chỉ dùng chữ thường a-z và chữ số, không dấu, không khoảng trắng, không dấu chấm (khoản 1 Điều 5)",
@@ -152,6 +176,14 @@ MESSAGES = {
     'Regulation in force: %(profile)s': {
         'vi': 'Quy định áp dụng: %(profile)s',
         'en': 'Regulation in force: %(profile)s',
+    },
+    'Reorganisation: %(code)s (%(count)s)': {
+        'vi': 'Tổ chức lại: %(code)s (%(count)s)',
+        'en': 'Reorganisation: %(code)s (%(count)s)',
+    },
+    'Reorganisation: %(count)s mailbox(es) moved, merged or handed over (not counted by the guard).': {
+        'vi': 'Sắp xếp tổ chức: %(count)s hộp thư được chuyển, hợp nhất hoặc bàn giao (không tính vào chốt an toàn).',
+        'en': 'Reorganisation: %(count)s mailbox(es) moved, merged or handed over (not counted by the guard).',
     },
     'Switch of regulation: %(old)s -> %(new)s': {
         'vi': 'Chuyển quy định áp dụng: %(old)s -> %(new)s',
@@ -204,6 +236,10 @@ MESSAGES = {
     'all': {
         'vi': 'tất cả',
         'en': 'all',
+    },
+    "an agency cannot replace itself ('%(value)s')": {
+        'vi': "một cơ quan không thể thay thế chính nó ('%(value)s')",
+        'en': "an agency cannot replace itself ('%(value)s')",
     },
     'applies': {
         'vi': 'áp dụng',
@@ -389,9 +425,17 @@ MESSAGES = {
         'vi': "không được có dấu ':' ở vị trí này (giá trị có dấu ':' phải đặt trong dấu nháy)",
         'en': 'mapping values are not allowed in this context',
     },
+    "merged into '%(new)s': its address delivers to the agency mailbox of '%(new)s' until %(until_date)s": {
+        'vi': "hợp nhất vào '%(new)s': địa chỉ của nó chuyển thư đến hộp thư cơ quan của '%(new)s' đến ngày %(until_date)s",
+        'en': "merged into '%(new)s': its address delivers to the agency mailbox of '%(new)s' until %(until_date)s",
+    },
     "moved from agency '%(agency)s' (Art. 11.3)": {
         'vi': "chuyển công tác từ cơ quan '%(agency)s' (khoản 3 Điều 11)",
         'en': "moved from agency '%(agency)s' (Art. 11.3)",
+    },
+    'must be a list of agency codes, e.g. [stttt] or [{code: stttt, mailbox: handover}]': {
+        'vi': 'phải là danh sách mã cơ quan, ví dụ [stttt] hoặc [{code: stttt, mailbox: handover}]',
+        'en': 'must be a list of agency codes, e.g. [stttt] or [{code: stttt, mailbox: handover}]',
     },
     "must be a list of people, each starting with '- id:'": {
         'vi': "phải là danh sách cán bộ, mỗi người bắt đầu bằng '- id:'",
@@ -513,6 +557,14 @@ MESSAGES = {
         'vi': 'đổi tên',
         'en': 'rename',
     },
+    "reorganisation: agency '%(old)s' is replaced by '%(new)s'": {
+        'vi': "sắp xếp tổ chức: cơ quan '%(old)s' được thay thế bởi '%(new)s'",
+        'en': "reorganisation: agency '%(old)s' is replaced by '%(new)s'",
+    },
+    "replaced by '%(new)s': the mailbox and its mail are handed to the head of '%(new)s'": {
+        'vi': "được thay thế bởi '%(new)s': hộp thư và thư trong đó được bàn giao cho thủ trưởng '%(new)s'",
+        'en': "replaced by '%(new)s': the mailbox and its mail are handed to the head of '%(new)s'",
+    },
     'revision %(revision)s; %(count)s entries written': {
         'vi': 'phiên bản danh sách %(revision)s; đã ghi %(count)s mục vào danh bạ LDAP',
         'en': 'revision %(revision)s; %(count)s entries written',
@@ -565,6 +617,14 @@ MESSAGES = {
         'vi': "thiếu danh sách 'staff:' (nếu không có ai, ghi 'staff: []')",
         'en': "the 'staff:' list is missing (write 'staff: []' for none)",
     },
+    "the address %(address)s delivers to the agency mailbox of '%(other)s' until %(until_date)s (a reorganisation): choose another code": {
+        'vi': "địa chỉ %(address)s đang chuyển thư đến hộp thư cơ quan của '%(other)s' đến ngày %(until_date)s (do sắp xếp tổ chức): hãy chọn mã khác",
+        'en': "the address %(address)s delivers to the agency mailbox of '%(other)s' until %(until_date)s (a reorganisation): choose another code",
+    },
+    'the addresses of the agencies it replaces deliver here until %(until_date)s': {
+        'vi': 'địa chỉ của các cơ quan được thay thế chuyển thư về đây đến ngày %(until_date)s',
+        'en': 'the addresses of the agencies it replaces deliver here until %(until_date)s',
+    },
     'the agency file was removed from the roster': {
         'vi': 'tệp của cơ quan đã bị xóa khỏi danh sách',
         'en': 'the agency file was removed from the roster',
@@ -572,6 +632,10 @@ MESSAGES = {
     'the agency is back in the roster': {
         'vi': 'cơ quan được đưa trở lại danh sách',
         'en': 'the agency is back in the roster',
+    },
+    "the code '%(code)s' was used by '%(old_name)s', now closed: an address once used is not given to another agency without a decision (Art. 5). Choose another code, or write 'retired_code: reuse' if '%(name)s' takes over that mailbox and its mail": {
+        'vi': "mã '%(code)s' đã được '%(old_name)s' sử dụng, nay đã đóng: địa chỉ đã dùng không được cấp cho cơ quan khác nếu không có quyết định (Điều 5). Hãy chọn mã khác, hoặc ghi 'retired_code: reuse' nếu '%(name)s' tiếp nhận hộp thư đó và thư trong đó",
+        'en': "the code '%(code)s' was used by '%(old_name)s', now closed: an address once used is not given to another agency without a decision (Art. 5). Choose another code, or write 'retired_code: reuse' if '%(name)s' takes over that mailbox and its mail",
     },
     'the directory changed since the plan was made (a later run, the inactivity job or a change by hand)': {
         'vi': 'thư mục (LDAP) đã thay đổi kể từ khi lập kế hoạch (một lần chạy sau đó, tác vụ tạm khóa hộp thư không sử dụng, hoặc sửa trực tiếp)',

@@ -43,7 +43,7 @@ PERSON_ATTRS = ["uid", "cn", "sn", "givenName", "displayName", "mail", "title", 
                 "congvuAlias", "congvuAliasExpiry", "congvuAddressHistory", "congvuRevision", "congvuDelegateOf",
                 inactivity.MARKER_ATTRIBUTE]
 AGENCY_ATTRS = ["cn", "mail", "description", "congvuKind", "congvuHead", "congvuDelegate", "congvuState",
-                "congvuRevision"]
+                "congvuRevision", "congvuAlias", "congvuAliasExpiry", "congvuAddressHistory"]
 
 
 class DirectoryError(Exception):
@@ -117,6 +117,9 @@ def agency_attributes(box: AgencyBox, tree: Tree, revision: str | None = None) -
         "cn": [box.code], "mail": [box.address], "description": [box.name] if box.name else [],
         "congvuKind": [box.kind], "congvuHead": [tree.person(box.head)] if box.head else [],
         "congvuDelegate": [tree.person(d) for d in box.delegates], "congvuState": [box.state],
+        "congvuAlias": [a.address for a in box.aliases],
+        "congvuAliasExpiry": [f"{a.address} {a.expires}" for a in box.aliases if a.expires],
+        "congvuAddressHistory": list(box.history),
     }
     if revision:
         attrs["congvuRevision"] = [revision]
@@ -161,12 +164,15 @@ def _held_since(marker: list[str]) -> str | None:
 
 
 def agency_from_entry(entry: dict, tree: Tree) -> AgencyBox:
+    expiries = dict(v.split(" ", 1) for v in _values(entry, "congvuAliasExpiry") if " " in v)
     return AgencyBox(
         code=_one(entry, "cn") or "", address=_one(entry, "mail") or "",
         name=_one(entry, "description") or "", kind=_one(entry, "congvuKind") or "other",
         head=tree.pid_of(_one(entry, "congvuHead")),
         delegates=[tree.pid_of(d) for d in _values(entry, "congvuDelegate")],
         state=_one(entry, "congvuState") or "active",
+        aliases=[Alias(a, expiries.get(a)) for a in _values(entry, "congvuAlias")],
+        history=_values(entry, "congvuAddressHistory"),
     )
 
 

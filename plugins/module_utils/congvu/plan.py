@@ -46,6 +46,11 @@ class Item:
     reason: str = ""
     file: str = ""
     line: int = 0
+    # A move a reorganisation asks for (docs/reorganisation.md): counted apart from the guard's count
+    reorganisation: bool = False
+    # The agency whose reorganisation section of plan.md shows this item (its new agency, or the one
+    # that replaces it)
+    successor: str = ""
 
     @property
     def changes(self) -> list[str]:
@@ -59,6 +64,9 @@ class Item:
         if self.action != "keep":
             data.update(changes=self.changes, before=self.before, after=self.after, reason=self.reason,
                         file=self.file, line=self.line)
+            if self.reorganisation:
+                data["reorganisation"] = True
+                data["successor"] = self.successor
         return data
 
 
@@ -76,6 +84,11 @@ class Plan:
     # What the plan was made from (saved_plan.basis): the state's and the roster's fingerprints and the
     # roster's git revision. Set by the caller, which reads them; empty in a plan made in memory.
     basis: dict = field(default_factory=dict)
+
+    @property
+    def reorganised(self) -> int:
+        """Mailboxes a reorganisation moves, merges or hands over: not counted by the guard."""
+        return sum(1 for item in self.items if item.reorganisation)
 
     @property
     def guard_tripped(self) -> bool:
@@ -106,7 +119,8 @@ class Plan:
             "changed": self.changed,
             "summary": self.summary(),
             "guard": {"count": self.guard_count, "limit": self.guard_limit,
-                      "tripped": self.guard_tripped, "override": self.override},
+                      "tripped": self.guard_tripped, "override": self.override,
+                      **({"reorganisation": self.reorganised} if self.reorganised else {})},
             "blocked": self.blocked,
             "errors": [p.as_dict() for p in self.errors],
             "notices": [p.as_dict() for p in self.notices],
@@ -170,13 +184,24 @@ def make_plan(roster: Roster, state: State, today: dt.date, override: bool = Fal
     taken.update(p.address for p in roster.persons if p.address)
     targets = _addresses(roster, state, taken, plan)
     alias_until = (today + dt.timedelta(days=settings.transfer_alias_days)).isoformat()
-    opens = _agency_mailboxes_opened(roster)
+    # Art. 5, 11.3 in a reorganisation: an address it retires delivers until the operator's date
+    former_until = settings.former_addresses_until or (today + dt.timedelta(days=365)).isoformat()
+    replaced_by = {code: agency for agency in roster.agencies for code in agency.replaces}
+    plan.errors = _retired_codes(roster, state, replaced_by)
+    if plan.errors:
+        return plan
+    opens = _agency_mailboxes_opened(roster, state, replaced_by)
     in_roster = set()
     for person in roster.persons:
         in_roster.add(person.id)
         box = state.mailboxes.get(person.id)
-        item = _person_item(person, box, targets.get(person.id), today.isoformat(), alias_until,
-                            opens.get(person.id, []))
+        moved_out = box is not None and box.agency != person.agency and box.agency in replaced_by
+        item = _person_item(person, box, targets.get(person.id), today.isoformat(),
+                            former_until if moved_out else alias_until, opens.get(person.id, []))
+        if item is not None and moved_out and item.action == "transfer":
+            item.reorganisation, item.successor = True, person.agency
+            item.reason = N_("reorganisation: agency '%(old)s' is replaced by '%(new)s'") % {
+                "old": box.agency, "new": replaced_by[box.agency].code}
         if item is not None:
             plan.items.append(item)
             if _held_against_roster(box, person):
@@ -196,30 +221,98 @@ def make_plan(roster: Roster, state: State, today: dt.date, override: bool = Fal
     roster_codes = set()
     for agency in roster.agencies:
         roster_codes.add(agency.code)
-        plan.items.append(_agency_item(agency, state.agencies.get(agency.code), settings))
+        merged = [state.agencies[code].address for code, mode in agency.replaces.items()
+                  if mode == "alias" and code in state.agencies and state.agencies[code].state != "terminated"]
+        plan.items.append(_agency_item(agency, state.agencies.get(agency.code), settings, today.isoformat(),
+                                       merged, former_until))
+        for code in sorted(agency.replaces):
+            if code not in state.agencies:
+                plan.notices.append(Problem(
+                    agency.file, agency.replaces_lines.get(code, agency.line), "'%(code)s' has no agency mailbox in "
+                    "the directory: there is nothing of it to hand over", "agency", "replaces", "notice",
+                    {"code": code}))
     for code in sorted(set(state.agencies) - roster_codes):
         box = state.agencies[code]
         if box.state == "terminated":
             plan.items.append(Item("agency", code, code, box.address, "keep"))
+        elif code in replaced_by:
+            plan.items.append(_replaced_item(box, replaced_by[code], former_until))
         else:
             after = AgencyBox.from_dict(box.as_dict())
             after.state = "terminated"
             plan.items.append(Item("agency", code, code, box.address, "terminate", box.as_dict(),
                                    after.as_dict(), N_("the agency file was removed from the roster")))
 
-    plan.guard_count = sum(1 for item in plan.items if item.action in GUARDED_ACTIONS)
+    plan.guard_count = sum(1 for item in plan.items if item.action in GUARDED_ACTIONS and not item.reorganisation)
     plan.guard_limit = settings.guard_limit(len(roster.persons))
     return plan
 
 
-def _agency_mailboxes_opened(roster: Roster) -> dict[str, list[str]]:
+def _retired_codes(roster: Roster, state: State, replaced_by: dict) -> list[Problem]:
+    """Art. 5 for agency mailboxes: a code a closed agency used, or an address a reorganisation keeps
+    delivering elsewhere, is not given to a new agency without a decision in its file."""
+    errors = []
+    delivering = {a.address: (box, a.expires) for box in state.agencies.values() for a in box.aliases}
+    for agency in roster.agencies:
+        box = state.agencies.get(agency.code)
+        line = agency.fields_line.get("code", agency.line)
+        address = f"{agency.code}@{roster.settings.domain}"
+        if address in delivering and delivering[address][0].code != agency.code:
+            other, until = delivering[address]
+            errors.append(Problem(agency.file, line, "the address %(address)s delivers to the agency mailbox of "
+                                  "'%(other)s' until %(until_date)s (a reorganisation): choose another code",
+                                  "agency", "code", params={"address": address, "other": other.name or other.code,
+                                                            "until_date": until or "-"}))
+        elif (box is not None and box.state == "terminated" and agency.code not in replaced_by
+              and box.name != agency.name and agency.retired_code != "reuse"):
+            errors.append(Problem(agency.file, line, "the code '%(code)s' was used by '%(old_name)s', now closed: "
+                                  "an address once used is not given to another agency without a decision (Art. 5). "
+                                  "Choose another code, or write 'retired_code: reuse' if '%(name)s' takes over "
+                                  "that mailbox and its mail", "agency", "code",
+                                  params={"code": agency.code, "old_name": box.name, "name": agency.name}))
+    return errors
+
+
+def _replaced_item(box: AgencyBox, successor, former_until: str) -> Item:
+    """The agency mailbox of an agency another replaces: merged (its address delivers to the successor's
+    mailbox, the data archived as Art. 7.1 says) or handed over to the successor's head (Art. 10)."""
+    after = AgencyBox.from_dict(box.as_dict())
+    if successor.replaces[box.code] == "handover":
+        after.head, after.delegates = successor.head, list(successor.delegates)
+        after.state = "active"
+        reason = N_("replaced by '%(new)s': the mailbox and its mail are handed to the head of '%(new)s'") % {
+            "new": successor.code}
+        action = "handover" if after.as_dict() != box.as_dict() else "keep"
+    else:
+        after.state = "terminated"
+        for alias in after.aliases:  # its own former addresses stop here; never reused (history)
+            if alias.address not in after.history:
+                after.history.append(alias.address)
+        after.aliases = []
+        reason = N_("merged into '%(new)s': its address delivers to the agency mailbox of '%(new)s' until "
+                    "%(until_date)s") % {"new": successor.code, "until_date": former_until}
+        action = "terminate"
+    if action == "keep":
+        return Item("agency", box.code, box.code, box.address, "keep")
+    return Item("agency", box.code, box.code, box.address, action, box.as_dict(), after.as_dict(), reason,
+                successor.file, successor.replaces_lines.get(box.code, successor.line), reorganisation=True,
+                successor=successor.code)
+
+
+def _agency_mailboxes_opened(roster: Roster, state: State | None = None,
+                             replaced_by: dict | None = None) -> dict[str, list[str]]:
     """Staff id -> the agency mailboxes they open with their own login: the head's and the delegates'
-    (Art. 10). Sorted, so that the same roster always gives the same entry."""
+    (Art. 10), and those of replaced agencies handed over to them. Sorted, so that the same roster always
+    gives the same entry."""
     opens: dict[str, set[str]] = {}
     for agency in roster.agencies:
-        address = f"{agency.code}@{roster.settings.domain}"
+        addresses = [f"{agency.code}@{roster.settings.domain}"]
+        for code, mode in agency.replaces.items():
+            box = (state.agencies.get(code) if state is not None else None)
+            if mode == "handover" and box is not None and replaced_by and replaced_by.get(code) is agency:
+                addresses.append(box.address)
         for pid in ([agency.head] if agency.head else []) + list(agency.delegates):
-            opens.setdefault(pid, set()).add(address)
+            opens.setdefault(pid, set()).update(addresses)
     return {pid: sorted(addresses) for pid, addresses in opens.items()}
 
 
@@ -355,13 +448,22 @@ def _terminated(box: Mailbox, reason: str, file: str, line: int) -> Item:
                 reason, file, line)
 
 
-def _agency_item(agency, box: AgencyBox | None, settings: Settings) -> Item:
+def _agency_item(agency, box: AgencyBox | None, settings: Settings, today: str = "", merged: tuple = (),
+                 former_until: str = "") -> Item:
+    """The agency mailbox of a roster agency; `merged`: the addresses of agencies it replaces whose mail
+    now comes here (aliases until `former_until`)."""
     address = f"{agency.code}@{settings.domain}"
     after = AgencyBox(agency.code, address, agency.name, agency.kind, agency.head, list(agency.delegates))
+    if box is not None:  # its own former addresses and the aliases still running stay
+        after.history = list(box.history)
+        after.aliases = [a for a in box.aliases if a.expires is None or a.expires >= today]
+    kept = {a.address for a in after.aliases}
+    after.aliases += [Alias(merged_address, former_until) for merged_address in merged if merged_address not in kept]
     where = (agency.file, agency.line)
     if box is None:
         return Item("agency", agency.code, agency.code, address, "create", None, after.as_dict(),
-                    N_("new agency (Art. 5.1)"), *where)
+                    N_("new agency (Art. 5.1)"), *where, reorganisation=bool(merged),
+                    successor=agency.code if merged else "")
     before = box.as_dict()
     if before == after.as_dict():
         return Item("agency", agency.code, agency.code, address, "keep")
@@ -372,7 +474,12 @@ def _agency_item(agency, box: AgencyBox | None, settings: Settings) -> Item:
         action, reason = "reactivate", N_("the agency is back in the roster")
     else:
         action, reason = "update", ""
-    return Item("agency", agency.code, agency.code, address, action, before, after.as_dict(), reason, *where)
+    fresh = any(a not in {x.address for x in box.aliases} for a in merged)
+    if fresh and action == "update":
+        reason = N_("the addresses of the agencies it replaces deliver here until %(until_date)s") % {
+            "until_date": former_until}
+    return Item("agency", agency.code, agency.code, address, action, before, after.as_dict(), reason, *where,
+                reorganisation=fresh, successor=agency.code if fresh else "")
 
 
 # The actions as a reader names them (plan.json keeps the codes).
@@ -408,11 +515,21 @@ def render_markdown(plan: Plan, limit: int = 200, language: str = DEFAULT_LANGUA
     else:
         guard += "**" + tr(N_("over the limit: this plan will not be applied without the override."), language) + "**"
     out += [guard, ""]
+    if plan.reorganised:
+        out += [tr(N_("Reorganisation: %(count)s mailbox(es) moved, merged or handed over (not counted by the "
+                      "guard)."), language, count=plan.reorganised), ""]
+        for code in sorted({i.successor for i in plan.items if i.reorganisation}):
+            items = [i for i in plan.items if i.reorganisation and i.successor == code]
+            out += ["## " + tr(N_("Reorganisation: %(code)s (%(count)s)"), language, code=code, count=len(items)), ""]
+            out += [_line(item, language) for item in items[:limit]]
+            if len(items) > limit:
+                out.append("- " + tr(N_("... and %(count)s more (see plan.json)"), language, count=len(items) - limit))
+            out.append("")
     if plan.notices:
         out += ["## " + tr(N_("Notices"), language), ""]
         out += [f"- `{p.where(language)}` {_who(p, language)}{p.render(language)}" for p in plan.notices] + [""]
     for action in ACTIONS[:-1]:
-        items = [i for i in plan.items if i.action == action]
+        items = [i for i in plan.items if i.action == action and not i.reorganisation]
         if not items:
             continue
         out += [f"## {tr(ACTION_LABELS[action], language)} ({len(items)})", ""]

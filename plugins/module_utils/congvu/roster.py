@@ -38,7 +38,15 @@ AGENCY_KINDS = ("department", "district", "other")
 STATES = ("active", "suspended", "terminated")
 # The states as words in a sentence (the value of a message's placeholder, e.g. a pinned address's owner).
 STATE_WORDS = (N_("active"), N_("suspended"), N_("terminated"))
-AGENCY_FIELDS = ("code", "name", "kind", "head", "delegates", "published")
+AGENCY_FIELDS = ("code", "name", "kind", "head", "delegates", "published", "replaces", "retired_code")
+# What becomes of the agency mailbox of an agency another one replaces (a merger, a rename, an abolished
+# district with a successor; docs/reorganisation.md): its address delivers to the new agency mailbox
+# (`alias`, the default), or the old mailbox is kept and handed to the new agency's head (`handover`).
+REPLACED_MAILBOX = ("alias", "handover")
+REPLACES_FIELDS = ("code", "mailbox")
+# The decision an agency file writes when its code is one a closed agency used (Art. 5: an address once
+# used is not given to another without a decision): `reuse` takes the closed agency's mailbox over.
+RETIRED_CODE_DECISIONS = ("reuse",)
 PUBLISHED_FIELDS = ("omit",)
 # Words an agency IT person may use for the address; like the name, it is never left out.
 _ADDRESS_WORDS = ("mail", "email", "e-mail")
@@ -168,6 +176,10 @@ class Agency:
     # Fields left out of the agency's published directory (Art. 14.4; published_directory.OMITTABLE)
     published_omit: tuple[str, ...] = ()
     staff_read: bool = True  # False: the staff list was unreadable; its head/delegates are not judged
+    # The agencies this one replaces: code -> what becomes of its agency mailbox (REPLACED_MAILBOX)
+    replaces: dict[str, str] = field(default_factory=dict)
+    replaces_lines: dict[str, int] = field(default_factory=dict)
+    retired_code: str | None = None  # RETIRED_CODE_DECISIONS
 
 
 @dataclass
@@ -445,12 +457,59 @@ def _read_agency(reader: _FileReader, file_name: str, node) -> Agency | None:
         elif not (isinstance(dnode, yaml.ScalarNode) and dnode.tag == _NULL):
             reader.problem(dnode, "must be a list of staff ids, e.g. [TT0002, TT0007]", entry, "delegates")
     omit = _read_published(reader, fields["published"][1]) if "published" in fields else ()
+    replaces, replaces_lines = _read_replaces(reader, fields["replaces"][1], code) if "replaces" in fields else ({}, {})
+    retired = None
+    if "retired_code" in fields:
+        retired = reader.text(fields["retired_code"][1], entry, "retired_code", required=True)
+        if retired is not None and retired not in RETIRED_CODE_DECISIONS:
+            reader.problem(fields["retired_code"][1], "'%(value)s' is not a decision; use one of: %(allowed)s",
+                           entry, "retired_code", value=retired, allowed=", ".join(RETIRED_CODE_DECISIONS))
+            retired = None
     if code is None or name is None or kind not in AGENCY_KINDS:
         # The agency cannot be used; its staff are still read so that their own errors are reported.
         code = code or os.path.splitext(file_name)[0]
     agency = Agency(code, name or "", kind or "", head, delegates, reader.file, node.start_mark.line + 1,
-                    lines, delegate_lines, omit)
+                    lines, delegate_lines, omit, replaces=replaces, replaces_lines=replaces_lines,
+                    retired_code=retired)
     return agency
+
+
+def _read_replaces(reader: _FileReader, node, own_code: str | None) -> tuple[dict[str, str], dict[str, int]]:
+    """`replaces: [stttt, {code: huyenqn, mailbox: handover}]`: the agencies this one replaces (a merger, a
+    rename, an abolished agency's successor), each with what becomes of its agency mailbox."""
+    entry, found, lines = "agency", {}, {}
+    if not isinstance(node, yaml.SequenceNode):
+        reader.problem(node, "must be a list of agency codes, e.g. [stttt] or [{code: stttt, mailbox: handover}]",
+                       entry, "replaces")
+        return found, lines
+    for item in node.value:
+        mode = "alias"
+        if isinstance(item, yaml.MappingNode):
+            fields = reader.mapping(item, entry, REPLACES_FIELDS, prefix="replaces.")
+            if "code" not in fields:
+                reader.problem(item, "is missing", entry, "replaces.code")
+                continue
+            code = reader.text(fields["code"][1], entry, "replaces.code", required=True)
+            if "mailbox" in fields:
+                mode = reader.text(fields["mailbox"][1], entry, "replaces.mailbox", required=True)
+                if mode not in REPLACED_MAILBOX:
+                    reader.problem(fields["mailbox"][1], "'%(value)s' is not a choice; use one of: %(allowed)s",
+                                   entry, "replaces.mailbox", value=mode, allowed=", ".join(REPLACED_MAILBOX))
+                    continue
+        else:
+            code = reader.text(item, entry, "replaces", required=True)
+        if code is None:
+            continue
+        if not AGENCY_CODE.match(code):
+            reader.problem(item, "'%(value)s' is not an agency code: only lowercase letters a-z and digits (Art. 5.1)",
+                           entry, "replaces", value=code)
+        elif code == own_code:
+            reader.problem(item, "an agency cannot replace itself ('%(value)s')", entry, "replaces", value=code)
+        elif code in found:
+            reader.problem(item, "'%(value)s' is listed twice", entry, "replaces", value=code)
+        else:
+            found[code], lines[code] = mode, item.start_mark.line + 1
+    return found, lines
 
 
 def _read_published(reader: _FileReader, node) -> tuple[str, ...]:
@@ -666,6 +725,22 @@ def _validate_province(roster_path: str, settings: Settings, agencies: list[Agen
                                     params={"code": agency.code, "other_file": first.file}))
         else:
             seen_codes[agency.code] = agency
+    replaced_by: dict[str, Agency] = {}
+    for agency in agencies:
+        for code in agency.replaces:
+            line = agency.replaces_lines.get(code, agency.line)
+            if code in seen_codes:
+                problems.append(Problem(agency.file, line, "'%(code)s' is replaced by this agency but is still an "
+                                        "agency of the roster (%(other_file)s): remove that file, or this entry",
+                                        "agency", "replaces",
+                                        params={"code": code, "other_file": seen_codes[code].file}))
+            elif code in replaced_by:
+                problems.append(Problem(agency.file, line, "'%(code)s' is already replaced by '%(other)s' "
+                                        "(%(other_file)s): an agency is replaced by one agency only",
+                                        "agency", "replaces", params={"code": code, "other": replaced_by[code].code,
+                                                                      "other_file": replaced_by[code].file}))
+            else:
+                replaced_by[code] = agency
     by_id: dict[str, Person] = {}
     # The directory compares uids without regard to case: TT0003 and tt0003 would be one entry.
     by_folded: dict[str, Person] = {}

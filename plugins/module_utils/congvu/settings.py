@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 
@@ -34,6 +35,13 @@ def format_quota(size: int) -> str:
     return f"{size}B"
 
 
+def _iso_date_or_empty(value) -> str:
+    text = str(value or "").strip()
+    if text:
+        dt.date.fromisoformat(text)  # ValueError names the bad date
+    return text
+
+
 @dataclass(frozen=True)
 class Settings:
     domain: str = "quangbinh.gov.vn"
@@ -43,6 +51,9 @@ class Settings:
     transfer_alias_days: int = 90
     # The regulation in force, by name (profiles/*.yml, docs/profiles.md): named in every plan's header.
     profile: str = ""
+    # Until when an address a reorganisation retires (a merger, a rename, a move out of a replaced agency)
+    # keeps delivering (ISO date); empty: one year after the plan's date (docs/reorganisation.md).
+    former_addresses_until: str = ""
 
     @classmethod
     def from_vars(cls, values: dict) -> Settings:
@@ -54,6 +65,7 @@ class Settings:
             "guard_max_ratio": float,
             "transfer_alias_days": int,
             "profile": str,
+            "former_addresses_until": _iso_date_or_empty,
         }
         kwargs = {}
         for key, value in values.items():

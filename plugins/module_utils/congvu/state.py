@@ -83,16 +83,31 @@ class AgencyBox:
     head: str | None = None
     delegates: list[str] = field(default_factory=list)
     state: str = "active"
+    # The addresses of agencies this one replaced (a merger, a rename), delivering here until their
+    # date, and every address the mailbox ever had: never given to anybody else (Art. 5).
+    aliases: list[Alias] = field(default_factory=list)
+    history: list[str] = field(default_factory=list)
+
+    def addresses_ever(self) -> set[str]:
+        return {self.address, *self.history, *(a.address for a in self.aliases)}
 
     def as_dict(self) -> dict:
-        return {"code": self.code, "address": self.address, "name": self.name, "kind": self.kind,
+        data = {"code": self.code, "address": self.address, "name": self.name, "kind": self.kind,
                 "head": self.head, "delegates": list(self.delegates), "state": self.state}
+        # only when there are some: the export of a province that never reorganised stays as it was
+        if self.aliases:
+            data["aliases"] = [a.as_dict() for a in self.aliases]
+        if self.history:
+            data["history"] = list(self.history)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> AgencyBox:
+        aliases = [Alias(a["address"], a.get("expires")) for a in data.get("aliases") or []]
         return cls(code=data["code"], address=data["address"], name=data.get("name") or "",
                    kind=data.get("kind") or "other", head=data.get("head"),
-                   delegates=list(data.get("delegates") or []), state=data.get("state", "active"))
+                   delegates=list(data.get("delegates") or []), state=data.get("state", "active"),
+                   aliases=aliases, history=list(data.get("history") or []))
 
 
 @dataclass
