@@ -629,3 +629,33 @@ def test_a_plan_of_another_roster_revision_is_refused_and_changes_nothing(host, 
     assert "danh sách cán bộ không còn là danh sách đã dùng để lập kế hoạch" in run.result["msg"], run.output
     assert f"hiện nay: phiên bản {revision})" in run.result["msg"]
     assert unchanged_since(host, stamp) == {}
+
+
+# --- the 2025 reorganisation (docs/reorganisation.md) ---------------------------------------------
+
+def test_a_merger_moves_the_staff_without_recreating_a_mailbox_and_keeps_the_old_addresses(host, province):
+    """Sở TT&TT merged into Sở KH&CN: the same entries (entryUUID), new addresses, the old ones aliases."""
+    stttt, skhcn = province.load("stttt"), province.load("skhcn")
+    moving = [p["id"] for p in stttt["staff"] if p.get("state", "active") == "active"][:6]
+    before = {pid: person(host, pid, "entryUUID", "mail") for pid in moving}
+    skhcn["staff"] += stttt["staff"]
+    skhcn["agency"]["replaces"] = ["stttt"]
+    province.save("skhcn", skhcn)
+    os.remove(province.path("stttt"))
+    province.commit("Sở TT&TT hợp nhất vào Sở KH&CN")
+    run = province.run("-e", "congvu__former_addresses_until=2026-12-31")
+    assert run.rc == 0, run.output
+    assert run.result["guard"]["count"] == 0 and run.result["guard"]["reorganisation"] >= len(moving) + 1
+    for pid in moving:
+        after = person(host, pid, "entryUUID", "mail", "congvuAlias", "congvuAliasExpiry", "departmentNumber")
+        old = before[pid]["mail"][0]
+        assert after["entryUUID"] == before[pid]["entryUUID"], pid  # the same mailbox, not a new one
+        assert after["departmentNumber"] == ["skhcn"] and after["mail"][0].endswith(f".skhcn@{DOMAIN}")
+        assert old in after["congvuAlias"] and f"{old} 2026-12-31" in after["congvuAliasExpiry"]
+    agencies = search(host, AGENCIES, "(|(cn=stttt)(cn=skhcn))", "congvuState", "congvuAlias", "congvuAliasExpiry")
+    assert agencies[f"cn=stttt,{AGENCIES}"]["congvuState"] == ["terminated"]
+    assert agencies[f"cn=skhcn,{AGENCIES}"]["congvuAlias"] == [addr("stttt")]
+    assert agencies[f"cn=skhcn,{AGENCIES}"]["congvuAliasExpiry"] == [f"{addr('stttt')} 2026-12-31"]
+    # the plan shows the reorganisation as its own section
+    md = host.file("/var/lib/congvu/last-plan/plan.md").content_string
+    assert "## Tổ chức lại: skhcn (" in md and "(không tính vào chốt an toàn)" in md
