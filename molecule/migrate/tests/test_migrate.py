@@ -265,14 +265,15 @@ def test_wrong_destination_fails_before_copying(migration, first_pass):
     before = status(DEST, ANNV)
     proc = migration.run([ANNV, MISSING])
     assert proc.returncode != 0
-    assert f"Hộp thư đích {MISSING} không có trong danh bạ" in proc.stdout
-    assert "Chưa chép thư nào" in proc.stdout
+    said = proc.stdout + proc.stderr
+    assert f"Hộp thư đích {MISSING} không có trong danh bạ" in said
+    assert "Chưa chép thư nào" in said
     assert status(DEST, ANNV) == before  # the good mailbox was not touched either
 
 
 def test_bad_list_names_the_entry(migration):
     proc = migration.run([], migrate__mailboxes=[{"address": "khong-phai-dia-chi", "source_user": "x"}])
-    assert proc.returncode != 0 and "bad address: khong-phai-dia-chi" in proc.stdout
+    assert proc.returncode != 0 and "bad address: khong-phai-dia-chi" in proc.stdout + proc.stderr
 
 
 def test_over_quota_reported_not_copied(migration, first_pass):
@@ -280,7 +281,7 @@ def test_over_quota_reported_not_copied(migration, first_pass):
     assert proc.returncode != 0
     row = proc.report["mailboxes"][0]
     assert row["status"] == "over_quota" and row["quota"]["over_bytes"] > 2 * 1024 * 1024
-    assert f"Hộp thư {LANPT} vượt hạn mức" in proc.stdout
+    assert f"Hộp thư {LANPT} vượt hạn mức" in proc.stdout + proc.stderr
     assert status(DEST, LANPT).get("INBOX", (0, 0))[0] == 0
     with open(os.path.join(proc.report_dir, "migrate-report.md"), encoding="utf-8") as handle:
         assert "VƯỢT HẠN MỨC" in handle.read()

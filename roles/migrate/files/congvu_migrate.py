@@ -50,8 +50,7 @@ import tempfile
 import time
 
 UID_MAX = 4294967295
-# flags Dovecot sets by itself on a session: not part of what the user chose
-SESSION_FLAGS = {"\\Recent"}
+DOVEADM_COMMANDS = ("backup", "import", "fetch", "mailbox", "quota", "user")
 
 
 class MigrateError(Exception):
@@ -273,8 +272,9 @@ class Dovecot:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
         if check and proc.returncode != 0:
             err = " ".join(line for line in proc.stderr.splitlines() if "Info:" not in line)[-800:]
-            raise MigrateError("doveadm", f"Lệnh doveadm thất bại ({argv[2] if len(argv) > 2 else argv[0]}): {err}",
-                               f"doveadm {' '.join(argv[:3])} failed ({proc.returncode}): {err}")
+            what = next((a for a in argv if a in DOVEADM_COMMANDS), argv[0])
+            raise MigrateError("doveadm", f"Lệnh doveadm {what} thất bại: {err}",
+                               f"doveadm {what} failed ({proc.returncode}): {err}")
         return proc
 
     def json(self, argv: list[str], config: bool = False):
