@@ -29,12 +29,12 @@ from .art12 import TZ, local  # noqa: F401  (the reports' clock has one owner; c
 
 LOGIN_KINDS = ("imap", "pop3", "submission", "webmail")
 
-# Events are plain slotted records: a busy day has about a million of them, and a frozen dataclass
-# costs twice as much to build (each field goes through object.__setattr__). Nothing changes them.
-
 # What a line of a source can be, for the counts the report shows under "data quality".
 EVENT, IGNORED, MALFORMED = "event", "ignored", "malformed"
 STATUSES = (EVENT, IGNORED, MALFORMED)  # the order of the counts in a tally (read_syslog_lines)
+
+# Events are plain slotted records: a busy day has about a million of them, and a frozen dataclass
+# costs twice as much to build (each field goes through object.__setattr__). Nothing changes them.
 
 
 @dataclass(slots=True)
