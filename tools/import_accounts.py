@@ -46,9 +46,9 @@ def _read(path: str, errors: list[Problem]) -> str | None:
     return text
 
 
-def _show(problems: list[Problem], language: str, stream=sys.stdout) -> None:
+def _show(problems: list[Problem], language: str, stream=None) -> None:
     for problem in problems:
-        print(problem.text(language), file=stream)
+        print(problem.text(language), file=stream or sys.stdout)
 
 
 def _fail(errors: list[Problem], notices: list[Problem], language: str) -> int:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import yaml
 
 from . import naming
-from .messages import N_
+from .messages import N_, message
 from .roster import (
     ADDRESS_LOCAL,
     AGENCY_CODE,
@@ -121,8 +121,8 @@ def decode(raw: bytes, file: str) -> tuple[str | None, list[Problem]]:
         return raw.decode("utf-8-sig"), []
     except UnicodeDecodeError as exc:
         line = raw[:exc.start].count(b"\n") + 1
-        return None, [_error(file, line, "the file is not UTF-8 text (%(reason)s at byte %(byte)s); save it as UTF-8",
-                             reason=exc.reason, byte=exc.start)]
+        return None, [_error(file, line, N_("the file is not UTF-8 text (%(reason)s at byte %(byte)s); save it as "
+                                            "UTF-8"), reason=exc.reason, byte=exc.start)]
 
 
 def parse_map_option(text: str, defaults: dict[str, str]) -> tuple[dict[str, str], list[Problem]]:
@@ -134,7 +134,7 @@ def parse_map_option(text: str, defaults: dict[str, str]) -> tuple[dict[str, str
             continue
         key, sep, column = (s.strip() for s in part.partition("="))
         if not sep or key not in KEYS or not column:
-            problems.append(_error("--map", 0, "'%(value)s' is not key=column; the keys are: %(allowed)s",
+            problems.append(_error("--map", 0, N_("'%(value)s' is not key=column; the keys are: %(allowed)s"),
                                    value=part, allowed=", ".join(KEYS)))
             continue
         columns[key] = column
@@ -150,7 +150,7 @@ def parse_csv(text: str, file: str, columns: dict[str, str], given: frozenset[st
     missing optional column is then an error too; a missing default optional column just means none)."""
     lines = text.splitlines(keepends=True)
     if not lines or not lines[0].strip():
-        return [], [_error(file, 1, "the export is empty: no header line")]
+        return [], [_error(file, 1, N_("the export is empty: no header line"))]
     if delimiter is None:
         head = lines[0]
         delimiter = max(",;\t|", key=lambda d: (head.count(d), d == ","))
@@ -164,8 +164,8 @@ def parse_csv(text: str, file: str, columns: dict[str, str], given: frozenset[st
         if position is not None:
             index[key] = position
         elif key in REQUIRED_KEYS or key in given:
-            problems.append(_error(file, 1, "the column '%(column)s' (for '%(key)s') is not in the header; the "
-                                   "columns are: %(found)s", "", column, column=column, key=key,
+            problems.append(_error(file, 1, N_("the column '%(column)s' (for '%(key)s') is not in the header; the "
+                                   "columns are: %(found)s"), "", column, column=column, key=key,
                                    found=", ".join(h for h in header if h)))
     if problems:
         return [], problems
@@ -191,8 +191,8 @@ def _ldif_records(text: str, file: str) -> tuple[list[tuple[int, list[tuple[int,
             if not current or current[-1][1].startswith("#"):
                 if current and current[-1][1].startswith("#"):
                     continue  # a folded comment
-                problems.append(_error(file, number, "LDIF: a continuation line (starting with a space) has no "
-                                       "line before it to continue"))
+                problems.append(_error(file, number, N_("LDIF: a continuation line (starting with a space) has no "
+                                       "line before it to continue")))
                 continue
             current[-1] = (current[-1][0], current[-1][1] + raw[1:])
         elif not raw.strip():
@@ -222,7 +222,7 @@ def parse_ldif(text: str, file: str, columns: dict[str, str],
                 continue
             name, sep, rest = line.partition(":")
             if not sep or not name.strip():
-                problems.append(_error(file, number, "LDIF: this line is not 'attribute: value'"))
+                problems.append(_error(file, number, N_("LDIF: this line is not 'attribute: value'")))
                 bad = True
                 continue
             name = name.strip().split(";")[0].lower()  # options such as ;lang-vi or ;binary are dropped
@@ -230,13 +230,13 @@ def parse_ldif(text: str, file: str, columns: dict[str, str],
                 try:
                     value = base64.b64decode(rest[1:].strip(), validate=True).decode("utf-8")
                 except (binascii.Error, ValueError):
-                    problems.append(_error(file, number, "LDIF: the base64 value of '%(attribute)s' cannot be "
-                                           "read as UTF-8 text", "", name, attribute=name))
+                    problems.append(_error(file, number, N_("LDIF: the base64 value of '%(attribute)s' cannot be "
+                                           "read as UTF-8 text"), "", name, attribute=name))
                     bad = True
                     continue
             elif rest.startswith("<"):
-                problems.append(_error(file, number, "LDIF: '%(attribute)s' refers to a file (:<); export the "
-                                       "values themselves", "", name, attribute=name))
+                problems.append(_error(file, number, N_("LDIF: '%(attribute)s' refers to a file (:<); export the "
+                                       "values themselves"), "", name, attribute=name))
                 bad = True
                 continue
             else:
@@ -245,8 +245,8 @@ def parse_ldif(text: str, file: str, columns: dict[str, str],
         if "version" in attrs and "dn" not in attrs:
             continue  # the `version: 1` line ahead of the first entry
         if attrs.get("changetype", ["add"])[0].lower() not in ("add",):
-            problems.append(_error(file, first, "LDIF: a change record (changetype) is not an export; export "
-                                   "the entries themselves"))
+            problems.append(_error(file, first, N_("LDIF: a change record (changetype) is not an export; export "
+                                   "the entries themselves")))
             continue
         classes = {c.lower() for c in attrs.get("objectclass", [])}
         if classes and not classes & PERSON_CLASSES:
@@ -279,11 +279,11 @@ def parse_agency_map_yaml(text: str, file: str) -> tuple[AgencyMap, list[Problem
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        return result, [_error(file, mark.line + 1 if mark else 1, "the department map is not valid YAML "
-                               "(check indentation and quoting near this line)")]
+        return result, [_error(file, mark.line + 1 if mark else 1, N_("the department map is not valid YAML "
+                               "(check indentation and quoting near this line)"))]
     if not isinstance(root, yaml.MappingNode):
-        return result, [_error(file, 1, "the department map must be a mapping with 'departments:' and, for "
-                               "new agencies, 'agencies:'")]
+        return result, [_error(file, 1, N_("the department map must be a mapping with 'departments:' and, for "
+                               "new agencies, 'agencies:'"))]
     for key_node, value_node in root.value:
         line = key_node.start_mark.line + 1
         if key_node.value == "departments" and isinstance(value_node, yaml.MappingNode):
@@ -295,8 +295,8 @@ def parse_agency_map_yaml(text: str, file: str) -> tuple[AgencyMap, list[Problem
                 data = yaml.safe_load(yaml.serialize(fields)) if isinstance(fields, yaml.MappingNode) else None
                 _add_agency(result, problems, str(code_node.value), data, code_node.start_mark.line + 1)
         else:
-            problems.append(_error(file, line, "the department map must be a mapping with 'departments:' and, "
-                                   "for new agencies, 'agencies:'", "", str(key_node.value)))
+            problems.append(_error(file, line, N_("the department map must be a mapping with 'departments:' and, "
+                                   "for new agencies, 'agencies:'"), "", str(key_node.value)))
     return result, problems
 
 
@@ -314,8 +314,8 @@ def parse_agency_map_csv(text: str, file: str) -> tuple[AgencyMap, list[Problem]
             code = row.values.get("code", "").strip()
             if result.new_agencies.get(code, (data["name"].strip(), data["kind"].strip())) != \
                     (naming.normalize_name(data["name"]), data["kind"].strip()):
-                problems.append(_error(file, row.line, "agency '%(code)s' is given another name or kind on an "
-                                       "earlier line", "", "name", code=code))
+                problems.append(_error(file, row.line, N_("agency '%(code)s' is given another name or kind on an "
+                                       "earlier line"), "", "name", code=code))
                 continue
             if code not in result.new_agencies:
                 _add_agency(result, problems, code, data, row.line)
@@ -326,13 +326,13 @@ def _add_department(result: AgencyMap, problems: list[Problem], department: str,
     key = dept_key(department)
     code = (code or "").strip()
     if not key:
-        problems.append(_error(result.file, line, "is empty", "", "department"))
+        problems.append(_error(result.file, line, N_("is empty"), "", "department"))
     elif not AGENCY_CODE.match(code):
-        problems.append(_error(result.file, line, "'%(value)s' is not valid: only lowercase letters a-z and digits, "
-                               "no accents, spaces or dots (Art. 5.1)", "", "code", value=code))
+        problems.append(_error(result.file, line, N_("'%(value)s' is not valid: only lowercase letters a-z and digits, "
+                               "no accents, spaces or dots (Art. 5.1)"), "", "code", value=code))
     elif key in result.departments and result.departments[key] != code:
-        problems.append(_error(result.file, line, "department '%(department)s' is mapped twice: to '%(code)s' and "
-                               "to '%(other)s'", "", "department", department=department,
+        problems.append(_error(result.file, line, N_("department '%(department)s' is mapped twice: to '%(code)s' and "
+                               "to '%(other)s'"), "", "department", department=department,
                                code=result.departments[key], other=code))
     else:
         result.departments[key] = code
@@ -341,16 +341,16 @@ def _add_department(result: AgencyMap, problems: list[Problem], department: str,
 
 def _add_agency(result: AgencyMap, problems: list[Problem], code: str, data, line: int) -> None:
     if not AGENCY_CODE.match(code) or code in RESERVED_CODES:
-        problems.append(_error(result.file, line, "'%(value)s' is not valid: only lowercase letters a-z and digits, "
-                               "no accents, spaces or dots (Art. 5.1)", "", "code", value=code))
+        problems.append(_error(result.file, line, N_("'%(value)s' is not valid: only lowercase letters a-z and digits, "
+                               "no accents, spaces or dots (Art. 5.1)"), "", "code", value=code))
         return
     data = data if isinstance(data, dict) else {}
     name = naming.normalize_name(str(data.get("name") or ""))
     kind = str(data.get("kind") or "").strip()
     if not name:
-        problems.append(_error(result.file, line, "is missing", "", "name"))
+        problems.append(_error(result.file, line, N_("is missing"), "", "name"))
     elif kind not in AGENCY_KINDS:
-        problems.append(_error(result.file, line, "'%(value)s' is not a kind; use one of: %(allowed)s", "", "kind",
+        problems.append(_error(result.file, line, N_("'%(value)s' is not a kind; use one of: %(allowed)s"), "", "kind",
                                value=kind, allowed=", ".join(AGENCY_KINDS)))
     else:
         result.new_agencies[code] = (name, kind)
@@ -368,24 +368,24 @@ def _name(account: Account, key: str, entry: str, errors: list[Problem]) -> str 
     column = account.columns.get(key, key)
     name = naming.normalize_name(raw)
     if not raw.strip():
-        errors.append(_error(account.file, account.line, "is empty", entry, column))
+        errors.append(_error(account.file, account.line, N_("is empty"), entry, column))
         return None
     if not name:
-        errors.append(_error(account.file, account.line, "is empty once invisible characters and spaces are "
-                             "removed", entry, column))
+        errors.append(_error(account.file, account.line, N_("is empty once invisible characters and spaces are "
+                             "removed"), entry, column))
         return None
     if len(name) > MAX_NAME_LENGTH:
-        errors.append(_error(account.file, account.line, "is longer than %(count)s characters", entry, column,
+        errors.append(_error(account.file, account.line, N_("is longer than %(count)s characters"), entry, column,
                              count=MAX_NAME_LENGTH))
         return None
     foreign = naming.foreign_characters(name)
     if foreign:
-        errors.append(_error(account.file, account.line, "'%(name)s' has characters outside the Vietnamese "
-                             "alphabet: %(chars)s; retype the name with a Vietnamese keyboard", entry, column,
+        errors.append(_error(account.file, account.line, N_("'%(name)s' has characters outside the Vietnamese "
+                             "alphabet: %(chars)s; retype the name with a Vietnamese keyboard"), entry, column,
                              name=name, chars=[_describe_char(c) for c in foreign]))
         return None
     if not naming.name_words(name):
-        errors.append(_error(account.file, account.line, "'%(name)s' has no letters", entry, column, name=name))
+        errors.append(_error(account.file, account.line, N_("'%(name)s' has no letters"), entry, column, name=name))
         return None
     return name
 
@@ -441,10 +441,10 @@ def prepare(accounts: list[Account], agency_map: AgencyMap, roster: Roster, stat
         pid = None
         id_column = account.columns.get("id", "id")
         if not raw_id:
-            errors.append(_error(account.file, account.line, "is empty", _entry(account, None, number), id_column))
+            errors.append(_error(account.file, account.line, N_("is empty"), _entry(account, None, number), id_column))
         elif not STAFF_ID.match(id_prefix + raw_id):
-            errors.append(_error(account.file, account.line, "'%(value)s' is not a valid id: use letters, digits, "
-                                 "'.', '_' or '-', at most 64", _entry(account, None, number), id_column,
+            errors.append(_error(account.file, account.line, N_("'%(value)s' is not a valid id: use letters, digits, "
+                                 "'.', '_' or '-', at most 64"), _entry(account, None, number), id_column,
                                  value=id_prefix + raw_id))
         else:
             pid = id_prefix + raw_id
@@ -453,35 +453,35 @@ def prepare(accounts: list[Account], agency_map: AgencyMap, roster: Roster, stat
             folded = pid.casefold()
             if folded in seen_ids:
                 other_id, other = seen_ids[folded]
-                errors.append(_error(account.file, account.line, "id '%(id)s' is given twice in the export "
-                                     "(line %(other_line)s, '%(other_id)s')", entry, id_column, id=pid,
+                errors.append(_error(account.file, account.line, N_("id '%(id)s' is given twice in the export "
+                                     "(line %(other_line)s, '%(other_id)s')"), entry, id_column, id=pid,
                                      other_line=other.line, other_id=other_id))
             else:
                 seen_ids[folded] = (pid, account)
             if folded in province:
                 other = province[folded]
-                errors.append(_error(account.file, account.line, "id '%(id)s' is already used in this province's "
+                errors.append(_error(account.file, account.line, N_("id '%(id)s' is already used in this province's "
                                      "roster by '%(other_name)s' (%(other_file)s:%(other_line)s); give the import's "
-                                     "ids a prefix, e.g. --id-prefix QT-", entry, id_column, id=pid,
+                                     "ids a prefix, e.g. --id-prefix QT-"), entry, id_column, id=pid,
                                      other_name=other.name, other_file=other.file, other_line=other.line))
             elif folded in boxes:
                 box = boxes[folded]
-                errors.append(_error(account.file, account.line, "id '%(id)s' is the id of a mailbox of this "
+                errors.append(_error(account.file, account.line, N_("id '%(id)s' is the id of a mailbox of this "
                                      "province (%(address)s, '%(other_name)s', %(state)s); give the import's ids a "
-                                     "prefix, e.g. --id-prefix QT-", entry, id_column, id=pid, address=box.address,
-                                     other_name=box.name, state=box.state))
+                                     "prefix, e.g. --id-prefix QT-"), entry, id_column, id=pid, address=box.address,
+                                     other_name=box.name, state=message(box.state)))
         name = _name(account, "name", entry, errors)
         title = naming.normalize_name(account.values.get("title", "")) or None
         department = account.values.get("agency", "")
         code = agency_map.departments.get(dept_key(department)) if department.strip() else None
         if not department.strip():
-            errors.append(_error(account.file, account.line, "is empty", entry, account.columns.get("agency", "")))
+            errors.append(_error(account.file, account.line, N_("is empty"), entry, account.columns.get("agency", "")))
         elif code is None:
             unmapped.setdefault(dept_key(department), []).append(account)
         elif code not in agencies and code not in agency_map.new_agencies:
-            errors.append(_error(account.file, account.line, "department '%(department)s' is mapped to "
+            errors.append(_error(account.file, account.line, N_("department '%(department)s' is mapped to "
                                  "'%(code)s', which is neither an agency of the roster nor an agency the map "
-                                 "creates (agencies: with its name and kind)", entry,
+                                 "creates (agencies: with its name and kind)"), entry,
                                  account.columns.get("agency", ""), department=naming.normalize_name(department),
                                  code=code))
             code = None
@@ -492,19 +492,19 @@ def prepare(accounts: list[Account], agency_map: AgencyMap, roster: Roster, stat
             if not address:
                 continue
             if not _MAIL.match(address):
-                errors.append(_error(account.file, account.line, "'%(value)s' is not an e-mail address "
-                                     "(name@domain)", entry, mail_column, value=raw.strip()))
+                errors.append(_error(account.file, account.line, N_("'%(value)s' is not an e-mail address "
+                                     "(name@domain)"), entry, mail_column, value=raw.strip()))
                 continue
             if address in seen_mail:
                 other_id, other = seen_mail[address]
-                errors.append(_error(account.file, account.line, "the address '%(address)s' is also the address of "
-                                     "'%(other_id)s' (line %(other_line)s) in the export", entry, mail_column,
+                errors.append(_error(account.file, account.line, N_("the address '%(address)s' is also the address of "
+                                     "'%(other_id)s' (line %(other_line)s) in the export"), entry, mail_column,
                                      address=address, other_id=other_id, other_line=other.line))
                 continue
             seen_mail[address] = (pid or raw_id, account)
             if address in owners and owners[address] != pid:
-                errors.append(_error(account.file, account.line, "the address '%(address)s' is or was used in this "
-                                     "province (by '%(owner)s'); it is never given to another person (Art. 5)",
+                errors.append(_error(account.file, account.line, N_("the address '%(address)s' is or was used in this "
+                                     "province (by '%(owner)s'); it is never given to another person (Art. 5)"),
                                      entry, mail_column, address=address, owner=owners[address]))
                 continue
             mails.append(address)
@@ -516,8 +516,8 @@ def prepare(accounts: list[Account], agency_map: AgencyMap, roster: Roster, stat
             if pin is None and fits(address, code, settings):
                 if address in pins:
                     other = pins[address]
-                    errors.append(_error(account.file, account.line, "'%(address)s' is already pinned by id "
-                                         "%(other_id)s (%(other_file)s:%(other_line)s)", entry, mail_column,
+                    errors.append(_error(account.file, account.line, N_("'%(address)s' is already pinned by id "
+                                         "%(other_id)s (%(other_file)s:%(other_line)s)"), entry, mail_column,
                                          address=address, other_id=other.id, other_file=other.file,
                                          other_line=other.line_of("address")))
                     continue
@@ -531,18 +531,18 @@ def prepare(accounts: list[Account], agency_map: AgencyMap, roster: Roster, stat
 
     for concerned in unmapped.values():
         first = concerned[0]
-        errors.append(_error(first.file, first.line, "department '%(department)s' is not in the department map "
-                             "(%(map)s); accounts concerned: %(ids)s", "", first.columns.get("agency", ""),
+        errors.append(_error(first.file, first.line, N_("department '%(department)s' is not in the department map "
+                             "(%(map)s); accounts concerned: %(ids)s"), "", first.columns.get("agency", ""),
                              department=naming.normalize_name(first.values.get("agency", "")),
                              map=agency_map.file or "--agency-map",
                              ids=[(a.values.get("id", "").strip() or f"#{a.line}") for a in concerned]))
 
     for code, found in sorted(outside.items()):
         first = found[0][0]
-        notices.append(_notice(first.file, first.line, "%(count)s former address(es) of people of agency "
+        notices.append(_notice(first.file, first.line, N_("%(count)s former address(es) of people of agency "
                                "'%(agency)s' are not of the form <name>.%(agency)s@%(domain)s, e.g. '%(address)s': "
                                "they cannot be kept as addresses; those people get an Art. 5 address and the old "
-                               "addresses go to the list of former addresses, to forward and to migrate", "",
+                               "addresses go to the list of former addresses, to forward and to migrate"), "",
                                first.columns.get("mail", "mail"), count=len(found), agency=code,
                                domain=settings.domain, address=found[0][1]))
     for person in people:
@@ -554,9 +554,9 @@ def prepare(accounts: list[Account], agency_map: AgencyMap, roster: Roster, stat
         return result
     for code in sorted(set(agency_map.new_agencies) & set(agencies)):
         if find_block(existing.get(f"{code}.yml", ""), label) is None:  # not a file this import wrote
-            errors.append(_error(agency_map.file, 0, "agency '%(code)s' is already in the roster (%(file)s): remove "
+            errors.append(_error(agency_map.file, 0, N_("agency '%(code)s' is already in the roster (%(file)s): remove "
                                  "it from 'agencies:' of the map; its staff are added to that file with "
-                                 "--merge-into-existing", "", "agencies", code=code, file=agencies[code].file))
+                                 "--merge-into-existing"), "", "agencies", code=code, file=agencies[code].file))
     if errors:
         return result
     for code in sorted(result.people):
@@ -565,8 +565,9 @@ def prepare(accounts: list[Account], agency_map: AgencyMap, roster: Roster, stat
         if code in agencies or file_name in existing:
             text = existing.get(file_name)
             if text is None:  # an agency of the roster under another file name (SNV.YML): never guessed
-                errors.append(_error(agencies[code].file, 0, "agency '%(code)s' is in %(file)s, not in %(code)s.yml: "
-                                     "the import writes %(code)s.yml only; rename the file first", "agency", "code",
+                errors.append(_error(agencies[code].file, 0, N_("agency '%(code)s' is in %(file)s, not in "
+                                     "%(code)s.yml: the import writes %(code)s.yml only; rename the file first"),
+                                     "agency", "code",
                                      code=code, file=agencies[code].file))
                 continue
             if code in agency_map.new_agencies:  # a file this import made: rewritten while nobody edited it
@@ -580,12 +581,12 @@ def prepare(accounts: list[Account], agency_map: AgencyMap, roster: Roster, stat
                     result.new_files.append(file_name)
                     continue
             merged, problem = merge_block(text, block, label, file_name)
-            if merged == text:
+            if problem is None and merged == text:
                 result.unchanged.append(file_name)
             elif not merge:
-                errors.append(_error(file_name, 0, "the agency file %(file)s already exists: nothing was written. "
+                errors.append(_error(file_name, 0, N_("the agency file %(file)s already exists: nothing was written. "
                                      "Run again with --merge-into-existing to add the imported staff at the end of "
-                                     "its list (the rest of the file is kept)", "", "", file=file_name))
+                                     "its list (the rest of the file is kept)"), "", "", file=file_name))
             elif problem is not None:
                 errors.append(problem)
             else:
@@ -612,8 +613,8 @@ def _same_bases(result: Result, roster: Roster, notices: list[Problem], rerun: s
         for base, ids in sorted(groups.items()):
             if len(ids) > 1 and imported & set(ids):
                 first = next(p for p in people if p.id in ids)
-                notices.append(_notice(first.file, first.line, "%(count)s people of agency '%(agency)s' give the "
-                                       "address base '%(base)s' (%(ids)s): the planner numbers them (Art. 5.2b)",
+                notices.append(_notice(first.file, first.line, N_("%(count)s people of agency '%(agency)s' give the "
+                                       "address base '%(base)s' (%(ids)s): the planner numbers them (Art. 5.2b)"),
                                        f"staff id {first.id}", "", count=len(ids), agency=code, base=base,
                                        ids=", ".join(ids)))
 
@@ -671,8 +672,8 @@ def find_block(text: str, label: str) -> tuple[int, int] | None:
     lines = text.splitlines()
     begin, end = BEGIN.format(label=_one_line(label)), END.format(label=_one_line(label))
     try:
-        start = next(i for i, ln in enumerate(lines) if ln.rstrip() == begin)
-        stop = next(i for i in range(start, len(lines)) if lines[i].rstrip() == end)
+        start = next(i for i, ln in enumerate(lines) if ln.strip() == begin.strip())
+        stop = next(i for i in range(start, len(lines)) if lines[i].strip() == end.strip())
     except StopIteration:
         return None
     return start + 1, stop + 1
@@ -693,10 +694,10 @@ def merge_block(text: str, block: str, label: str, file_name: str) -> tuple[str,
     text = _without_block(text, label)
 
     def refused(reason: str) -> tuple[str, Problem]:
-        return text, _error(file_name, 0, "cannot add the imported staff to %(file)s safely: %(reason)s. Move "
-                            "'staff:' to the end of the file as a block list ('- id: ...' lines), or add the people "
-                            "by hand from a file the import writes into an empty folder (--roster of a copy)",
-                            "", "staff", file=file_name, reason={"code": reason, "params": {}})
+        return text, _error(file_name, 0, N_("cannot add the imported staff to %(file)s safely: %(reason)s. Move "
+                                             "'staff:' to the end of the file as a block list, one '- id: ...' entry "
+                                             "after another, and run the import again"),
+                            "", "staff", file=file_name, reason=message(reason))
 
     try:
         documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))

@@ -21,6 +21,10 @@ MESSAGES = {
         'vi': '%(action)s: %(count)s',
         'en': '%(count)s %(action)s',
     },
+    "%(count)s former address(es) of people of agency '%(agency)s' are not of the form <name>.%(agency)s@%(domain)s, e.g. '%(address)s': they cannot be kept as addresses; those people get an Art. 5 address and the old addresses go to the list of former addresses, to forward and to migrate": {
+        'vi': "%(count)s địa chỉ cũ của cán bộ cơ quan '%(agency)s' không có dạng <tên>.%(agency)s@%(domain)s, ví dụ '%(address)s': không giữ được làm địa chỉ; những người này được cấp địa chỉ theo Điều 5, còn địa chỉ cũ được đưa vào danh sách địa chỉ cũ để chuyển tiếp thư và chuyển dữ liệu thư",
+        'en': "%(count)s former address(es) of people of agency '%(agency)s' are not of the form <name>.%(agency)s@%(domain)s, e.g. '%(address)s': they cannot be kept as addresses; those people get an Art. 5 address and the old addresses go to the list of former addresses, to forward and to migrate",
+    },
     '%(count)s notice(s)': {
         'vi': '%(count)s lưu ý',
         'en': '%(count)s notice(s)',
@@ -28,6 +32,10 @@ MESSAGES = {
     '%(count)s notice(s); the plan: %(plan)s': {
         'vi': '%(count)s lưu ý; kế hoạch: %(plan)s',
         'en': '%(count)s notice(s); the plan: %(plan)s',
+    },
+    "%(count)s people of agency '%(agency)s' give the address base '%(base)s' (%(ids)s): the planner numbers them (Art. 5.2b)": {
+        'vi': "%(count)s người của cơ quan '%(agency)s' có cùng phần gốc địa chỉ '%(base)s' (%(ids)s): bộ lập kế hoạch sẽ đánh số (điểm b khoản 2 Điều 5)",
+        'en': "%(count)s people of agency '%(agency)s' give the address base '%(base)s' (%(ids)s): the planner numbers them (Art. 5.2b)",
     },
     '%(value)s is above the default quota; Art. 9 requires the provincial decision, e.g. quota_decision: "123/QĐ-UBND"': {
         'vi': '%(value)s vượt dung lượng mặc định; theo Điều 9 cần có quyết định của UBND tỉnh, ví dụ quota_decision: "123/QĐ-UBND"',
@@ -129,6 +137,14 @@ MESSAGES = {
         'vi': "'%(value)s' không phải mã cơ quan: chỉ gồm chữ thường a-z và chữ số (khoản 1 Điều 5)",
         'en': "'%(value)s' is not an agency code: only lowercase letters a-z and digits (Art. 5.1)",
     },
+    "'%(value)s' is not an e-mail address (name@domain)": {
+        'vi': "'%(value)s' không phải địa chỉ thư (tên@tên-miền)",
+        'en': "'%(value)s' is not an e-mail address (name@domain)",
+    },
+    "'%(value)s' is not key=column; the keys are: %(allowed)s": {
+        'vi': "'%(value)s' không có dạng mục=cột; các mục là: %(allowed)s",
+        'en': "'%(value)s' is not key=column; the keys are: %(allowed)s",
+    },
     "'%(value)s' is not valid: only lowercase letters a-z and digits, no accents, spaces or dots (Art. 5.1)": {
         'vi': "'%(value)s' không hợp lệ: chỉ dùng chữ thường a-z và chữ số, không dấu, không khoảng trắng, không dấu chấm (khoản 1 Điều 5)",
         'en': "'%(value)s' is not valid: only lowercase letters a-z and digits, no accents, spaces or dots (Art. 5.1)",
@@ -141,6 +157,10 @@ MESSAGES = {
         'vi': "'%(value)s' phải là (các) từ cuối của họ tên '%(name)s'",
         'en': "'%(value)s' must be the last word(s) of the name '%(name)s'",
     },
+    "'staff:' is not the last section of the file": {
+        'vi': "'staff:' không phải phần cuối cùng của tệp",
+        'en': "'staff:' is not the last section of the file",
+    },
     '... and %(count)s more (see plan.json)': {
         'vi': '... và %(count)s hộp thư khác (xem plan.json)',
         'en': '... and %(count)s more (see plan.json)',
@@ -148,6 +168,26 @@ MESSAGES = {
     'Guard: %(count)s suspension(s)/termination(s), limit %(limit)s:': {
         'vi': 'Chốt an toàn: %(count)s hộp thư bị tạm khóa hoặc chấm dứt, giới hạn %(limit)s:',
         'en': 'Guard: %(count)s suspension(s)/termination(s), limit %(limit)s:',
+    },
+    "LDIF: '%(attribute)s' refers to a file (:<); export the values themselves": {
+        'vi': "LDIF: '%(attribute)s' trỏ tới một tệp (:<); hãy xuất chính các giá trị",
+        'en': "LDIF: '%(attribute)s' refers to a file (:<); export the values themselves",
+    },
+    'LDIF: a change record (changetype) is not an export; export the entries themselves': {
+        'vi': 'LDIF: bản ghi thay đổi (changetype) không phải là bản xuất; hãy xuất chính các mục',
+        'en': 'LDIF: a change record (changetype) is not an export; export the entries themselves',
+    },
+    'LDIF: a continuation line (starting with a space) has no line before it to continue': {
+        'vi': 'LDIF: dòng nối tiếp (bắt đầu bằng dấu cách) không có dòng nào phía trước để nối vào',
+        'en': 'LDIF: a continuation line (starting with a space) has no line before it to continue',
+    },
+    "LDIF: the base64 value of '%(attribute)s' cannot be read as UTF-8 text": {
+        'vi': "LDIF: giá trị base64 của '%(attribute)s' không đọc được thành văn bản UTF-8",
+        'en': "LDIF: the base64 value of '%(attribute)s' cannot be read as UTF-8 text",
+    },
+    "LDIF: this line is not 'attribute: value'": {
+        'vi': "LDIF: dòng này không có dạng 'thuộc tính: giá trị'",
+        'en': "LDIF: this line is not 'attribute: value'",
     },
     'Make the plan again (playbooks/roster_plan.yml against a fresh state export, or playbooks/roster.yml --check) and review it.': {
         'vi': 'Hãy lập lại kế hoạch (playbooks/roster_plan.yml với bản xuất hiện trạng mới, hoặc playbooks/roster.yml --check) và duyệt lại.',
@@ -213,6 +253,10 @@ MESSAGES = {
         'vi': 'tên trường phải là một từ, không phải danh sách hay nhóm trường',
         'en': 'a field name must be a plain word',
     },
+    'accounts read: %(count)s from %(file)s (entries that are not accounts, skipped: %(skipped)s)': {
+        'vi': 'tài khoản đã đọc: %(count)s từ %(file)s (mục không phải tài khoản, bỏ qua: %(skipped)s)',
+        'en': 'accounts read: %(count)s from %(file)s (entries that are not accounts, skipped: %(skipped)s)',
+    },
     'action': {
         'vi': 'việc',
         'en': 'action',
@@ -225,6 +269,22 @@ MESSAGES = {
         'vi': 'phần agency',
         'en': 'agency',
     },
+    'agency %(code)s (%(name)s): %(count)s accounts imported, %(pinned)s keep their address': {
+        'vi': 'cơ quan %(code)s (%(name)s): nhập %(count)s tài khoản, %(pinned)s người giữ địa chỉ cũ',
+        'en': 'agency %(code)s (%(name)s): %(count)s accounts imported, %(pinned)s keep their address',
+    },
+    "agency '%(code)s' is already in the roster (%(file)s): remove it from 'agencies:' of the map; its staff are added to that file with --merge-into-existing": {
+        'vi': "cơ quan '%(code)s' đã có trong danh sách (%(file)s): hãy bỏ nó khỏi 'agencies:' của bảng ánh xạ; cán bộ được thêm vào tệp đó bằng --merge-into-existing",
+        'en': "agency '%(code)s' is already in the roster (%(file)s): remove it from 'agencies:' of the map; its staff are added to that file with --merge-into-existing",
+    },
+    "agency '%(code)s' is given another name or kind on an earlier line": {
+        'vi': "cơ quan '%(code)s' đã được ghi tên hoặc loại khác ở một dòng trước",
+        'en': "agency '%(code)s' is given another name or kind on an earlier line",
+    },
+    "agency '%(code)s' is in %(file)s, not in %(code)s.yml: the import writes %(code)s.yml only; rename the file first": {
+        'vi': "cơ quan '%(code)s' nằm trong %(file)s, không phải %(code)s.yml: công cụ nhập chỉ ghi %(code)s.yml; hãy đổi tên tệp trước",
+        'en': "agency '%(code)s' is in %(file)s, not in %(code)s.yml: the import writes %(code)s.yml only; rename the file first",
+    },
     "agency code '%(code)s' is already used by %(other_file)s": {
         'vi': "mã cơ quan '%(code)s' đã được dùng trong tệp %(other_file)s",
         'en': "agency code '%(code)s' is already used by %(other_file)s",
@@ -236,6 +296,10 @@ MESSAGES = {
     'all': {
         'vi': 'tất cả',
         'en': 'all',
+    },
+    'already imported, unchanged: %(file)s': {
+        'vi': 'đã nhập trước đây, không thay đổi: %(file)s',
+        'en': 'already imported, unchanged: %(file)s',
     },
     "an agency cannot replace itself ('%(value)s')": {
         'vi': "một cơ quan không thể thay thế chính nó ('%(value)s')",
@@ -269,6 +333,10 @@ MESSAGES = {
         'vi': "tệp có thêm một tài liệu YAML thứ hai (sau dòng '---'); mỗi tệp chỉ được có một",
         'en': 'but found another document',
     },
+    "cannot add the imported staff to %(file)s safely: %(reason)s. Move 'staff:' to the end of the file as a block list, one '- id: ...' entry after another, and run the import again": {
+        'vi': "không thể thêm an toàn cán bộ được nhập vào %(file)s: %(reason)s. Hãy chuyển 'staff:' xuống cuối tệp, ở dạng danh sách khối, các mục '- id: ...' nối tiếp nhau, rồi chạy lại công cụ nhập",
+        'en': "cannot add the imported staff to %(file)s safely: %(reason)s. Move 'staff:' to the end of the file as a block list, one '- id: ...' entry after another, and run the import again",
+    },
     "cannot read quota '%(value)s': write a number and a unit, e.g. 2G, 500M, 5GiB": {
         'vi': "không đọc được dung lượng '%(value)s': ghi một số kèm đơn vị, ví dụ 2G, 500M, 5GiB",
         'en': "cannot read quota '%(value)s': write a number and a unit, e.g. 2G, 500M, 5GiB",
@@ -281,9 +349,17 @@ MESSAGES = {
         'vi': 'không đọc được tệp: %(reason)s',
         'en': 'cannot read the file: %(reason)s',
     },
+    'cannot read the state export: %(reason)s': {
+        'vi': 'không đọc được bản xuất hiện trạng: %(reason)s',
+        'en': 'cannot read the state export: %(reason)s',
+    },
     'check mode: no directory on %(host)s yet (run site.yml first): no plan': {
         'vi': 'chế độ kiểm tra: %(host)s chưa có danh bạ LDAP (hãy chạy site.yml trước): không lập kế hoạch',
         'en': 'check mode: no directory on %(host)s yet (run site.yml first): no plan',
+    },
+    'collisions: none; same address bases: %(count)s (numbered by the planner)': {
+        'vi': 'trùng lặp: không có; trùng phần gốc địa chỉ: %(count)s (bộ lập kế hoạch đánh số)',
+        'en': 'collisions: none; same address bases: %(count)s (numbered by the planner)',
     },
     "could not find expected ':'": {
         'vi': "thiếu dấu ':' sau tên trường",
@@ -308,6 +384,18 @@ MESSAGES = {
     "delegate '%(id)s' is not a staff id in the roster": {
         'vi': "người được ủy quyền '%(id)s' không phải là mã cán bộ có trong danh sách",
         'en': "delegate '%(id)s' is not a staff id in the roster",
+    },
+    "department '%(department)s' is mapped to '%(code)s', which is neither an agency of the roster nor an agency the map creates (agencies: with its name and kind)": {
+        'vi': "đơn vị '%(department)s' được ánh xạ tới '%(code)s', nhưng đó không phải cơ quan trong danh sách, cũng không phải cơ quan mà bảng ánh xạ tạo mới (agencies: với tên và loại)",
+        'en': "department '%(department)s' is mapped to '%(code)s', which is neither an agency of the roster nor an agency the map creates (agencies: with its name and kind)",
+    },
+    "department '%(department)s' is mapped twice: to '%(code)s' and to '%(other)s'": {
+        'vi': "đơn vị '%(department)s' được ánh xạ hai lần: tới '%(code)s' và tới '%(other)s'",
+        'en': "department '%(department)s' is mapped twice: to '%(code)s' and to '%(other)s'",
+    },
+    "department '%(department)s' is not in the department map (%(map)s); accounts concerned: %(ids)s": {
+        'vi': "đơn vị '%(department)s' không có trong bảng ánh xạ (%(map)s); các tài khoản liên quan: %(ids)s",
+        'en': "department '%(department)s' is not in the department map (%(map)s); accounts concerned: %(ids)s",
     },
     "did not find expected ',' or ']'": {
         'vi': "thiếu dấu ',' hoặc ']' trong danh sách viết trên một dòng",
@@ -385,6 +473,18 @@ MESSAGES = {
         'vi': "mã '%(id)s' đã được dùng trong tệp %(other_file)s (dòng %(other_line)s) cho '%(other_name)s'; mã cán bộ phải là duy nhất trong toàn tỉnh",
         'en': "id '%(id)s' is already used in %(other_file)s (line %(other_line)s) by '%(other_name)s'; ids must be unique across the province",
     },
+    "id '%(id)s' is already used in this province's roster by '%(other_name)s' (%(other_file)s:%(other_line)s); give the import's ids a prefix, e.g. --id-prefix QT-": {
+        'vi': "mã '%(id)s' đã được dùng trong danh sách của tỉnh cho '%(other_name)s' (%(other_file)s:%(other_line)s); hãy thêm tiền tố cho các mã được nhập, ví dụ --id-prefix QT-",
+        'en': "id '%(id)s' is already used in this province's roster by '%(other_name)s' (%(other_file)s:%(other_line)s); give the import's ids a prefix, e.g. --id-prefix QT-",
+    },
+    "id '%(id)s' is given twice in the export (line %(other_line)s, '%(other_id)s')": {
+        'vi': "mã '%(id)s' xuất hiện hai lần trong tệp xuất (dòng %(other_line)s, '%(other_id)s')",
+        'en': "id '%(id)s' is given twice in the export (line %(other_line)s, '%(other_id)s')",
+    },
+    "id '%(id)s' is the id of a mailbox of this province (%(address)s, '%(other_name)s', %(state)s); give the import's ids a prefix, e.g. --id-prefix QT-": {
+        'vi': "mã '%(id)s' là mã của một hộp thư của tỉnh (%(address)s, '%(other_name)s', %(state)s); hãy thêm tiền tố cho các mã được nhập, ví dụ --id-prefix QT-",
+        'en': "id '%(id)s' is the id of a mailbox of this province (%(address)s, '%(other_name)s', %(state)s); give the import's ids a prefix, e.g. --id-prefix QT-",
+    },
     'is empty': {
         'vi': 'đang để trống',
         'en': 'is empty',
@@ -428,6 +528,10 @@ MESSAGES = {
     "merged into '%(new)s': its address delivers to the agency mailbox of '%(new)s' until %(until_date)s": {
         'vi': "hợp nhất vào '%(new)s': địa chỉ của nó chuyển thư đến hộp thư cơ quan của '%(new)s' đến ngày %(until_date)s",
         'en': "merged into '%(new)s': its address delivers to the agency mailbox of '%(new)s' until %(until_date)s",
+    },
+    'migration list and former addresses: %(file)s (%(count)s mailboxes)': {
+        'vi': 'danh sách chuyển thư và địa chỉ cũ: %(file)s (%(count)s hộp thư)',
+        'en': 'migration list and former addresses: %(file)s (%(count)s mailboxes)',
     },
     "moved from agency '%(agency)s' (Art. 11.3)": {
         'vi': "chuyển công tác từ cơ quan '%(agency)s' (khoản 3 Điều 11)",
@@ -477,6 +581,10 @@ MESSAGES = {
         'vi': 'cơ quan mới (khoản 1 Điều 5)',
         'en': 'new agency (Art. 5.1)',
     },
+    'new agency file: %(file)s': {
+        'vi': 'tệp cơ quan mới: %(file)s',
+        'en': 'new agency file: %(file)s',
+    },
     'new in the roster (Art. 4)': {
         'vi': 'mới được thêm vào danh sách (Điều 4)',
         'en': 'new in the roster (Art. 4)',
@@ -488,6 +596,10 @@ MESSAGES = {
     'no': {
         'vi': 'không',
         'en': 'no',
+    },
+    'no state export: the new addresses are predicted from the roster alone; with the live province, run again with --state': {
+        'vi': 'không có bản xuất hiện trạng: địa chỉ mới chỉ được dự tính từ danh sách; với tỉnh đang vận hành, hãy chạy lại với --state',
+        'en': 'no state export: the new addresses are predicted from the roster alone; with the live province, run again with --state',
     },
     'none': {
         'vi': 'không có',
@@ -573,6 +685,10 @@ MESSAGES = {
         'vi': 'quy định',
         'en': 'rule',
     },
+    'staff added to the agency file: %(file)s': {
+        'vi': 'đã thêm cán bộ vào tệp cơ quan: %(file)s',
+        'en': 'staff added to the agency file: %(file)s',
+    },
     'staff entry #%(number)s': {
         'vi': 'mục thứ %(number)s của staff',
         'en': 'staff entry #%(number)s',
@@ -621,9 +737,21 @@ MESSAGES = {
         'vi': "địa chỉ %(address)s đang chuyển thư đến hộp thư cơ quan của '%(other)s' đến ngày %(until_date)s (do sắp xếp tổ chức): hãy chọn mã khác",
         'en': "the address %(address)s delivers to the agency mailbox of '%(other)s' until %(until_date)s (a reorganisation): choose another code",
     },
+    "the address '%(address)s' is also the address of '%(other_id)s' (line %(other_line)s) in the export": {
+        'vi': "địa chỉ '%(address)s' cũng là địa chỉ của '%(other_id)s' (dòng %(other_line)s) trong tệp xuất",
+        'en': "the address '%(address)s' is also the address of '%(other_id)s' (line %(other_line)s) in the export",
+    },
+    "the address '%(address)s' is or was used in this province (by '%(owner)s'); it is never given to another person (Art. 5)": {
+        'vi': "địa chỉ '%(address)s' đang hoặc đã từng được dùng trong tỉnh (bởi '%(owner)s'); địa chỉ đó không bao giờ được cấp cho người khác (Điều 5)",
+        'en': "the address '%(address)s' is or was used in this province (by '%(owner)s'); it is never given to another person (Art. 5)",
+    },
     'the addresses of the agencies it replaces deliver here until %(until_date)s': {
         'vi': 'địa chỉ của các cơ quan được thay thế chuyển thư về đây đến ngày %(until_date)s',
         'en': 'the addresses of the agencies it replaces deliver here until %(until_date)s',
+    },
+    'the agency file %(file)s already exists: nothing was written. Run again with --merge-into-existing to add the imported staff at the end of its list (the rest of the file is kept)': {
+        'vi': 'tệp cơ quan %(file)s đã tồn tại: chưa ghi tệp nào. Chạy lại với --merge-into-existing để thêm cán bộ được nhập vào cuối danh sách của tệp (phần còn lại của tệp được giữ nguyên)',
+        'en': 'the agency file %(file)s already exists: nothing was written. Run again with --merge-into-existing to add the imported staff at the end of its list (the rest of the file is kept)',
     },
     'the agency file was removed from the roster': {
         'vi': 'tệp của cơ quan đã bị xóa khỏi danh sách',
@@ -637,9 +765,29 @@ MESSAGES = {
         'vi': "mã '%(code)s' đã được '%(old_name)s' sử dụng, nay đã đóng: địa chỉ đã dùng không được cấp cho cơ quan khác nếu không có quyết định (Điều 5). Hãy chọn mã khác, hoặc ghi 'retired_code: reuse' nếu '%(name)s' tiếp nhận hộp thư đó và thư trong đó",
         'en': "the code '%(code)s' was used by '%(old_name)s', now closed: an address once used is not given to another agency without a decision (Art. 5). Choose another code, or write 'retired_code: reuse' if '%(name)s' takes over that mailbox and its mail",
     },
+    "the column '%(column)s' (for '%(key)s') is not in the header; the columns are: %(found)s": {
+        'vi': "cột '%(column)s' (cho '%(key)s') không có trong dòng tiêu đề; các cột hiện có: %(found)s",
+        'en': "the column '%(column)s' (for '%(key)s') is not in the header; the columns are: %(found)s",
+    },
+    'the department map is not valid YAML (check indentation and quoting near this line)': {
+        'vi': 'bảng ánh xạ đơn vị không phải YAML hợp lệ (kiểm tra thụt lề và dấu nháy quanh dòng này)',
+        'en': 'the department map is not valid YAML (check indentation and quoting near this line)',
+    },
+    "the department map must be a mapping with 'departments:' and, for new agencies, 'agencies:'": {
+        'vi': "bảng ánh xạ đơn vị phải là một nhóm trường có 'departments:' và, cho các cơ quan mới, 'agencies:'",
+        'en': "the department map must be a mapping with 'departments:' and, for new agencies, 'agencies:'",
+    },
     'the directory changed since the plan was made (a later run, the inactivity job or a change by hand)': {
         'vi': 'thư mục (LDAP) đã thay đổi kể từ khi lập kế hoạch (một lần chạy sau đó, tác vụ tạm khóa hộp thư không sử dụng, hoặc sửa trực tiếp)',
         'en': 'the directory changed since the plan was made (a later run, the inactivity job or a change by hand)',
+    },
+    'the export is empty: no header line': {
+        'vi': 'tệp xuất trống: không có dòng tiêu đề',
+        'en': 'the export is empty: no header line',
+    },
+    'the file does not read back with the staff added': {
+        'vi': 'tệp đọc lại không đúng sau khi thêm cán bộ',
+        'en': 'the file does not read back with the staff added',
     },
     "the file is a list; it must be a mapping with 'agency:' and 'staff:'": {
         'vi': "nội dung tệp là một danh sách; tệp phải gồm hai phần 'agency:' và 'staff:'",
@@ -665,6 +813,14 @@ MESSAGES = {
         'vi': 'tệp không phải là plan.json do roster_plan.yml hoặc roster.yml lập',
         'en': 'the file is not a plan.json written by roster_plan.yml or roster.yml',
     },
+    'the file is not one YAML mapping': {
+        'vi': 'tệp không phải là một nhóm trường YAML duy nhất',
+        'en': 'the file is not one YAML mapping',
+    },
+    'the file is not valid YAML': {
+        'vi': 'tệp không phải YAML hợp lệ',
+        'en': 'the file is not valid YAML',
+    },
     'the guard stops this run: it would suspend or terminate %(count)s mailboxes, more than the limit of %(limit)s (POLICY.md: 50 or 5%% of the roster, whichever is smaller). Check the roster; if this is intended, run again with the override (-e roster_override_guard=true).': {
         'vi': 'chốt an toàn dừng lần chạy này: kế hoạch sẽ tạm khóa hoặc chấm dứt %(count)s hộp thư, vượt giới hạn %(limit)s (POLICY.md: 50 hộp thư hoặc 5%% danh sách, lấy số nhỏ hơn). Hãy kiểm tra lại danh sách; nếu đúng là chủ ý, chạy lại với lệnh vượt chốt (-e roster_override_guard=true).',
         'en': 'the guard stops this run: it would suspend or terminate %(count)s mailboxes, more than the limit of %(limit)s (POLICY.md: 50 or 5%% of the roster, whichever is smaller). Check the roster; if this is intended, run again with the override (-e roster_override_guard=true).',
@@ -688,6 +844,14 @@ MESSAGES = {
     'the head changes from %(old)s to %(new)s (Art. 10)': {
         'vi': 'thủ trưởng đổi từ %(old)s sang %(new)s (Điều 10)',
         'en': 'the head changes from %(old)s to %(new)s (Art. 10)',
+    },
+    'the import has %(count)s error(s); nothing was written:': {
+        'vi': 'lần nhập có %(count)s lỗi; chưa ghi tệp nào:',
+        'en': 'the import has %(count)s error(s); nothing was written:',
+    },
+    'the migration list must not be written into the roster folder (it would be read as an agency file): %(file)s': {
+        'vi': 'không được ghi danh sách chuyển thư vào thư mục danh sách (nó sẽ bị đọc như một tệp cơ quan): %(file)s',
+        'en': 'the migration list must not be written into the roster folder (it would be read as an agency file): %(file)s',
     },
     'the name or the pinned address changed (Art. 5)': {
         'vi': 'họ tên hoặc địa chỉ ghi cố định đã thay đổi (Điều 5)',
@@ -753,9 +917,21 @@ MESSAGES = {
         'vi': 'kế hoạch đã lưu không còn đúng với hiện trạng nên không được áp dụng; không có gì được thay đổi:',
         'en': 'the saved plan is out of date and was not applied; nothing was changed:',
     },
+    'the staff list is not a block list': {
+        'vi': 'danh sách staff không ở dạng danh sách khối',
+        'en': 'the staff list is not a block list',
+    },
+    "the staff list is not written one '- ' entry per line": {
+        'vi': "danh sách staff không được viết mỗi mục '- ' trên một dòng",
+        'en': "the staff list is not written one '- ' entry per line",
+    },
     'this field is given twice; keep one': {
         'vi': 'trường này được ghi hai lần; chỉ giữ lại một',
         'en': 'this field is given twice; keep one',
+    },
+    "this province's roster has errors; correct them first:": {
+        'vi': 'danh sách của tỉnh đang có lỗi; hãy sửa trước:',
+        'en': "this province's roster has errors; correct them first:",
     },
     'transfer': {
         'vi': 'chuyển công tác',
