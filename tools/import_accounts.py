@@ -146,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     result = ai.prepare(accounts, agency_map, roster, state, settings, label, args.id_prefix, existing,
                         args.merge_into_existing, skipped)
     if result.errors:
+        print(tr(N_("accounts read: %(count)s from %(file)s (entries that are not accounts, skipped: %(skipped)s)"),
+                 language, count=result.accounts, file=args.export, skipped=result.skipped))
         return _fail(result.errors, result.notices, language)
 
     # The roster as it would be, checked by the project's own loader and planned against the state, in a

@@ -57,7 +57,6 @@ staff:
 MAP = """\
 agencies:
   qtstttt: {name: Sở Thông tin và Truyền thông Quảng Trị, kind: department}
-  gioLinh_bad_is_not_used: {name: x, kind: other}
 departments:
   Sở Thông tin và Truyền thông: qtstttt
   Sở Khoa học và Công nghệ: skhcn
@@ -80,7 +79,6 @@ STATE = {"format": 1, "mailboxes": [
     {"id": "TT0009", "agency": "stttt", "address": "xuanlt.skhcn@quangbinh.gov.vn", "state": "terminated",
      "name": "Lê Thị Xuân", "history": ["xuanlt.stttt@quangbinh.gov.vn", "dungpv.skhcn@quangbinh.gov.vn"]},
 ], "agencies": []}
-MAP = MAP.replace("  gioLinh_bad_is_not_used: {name: x, kind: other}\n", "")
 
 
 @pytest.fixture
@@ -309,6 +307,12 @@ def test_a_mapped_code_that_is_no_agency(site, capsys):
            "the map creates" in capsys.readouterr().err
 
 
+def test_an_unknown_field_of_a_new_agency_in_the_map(site):
+    agency_map, problems = ai.parse_agency_map_yaml("agencies:\n  qtbql: {name: Ban A, B, kind: other}\n", "m.yml")
+    assert [(p.line, p.field, p.render("en")) for p in problems] == \
+        [(2, "B", "unknown field; allowed: name, kind")] and not agency_map.new_agencies
+
+
 def test_the_department_map_may_be_a_csv(site):
     (site / "map.csv").write_text("department,code,name,kind\n"
                                   "Sở Thông tin và Truyền thông,qtstttt,Sở Thông tin và Truyền thông Quảng Trị,"
@@ -420,6 +424,23 @@ def test_merge_block_keeps_the_indentation_of_the_list():
     assert problem is None and merged.startswith(text)
     assert yaml.safe_load(merged)["staff"][-1] == {"id": "QT-1", "name": "Hồ Pả"}
     assert ai.merge_block(merged, ai.render_block([person], "x.csv"), "x.csv", "snv.yml") == (merged, None)
+
+
+def test_long_values_stay_within_the_line_length_and_read_back(site):
+    long_name = "Ban Quản lý dự án đầu tư xây dựng các công trình dân dụng, công nghiệp và giao thông tỉnh Quảng Trị"
+    title = ("Phó Trưởng phòng Quản lý \"công nghệ\" thông tin và chuyển đổi số, kiêm Trưởng bộ phận một cửa liên "
+             "thông của Sở Thông tin và Truyền thông tỉnh Quảng Trị")
+    (site / "map.yml").write_text(f"agencies:\n  qtbqlda: {{name: '{long_name}', kind: other}}\n"
+                                  f"departments:\n  Ban QLDA: qtbqlda\n", encoding="utf-8")
+    long_mail = "nguyen.thi.hong.nhung.phong.quan.ly.cong.nghe.thong.tin@sothongtinvatruyenthong.quangtri.gov.vn"
+    export(site, [f'1001,Lê Thị Hồng Nhung,{long_mail},Ban QLDA,"{title.replace(chr(34), chr(34) * 2)}"'])
+    assert run(site) == 0
+    text = (site / "roster" / "qtbqlda.yml").read_text(encoding="utf-8")
+    migration = (site / "migrate.yml").read_text(encoding="utf-8")
+    assert max(len(line) for line in (text + migration).splitlines()) <= 120
+    roster = load_roster(str(site / "roster"), Settings())
+    assert {p.id: p.title for p in roster.persons}["QT-1001"] == title and roster.agency("qtbqlda").name == long_name
+    assert yaml.safe_load(migration)["congvu_import__former_addresses"][0]["address"] == long_mail
 
 
 def test_the_pure_module_does_no_io_and_imports_no_ansible():

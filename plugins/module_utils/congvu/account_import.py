@@ -16,6 +16,7 @@ import base64
 import binascii
 import csv
 import re
+import textwrap
 from dataclasses import dataclass, field
 
 import yaml
@@ -345,6 +346,11 @@ def _add_agency(result: AgencyMap, problems: list[Problem], code: str, data, lin
                                "no accents, spaces or dots (Art. 5.1)"), "", "code", value=code))
         return
     data = data if isinstance(data, dict) else {}
+    unknown = [str(k) for k in data if k not in ("name", "kind")]
+    if unknown:
+        problems.append(_error(result.file, line, N_("unknown field; allowed: %(allowed)s"), "", unknown[0],
+                               allowed="name, kind"))
+        return
     name = naming.normalize_name(str(data.get("name") or ""))
     kind = str(data.get("kind") or "").strip()
     if not name:
@@ -622,32 +628,63 @@ def _same_bases(result: Result, roster: Roster, notices: list[Problem], rerun: s
 # --------------------------------------------------------------------------------------------- output
 
 
-def scalar(value: str) -> str:
+MAX_LINE = 120  # the repository's yamllint line length: the written files live in inventories/
+
+
+def scalar(value: str, flow: bool = False) -> str:
     """A YAML scalar: plain when it reads back as the same text, else double-quoted."""
     try:
-        if yaml.safe_load(f"k: {value}\n") == {"k": value} and value == value.strip() and "#" not in value:
+        if yaml.safe_load(f"k: {value}\n") == {"k": value} and value == value.strip() and "#" not in value \
+                and not (flow and any(c in value for c in ",[]{}")):
             return value
     except yaml.YAMLError:
         pass
+    return _quoted(value)
+
+
+def _quoted(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def field_line(lead: str, key: str, value: str) -> str:
+    """`<lead><key>: <value>` and a newline; a value too long for one line is double-quoted and folded at
+    single spaces (a line break in a double-quoted scalar reads back as one space)."""
+    line = f"{lead}{key}: {scalar(value)}"
+    if len(line) <= MAX_LINE or "  " in value or not value.strip():
+        return line + "\n"
+    indent = " " * (len(lead) + 2)
+    words = _quoted(value)[1:-1].split(" ")
+    lines = [f'{lead}{key}: "{words[0]}']
+    for word in words[1:]:
+        if len(lines[-1]) + len(word) + 2 > MAX_LINE:  # the space and a closing quote
+            lines.append(indent + word)
+        else:
+            lines[-1] += " " + word
+    return "\n".join(lines) + '"\n'
 
 
 def render_block(people: list[Imported], label: str) -> str:
     """The staff entries of one agency between the import's markers (sorted by id: the roster order)."""
     out = [BEGIN.format(label=_one_line(label)) + "\n"]
     for person in people:
-        out.append(f"  - id: {scalar(person.id)}\n")
-        out.append(f"    name: {scalar(person.name)}\n")
+        out.append(field_line("  - ", "id", person.id))
+        out.append(field_line("    ", "name", person.name))
         if person.title:
-            out.append(f"    title: {scalar(person.title)}\n")
+            out.append(field_line("    ", "title", person.title))
         if person.address:
-            out.append(f"    address: {scalar(person.address)}\n")
+            out.append(field_line("    ", "address", person.address))
     out.append(END.format(label=_one_line(label)) + "\n")
     return "".join(out)
 
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+def _comment(lines: list[str]) -> str:
+    """Comment lines, each wrapped to the line length."""
+    return "".join(f"# {part}".rstrip() + "\n" for ln in lines
+                   for part in (textwrap.wrap(ln, MAX_LINE - 2, break_long_words=False) or [""]))
 
 
 def render_new_agency(code: str, name: str, kind: str, block: str, label: str, domain: str) -> str:
@@ -662,9 +699,9 @@ def render_new_agency(code: str, name: str, kind: str, block: str, label: str, d
              f"Imported from another system by {TOOL} (source: {label}); from now on the agency's IT",
              "staff edit this file by pull request. Add head and delegates once the agency names them.",
              "Format / định dạng: docs/roster-format.md, docs/import.md."]
-    head = "".join(f"# {ln}".rstrip() + "\n" for ln in lines)
-    return (f"{head}---\nagency:\n  code: {scalar(code)}\n  name: {scalar(name)}\n  kind: {scalar(kind)}\n"
-            f"staff:\n{block}")
+    head = _comment(lines)
+    return (f"{head}---\nagency:\n" + field_line("  ", "code", code) + field_line("  ", "name", name)
+            + field_line("  ", "kind", kind) + f"staff:\n{block}")
 
 
 def find_block(text: str, label: str) -> tuple[int, int] | None:
@@ -732,16 +769,23 @@ def merge_block(text: str, block: str, label: str, file_name: str) -> tuple[str,
     return merged, None
 
 
+def _flow_or_block(item: dict[str, str]) -> str:
+    """A list item on one line (as docs/migration.md writes them) when it fits, else one field a line."""
+    line = "  - {" + ", ".join(f"{k}: {scalar(v, flow=True)}" for k, v in item.items()) + "}"
+    if len(line) <= MAX_LINE:
+        return line
+    return "".join(field_line("  - " if i == 0 else "    ", k, v) for i, (k, v) in enumerate(item.items())).rstrip()
+
+
 def migration_text(people: dict[str, list[Imported]], addresses: dict[str, str], label: str,
                    state_used: bool) -> str:
     """The mail migration's list (docs/migration.md `migrate__mailboxes`: the new address and the login
     on the legacy server) and the former addresses to keep forwarding, as YAML, sorted by id."""
     every = sorted((p for group in people.values() for p in group), key=lambda p: p.id)
-    out = [f"# Written by {TOOL} from {_one_line(label)}: the mail migration of the imported accounts",
-           "# (docs/migration.md) and their former addresses to keep delivering (docs/import.md).",
-           "# The new addresses are the planner's, against the state export given"
-           + ("." if state_used else " (none: predicted from the roster alone)."),
-           "migrate__mailboxes:"]
+    out = [_comment([f"Written by {TOOL} from {_one_line(label)}: the mail migration of the imported accounts "
+                     "(docs/migration.md) and their former addresses to keep delivering (docs/import.md). The new "
+                     "addresses are the planner's, against the state export given"
+                     + ("." if state_used else " (none: predicted from the roster alone).")]) + "migrate__mailboxes:"]
     mailboxes = []
     former = []
     for person in every:
@@ -750,9 +794,9 @@ def migration_text(people: dict[str, list[Imported]], addresses: dict[str, str],
         if not olds:
             continue
         login = person.login or olds[0]
-        mailboxes.append(f"  - {{address: {scalar(new)}, source_user: {scalar(login)}}}")
+        mailboxes.append(_flow_or_block({"address": new, "source_user": login}))
         for old in person.old_addresses:
-            former.append(f"  - {{address: {scalar(old)}, id: {scalar(person.id)}, mailbox: {scalar(new)}}}")
+            former.append(_flow_or_block({"address": old, "id": person.id, "mailbox": new}))
     if not mailboxes:
         out[-1] += " []"
     out += mailboxes
