@@ -5,6 +5,7 @@ state export with an address history."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import importlib.util
 import json
 import unicodedata
@@ -13,8 +14,10 @@ from pathlib import Path
 import pytest
 import yaml
 from congvu import account_import as ai
+from congvu.plan import make_plan
 from congvu.roster import load_roster
 from congvu.settings import Settings
+from congvu.state import State
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN = "quangbinh.gov.vn"
@@ -167,6 +170,20 @@ def test_a_rerun_with_a_corrected_export_replaces_the_block(site):
     assert run(site, "--merge-into-existing") == 0
     text = (site / "roster" / "skhcn.yml").read_text(encoding="utf-8")
     assert text.count("QT-1003") == 1 and "Phó Giám đốc" in text and text.startswith(SKHCN)
+
+
+def test_a_rerun_after_the_apply_changes_nothing(site):
+    """Step 7 of docs/import.md: with the state export taken after the apply, the import recognises its
+    people (their ids and addresses are theirs now) and writes the same files and the same list."""
+    export(site)
+    assert run(site, "--merge-into-existing") == 0
+    first, migration = files(site), (site / "migrate.yml").read_bytes()
+    state = State.from_dict(STATE)
+    applied = make_plan(load_roster(str(site / "roster"), Settings()), state, dt.date(2026, 12, 1)).new_state(state)
+    assert applied.mailboxes["QT-1001"].address == "nhunglth.qtstttt@quangbinh.gov.vn"
+    (site / "state.json").write_text(applied.dumps(), encoding="utf-8")
+    assert run(site) == 0
+    assert files(site) == first and (site / "migrate.yml").read_bytes() == migration
 
 
 def test_the_output_is_sorted_and_stable_whatever_the_order_of_the_export(site, tmp_path):
