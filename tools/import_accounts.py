@@ -108,14 +108,16 @@ def main(argv: list[str] | None = None) -> int:
     errors += problems
     given = frozenset(part.partition("=")[0].strip() for part in args.map.split(",") if "=" in part)
     text = _read(args.export, errors)
-    accounts, skipped = [], 0
+    accounts, skipped, export_errors = [], 0, []
     if text is not None and not problems:
         if fmt == "ldif":
-            accounts, problems, skipped = ai.parse_ldif(text, args.export, columns, given)
+            accounts, export_errors, skipped = ai.parse_ldif(text, args.export, columns, given)
         else:
             delimiter = {"tab": "\t", "\\t": "\t"}.get(args.delimiter or "", args.delimiter)
-            accounts, problems = ai.parse_csv(text, args.export, columns, given, delimiter)
-        errors += problems
+            accounts, export_errors = ai.parse_csv(text, args.export, columns, given, delimiter)
+        if not accounts:  # the export could not be read at all (a missing column): nothing to check further
+            errors += export_errors
+            export_errors = []
     map_text = _read(args.agency_map, errors)
     agency_map = ai.AgencyMap(args.agency_map)
     if map_text is not None:
@@ -141,11 +143,12 @@ def main(argv: list[str] | None = None) -> int:
 
     existing = {}
     for name in roster_files(roster_dir):
-        with open(os.path.join(roster_dir, name), encoding="utf-8-sig") as handle:
+        with open(os.path.join(roster_dir, name), encoding="utf-8", newline="") as handle:  # bytes kept
             existing[name] = handle.read()
     result = ai.prepare(accounts, agency_map, roster, state, settings, label, args.id_prefix, existing,
                         args.merge_into_existing, skipped)
-    if result.errors:
+    if result.errors or export_errors:  # the export's bad lines and every collision, in one round
+        result.errors = sorted(export_errors + result.errors, key=lambda p: (p.file, p.line))
         print(tr(N_("accounts read: %(count)s from %(file)s (entries that are not accounts, skipped: %(skipped)s)"),
                  language, count=result.accounts, file=args.export, skipped=result.skipped))
         return _fail(result.errors, result.notices, language)

@@ -434,6 +434,31 @@ def test_merge_refused_when_staff_is_not_the_last_section(site, capsys):
     assert files(site) == before
 
 
+def test_merge_keeps_a_bom_and_windows_line_ends(site):
+    original = ("\ufeff" + SKHCN).replace("\n", "\r\n").encode("utf-8")
+    (site / "roster" / "skhcn.yml").write_bytes(original)
+    export(site)
+    assert run(site, "--merge-into-existing") == 0
+    merged = (site / "roster" / "skhcn.yml").read_bytes()
+    assert merged.startswith(original) and b"\r\n  - id: QT-1003\r\n" in merged
+    assert b"\n" not in merged.replace(b"\r\n", b"")
+    assert run(site) == 0 and (site / "roster" / "skhcn.yml").read_bytes() == merged
+
+
+def test_bad_lines_and_collisions_are_reported_in_one_round(site, capsys):
+    bad = LDIF.replace("uid: pahv\nemployeeNumber: 1002", "uid: pahv\nemployeeNumber 1002")
+    (site / "quangtri.ldif").write_text(bad.replace("employeeNumber: 1001", "employeeNumber: KC0001"),
+                                        encoding="utf-8")
+    argv = ["--export", str(site / "quangtri.ldif"), "--agency-map", str(site / "map.yml"), "--roster",
+            str(site / "roster"), "--state", str(site / "state.json"), "--map", "agency=departmentNumber",
+            "--migration", str(site / "migrate.yml"), "--language", "en"]
+    assert TOOL.main(argv) == 2
+    err = capsys.readouterr().err
+    assert "the import has 2 error(s)" in err
+    assert "quangtri.ldif:8: error: staff id KC0001, field 'employeeNumber': id 'KC0001' is already used" in err
+    assert "quangtri.ldif:23: error: LDIF: this line is not 'attribute: value'" in err
+
+
 def test_merge_block_keeps_the_indentation_of_the_list():
     text = "agency:\n  code: snv\n  name: Sở Nội vụ\n  kind: department\nstaff:\n- id: NV0001\n  name: Trần Bình\n"
     person = ai.Imported("QT-1", "Hồ Pả", "snv", None, None, [], None, "x.csv", 2)

@@ -727,11 +727,13 @@ def _without_block(text: str, label: str) -> str:
 def merge_block(text: str, block: str, label: str, file_name: str) -> tuple[str, Problem | None]:
     """The agency file with this import's block at the end of its staff list (replacing the block a
     previous run of the same import left there), everything else kept byte for byte; or the reason it is
-    not safe to do so."""
-    text = _without_block(text, label)
+    not safe to do so. A byte-order mark and Windows line ends (CRLF) are kept, the block written with them."""
+    original = text
+    bom = "\ufeff" if text.startswith("\ufeff") else ""
+    text = _without_block(text[len(bom):], label)
 
     def refused(reason: str) -> tuple[str, Problem]:
-        return text, _error(file_name, 0, N_("cannot add the imported staff to %(file)s safely: %(reason)s. Move "
+        return original, _error(file_name, 0, N_("cannot add the imported staff to %(file)s safely: %(reason)s. Move "
                                              "'staff:' to the end of the file as a block list, one '- id: ...' entry "
                                              "after another, and run the import again"),
                             "", "staff", file=file_name, reason=message(reason))
@@ -759,14 +761,15 @@ def merge_block(text: str, block: str, label: str, file_name: str) -> tuple[str,
     count = sum(1 for ln in block.splitlines() if ln.startswith("  - id: "))
     if indent != 2:
         block = "".join((" " * indent + ln[2:]) if ln.strip() else ln for ln in block.splitlines(keepends=True))
+    newline = "\r\n" if "\r\n" in text else "\n"
     if not text.endswith("\n"):
-        text += "\n"
-    merged = text + block
+        text += newline
+    merged = text + block.replace("\n", newline)
     check = yaml.safe_load(merged)
     before = yaml.safe_load(text).get("staff") or []
     if not isinstance(check, dict) or len(check.get("staff") or []) != len(before) + count:
         return refused(N_("the file does not read back with the staff added"))
-    return merged, None
+    return bom + merged, None
 
 
 def _flow_or_block(item: dict[str, str]) -> str:
