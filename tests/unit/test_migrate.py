@@ -143,3 +143,14 @@ def test_report_command_writes_three_files(tmp_path):
     assert sorted(os.listdir(tmp_path / "out")) == ["migrate-report.csv", "migrate-report.json", "migrate-report.md"]
     saved = json.loads((tmp_path / "out" / "migrate-report.json").read_text(encoding="utf-8"))
     assert saved["summary"]["passed"] is False
+
+
+def test_markdown_report_of_a_dry_run():
+    row = {"folder": "Công văn đến", "source_messages": 60, "source_bytes": 2 * 1048576, "dest_messages": None,
+           "dest_bytes": None, "missing_messages": None, "extra_messages": None, "equal": False}
+    r = {"source_host": "h", "mode": "dry-run", "finished": "t",
+         "mailboxes": [{"address": "a@b.vn", "source_user": "a@c.vn", "status": "dry_run", "folders": [row]}]}
+    r["summary"] = cm.summarize(r["mailboxes"])
+    text = cm.render_markdown(r)
+    assert "| Công văn đến | 60 | 2.0 | - | - | - | - | ✗ |" in text
+    assert "Kết luận: **chạy thử, chưa chép thư nào**" in text

@@ -153,13 +153,17 @@ def quota_check(usage_kib: int | None, limit_kib: int | None, bytes_to_copy: int
             "over_bytes": used + bytes_to_copy - limit}
 
 
+def cell(value) -> str:
+    return "-" if value is None else str(value)
+
+
 def mib(n: int | None) -> str:
     return "-" if n is None else f"{n / 1048576:.1f}"
 
 
 def summarize(results: list[dict]) -> dict:
     """Totals of a run and whether it passed: every mailbox `ok` and every folder equal."""
-    bad = [r["address"] for r in results if r.get("status") != "ok"]
+    bad = [r["address"] for r in results if r.get("status") not in ("ok", "dry_run")]
     return {
         "mailboxes": len(results),
         "ok": len(results) - len(bad),
@@ -184,6 +188,10 @@ STATUS_VI = {
 def render_markdown(report: dict) -> str:
     """The verification report the provincial operator reads (Vietnamese)."""
     s = report["summary"]
+    verdict = "ĐẠT" if s["passed"] else "KHÔNG ĐẠT"
+    if report.get("mode") == "dry-run":
+        verdict = ("chạy thử, chưa chép thư nào" if s["passed"]
+                   else "chạy thử, chưa chép thư nào; có hộp thư không chuyển được")
     out = [
         "# Báo cáo đối chiếu chuyển thư",
         "",
@@ -192,7 +200,7 @@ def render_markdown(report: dict) -> str:
         f"- Hộp thư: {s['mailboxes']}, khớp: {s['ok']}, có vấn đề: {len(s['failed'])}",
         f"- Thư ở nguồn: {s['source_messages']} ({mib(s['source_bytes'])} MB); chép lần này: "
         f"{s['copied_messages']} ({mib(s['copied_bytes'])} MB)",
-        f"- Kết luận: **{'ĐẠT' if s['passed'] else 'KHÔNG ĐẠT'}**",
+        f"- Kết luận: **{verdict}**",
         "",
     ]
     for r in report["mailboxes"]:
@@ -209,10 +217,11 @@ def render_markdown(report: dict) -> str:
             out += ["| Thư mục | Nguồn: thư | Nguồn: MB | Đích: thư | Đích: MB | Thiếu | Thư riêng ở đích | Khớp |",
                     "|---|---:|---:|---:|---:|---:|---:|:---:|"]
             for f in r["folders"]:
+                # a dry run's rows have the live folder's totals and no comparison
                 out.append(
-                    f"| {f['folder']} | {'-' if f['source_messages'] is None else f['source_messages']} | "
-                    f"{mib(f['source_bytes'])} | {f['dest_messages']} | {mib(f['dest_bytes'])} | "
-                    f"{f['missing_messages']} | {f['extra_messages']} | {'✓' if f['equal'] else '✗'} |")
+                    f"| {f['folder']} | {cell(f.get('source_messages'))} | {mib(f.get('source_bytes'))} | "
+                    f"{cell(f.get('dest_messages'))} | {mib(f.get('dest_bytes'))} | {cell(f.get('missing_messages'))} "
+                    f"| {cell(f.get('extra_messages'))} | {'✓' if f.get('equal') else '✗'} |")
             out.append("")
     out += ["„Thư riêng ở đích“: thư nhận tại hệ thống mới hoặc đã xoá ở nguồn sau lần chép trước; "
             "không bao giờ bị xoá.", ""]
@@ -401,11 +410,15 @@ def cmd_pass(dv: Dovecot, dry_run: bool) -> dict:
     if dry_run:
         # read-only: the staging copy and the live mailbox are not touched
         result["status"] = "dry_run"
-        have = dv.dest_folders()
+        have = {r["mailbox"]: r for r in dv.json(["mailbox", "status", "-u", dv.address, "messages vsize", "*"])}
         for name, row in sorted(source.items()):
             done = state["folders"].get(name, {})
+            live = have.get(name)
             result["folders"].append({"folder": name, "source_messages": int(row["messages"]),
-                                      "source_bytes": int(row["vsize"]), "exists_in_destination": name in have,
+                                      "source_bytes": int(row["vsize"]), "exists_in_destination": live is not None,
+                                      "dest_messages": int(live["messages"]) if live else None,
+                                      "dest_bytes": int(live["vsize"]) if live else None,
+                                      "missing_messages": None, "extra_messages": None,
                                       "imported_before": int(done.get("imported", 0)), "equal": False})
         result["seconds"] = round(time.monotonic() - t0, 2)
         return result
