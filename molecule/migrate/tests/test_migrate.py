@@ -126,8 +126,10 @@ def migration(tmp_path_factory):
     apply_roster(str(folder / "roster"))
     sh(DEST, ["doveadm", "auth", "cache", "flush"])
     # mail delivered to the new address before the migration: it must survive every pass
-    sh(DEST, ["sh", "-c", f"printf 'From: vanthu@{DOMAIN}\\nSubject: Thu moi truoc chuyen\\nMessage-ID: "
-              f"<truoc@{DOMAIN}>\\n\\nXin chao\\n' | doveadm save -u {ANNV}"])
+    if not sh(DEST, ["doveadm", "search", "-u", ANNV, "mailbox", "INBOX", "header", "Message-ID",
+                     f"<truoc@{DOMAIN}>"], check=False).stdout.strip():
+        sh(DEST, ["sh", "-c", f"printf 'From: vanthu@{DOMAIN}\\nSubject: Thu moi truoc chuyen\\nMessage-ID: "
+                  f"<truoc@{DOMAIN}>\\n\\nXin chao\\n' | doveadm save -u {ANNV}"])
     return Migration(str(folder))
 
 
