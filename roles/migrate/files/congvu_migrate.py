@@ -176,6 +176,7 @@ def summarize(results: list[dict]) -> dict:
     }
 
 
+MODE_VI = {"pass": "lần chép", "dry-run": "chạy thử"}
 STATUS_VI = {
     "ok": "Khớp",
     "differs": "KHÁC NHAU",
@@ -196,7 +197,7 @@ def render_markdown(report: dict) -> str:
         "# Báo cáo đối chiếu chuyển thư",
         "",
         f"- Máy chủ nguồn: `{report.get('source_host', '')}`",
-        f"- Thời điểm: {report.get('finished', '')} (lần chạy: {report.get('mode', '')})",
+        f"- Thời điểm: {report.get('finished', '')} ({MODE_VI.get(report.get('mode'), report.get('mode', ''))})",
         f"- Hộp thư: {s['mailboxes']}, khớp: {s['ok']}, có vấn đề: {len(s['failed'])}",
         f"- Thư ở nguồn: {s['source_messages']} ({mib(s['source_bytes'])} MB); chép lần này: "
         f"{s['copied_messages']} ({mib(s['copied_bytes'])} MB)",
