@@ -155,11 +155,15 @@ SyncState {state}/
 """
 
 
+def names(users: int, prefix: str = "u") -> str:
+    return " ".join(f"{prefix}{i:02d}" for i in range(1, users + 1))
+
+
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def setup(box: Container, users: int) -> None:
+def setup(box: Container, users: int, rounds: int) -> None:
     have = box.sh("command -v mbsync doveadm >/dev/null && echo yes || true").strip()
     if have != "yes":
         log("installing dovecot-imapd and isync in the container (apt)")
@@ -175,12 +179,17 @@ def setup(box: Container, users: int) -> None:
            f"cat > /etc/dovecot/dovecot.conf <<'EOF'\n{DEST_CONF}EOF\n"
            f"printf 'migrator:{{PLAIN}}{MASTER}\\n' > /srv/legacy/masters; "
            ": > /srv/legacy/users; : > /etc/dovecot/users")
-    box.sh(f"for i in $(seq -w 1 {users}); do echo \"u$i@quangtri.gov.vn:{PASSWORD}\" >> /srv/legacy/users; done")
+    box.sh(f"for u in {names(users)}; do echo \"$u@quangtri.gov.vn:{PASSWORD}\" >> /srv/legacy/users; done")
     log("seeding the legacy mailboxes")
     box.sh("python3 /usr/local/bin/seed-legacy --root /srv/legacy/mail --owner vmail --plan bench", timeout=600)
+    # every destination user of the run is there before Dovecot starts (a passwd-file changed within
+    # the second Dovecot last read it may not be read again)
+    for r in range(rounds):
+        for tool in ("m", "b"):
+            add_users(box, users, f"{tool}{r}x")
     box.sh("dovecot -c /srv/legacy/dovecot.conf && dovecot")
-    box.sh(f"for i in $(seq -w 1 {users}); do doveadm -c /srv/legacy/dovecot.conf mailbox status "
-           "-u u$i@quangtri.gov.vn messages '*' >/dev/null; done", timeout=900)
+    box.sh(f"for u in {names(users)}; do doveadm -c /srv/legacy/dovecot.conf mailbox status "
+           "-u $u@quangtri.gov.vn messages '*' >/dev/null; done", timeout=900)
     settings = {"dovecot_config": "/etc/dovecot/dovecot.conf", "source_host": "127.0.0.1", "source_port": 10143,
                 "source_tls": "no", "source_tls_verify": False, "imapc_features": "rfc822.size fetch-headers modseq",
                 "prefetch_count": 20, "master_user": "migrator", "master_password_file": "",
@@ -211,12 +220,11 @@ def check_dest(box: Container, users: int, prefix: str, want: dict) -> None:
 
 
 def add_users(box: Container, users: int, prefix: str) -> None:
-    box.sh(f"for i in $(seq -w 1 {users}); do echo \"{prefix}$i@quangbinh.gov.vn:{{PLAIN}}{PASSWORD}::::::\" "
+    box.sh(f"for i in {names(users, '')}; do echo \"{prefix}$i@quangbinh.gov.vn:{{PLAIN}}{PASSWORD}::::::\" "
            ">> /etc/dovecot/users; done; doveadm auth cache flush 2>/dev/null || true")
 
 
 def run_migrate(box: Container, users: int, prefix: str) -> float:
-    add_users(box, users, prefix)
     t0 = time.monotonic()
     for i in range(1, users + 1):
         out = box.sh(f"echo '{{\"password\": \"{MASTER}\"}}' | python3 /usr/local/bin/congvu-migrate pass "
@@ -229,7 +237,6 @@ def run_migrate(box: Container, users: int, prefix: str) -> float:
 
 
 def run_mbsync(box: Container, users: int, prefix: str) -> float:
-    add_users(box, users, prefix)
     for i in range(1, users + 1):
         conf = MBSYNC.format(src=f"u{i:02d}@quangtri.gov.vn", dst=f"{prefix}{i:02d}@quangbinh.gov.vn", pw=PASSWORD,
                              state=f"/tmp/mbsync/{prefix}{i:02d}")
@@ -248,6 +255,8 @@ def main() -> int:
     parser.add_argument("--json")
     parser.add_argument("--remove", action="store_true", help="remove the container at the end")
     args = parser.parse_args()
+    if args.container.startswith("congvu-"):
+        parser.error("--container: congvu-* names belong to molecule and the demo")
     box = Container(args.container)
     try:
         exists = run(["docker", "ps", "-a", "--filter", f"name=^{args.container}$", "--format", "{{.Status}}"]).stdout
@@ -256,7 +265,7 @@ def main() -> int:
                  "local/bookworm-systemd", "sleep", "infinity"])
         elif not exists.startswith("Up"):
             run(["docker", "start", args.container])
-        setup(box, args.users)
+        setup(box, args.users, args.rounds)
         messages, size, per_user = source_totals(box, args.users)
         log(f"legacy: {args.users} users, {messages} messages, {size / 1048576:.1f} MB")
         times = {"migrate": [], "mbsync": []}
