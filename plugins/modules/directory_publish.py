@@ -52,6 +52,8 @@ options:
     default: 50
   guard_max_ratio: {description: Unused here (see I(guard_max_count))., type: float, default: 0.05}
   transfer_alias_days: {description: Unused here (see I(guard_max_count))., type: int, default: 90}
+  profile: {description: Unused here (see I(guard_max_count))., type: str, default: ""}
+  former_addresses_until: {description: Unused here (see I(guard_max_count))., type: str, default: ""}
 requirements: [python-ldap, PyYAML]
 """
 
