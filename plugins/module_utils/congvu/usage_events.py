@@ -32,6 +32,7 @@ LOGIN_KINDS = ("imap", "pop3", "submission", "webmail")
 # What a line of a source can be, for the counts the report shows under "data quality".
 EVENT, IGNORED, MALFORMED = "event", "ignored", "malformed"
 STATUSES = (EVENT, IGNORED, MALFORMED)  # the order of the counts in a tally (read_syslog_lines)
+_STATUS_INDEX = {status: index for index, status in enumerate(STATUSES)}
 
 # Events are plain slotted records: a busy day has about a million of them, and a frozen dataclass
 # costs twice as much to build (each field goes through object.__setattr__). Nothing changes them.
@@ -489,6 +490,7 @@ def read_syslog_lines(lines, year: int, options: Options, tally: dict) -> list:
     events = []
     head, may, day_of, read_event = _SYSLOG_HEAD.match, may_be_event, syslog_day, _read_event
     local_days, local_offsets = _LOCAL_DAYS, _LOCAL_OFFSETS
+    fromisoformat, dovecot, parse, index = _fromisoformat, _dovecot, _parse_journal, _STATUS_INDEX
     current_day, counts = False, None
     for line in lines:
         match = head(line)
@@ -506,11 +508,25 @@ def read_syslog_lines(lines, year: int, options: Options, tally: dict) -> list:
             if day is None:
                 day = day_of(stamp, year)
             status = 1 if day else 2
+        elif stamp.endswith(local_offsets) and len(stamp) >= 24 and stamp[13] == ":" and stamp[16] == ":" \
+                and stamp[19] in ".+":
+            # most event lines: `_read_event` for a stamp at +07:00, without a call per line
+            try:
+                ts = fromisoformat(stamp)
+            except ValueError:
+                status, day = 2, None
+            else:
+                found, event = dovecot(ts, message, options) if ident == "dovecot" else \
+                    parse(ts, ident, message, options)
+                day = stamp[:10]
+                if event is not None:
+                    events.append((event, f"{stamp[:19]}+07:00" if event.ts is ts else None))
+                status = index[found]
         else:
-            status, event, day, second = read_event(stamp, ident, message, year, options)
+            found, event, day, second = read_event(stamp, ident, message, year, options)
             if event is not None:
                 events.append((event, second))
-            status = STATUSES.index(status)
+            status = index[found]
         if day != current_day:
             current_day, counts = day, tally.get(day)
             if counts is None:

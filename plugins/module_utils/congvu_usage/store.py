@@ -211,24 +211,25 @@ class Batch:
 
     def add_all(self, events) -> None:
         """Take (event, second or None) pairs, as `add`: one loop for a batch of them."""
-        row_of, column, last = self.row, _COLUMN, _LAST_LOGIN
+        daily, row_of, column, last = self.daily, self.row, _COLUMN, _LAST_LOGIN
         logins, messages, queued, submitted = self.logins, self.messages, self.queued, self.submitted
         received = column["received"]
+        login, delivered = ev.Login, ev.Delivered
         for event, second in events:
             if second is None:
                 stamp, day = _stamp(event.ts)
             else:
                 stamp, day = second, second[:10]
             kind = type(event)
-            if kind is ev.Login:
-                row = row_of(day, event.user)
+            if kind is login:
+                row = daily.get((day, event.user)) or row_of(day, event.user)
                 logins.append((stamp, day, event.user, event.kind, event.rip))
                 row[column[event.kind]] += 1
                 if row[last] is None or stamp > row[last]:
                     row[last] = stamp
-            elif kind is ev.Delivered:
+            elif kind is delivered:
                 messages.append((stamp, day, event.user, "received", 1))
-                row_of(day, event.user)[received] += 1
+                (daily.get((day, event.user)) or row_of(day, event.user))[received] += 1
             elif kind is ev.Queued:
                 queued.append((event.queue_id, stamp, event.nrcpt))
             elif kind is ev.Submitted:
