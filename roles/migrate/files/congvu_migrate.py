@@ -537,6 +537,10 @@ def main(argv: list[str] | None = None) -> int:
         result.setdefault("status", "ok")
     except MigrateError as exc:
         result.update({"status": "error", "error": exc.as_dict()})
+    except Exception as exc:  # the playbook hides this command's output (no_log): say it in the result
+        text = f"{type(exc).__name__}: {exc}"[-800:]
+        result.update({"status": "error", "error": {"code": "internal", "vi": f"Lỗi khi chuyển {args.address}: {text}",
+                                                     "en": f"{args.address}: {text}"}})
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print(json.dumps(result, ensure_ascii=False))
