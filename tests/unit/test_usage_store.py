@@ -1,17 +1,22 @@
-"""The usage database (congvu_usage.store) and the period summary (congvu_usage.summary) on real SQLite.
+"""The usage database (congvu_usage.store) and the period summary (congvu_usage.summary) on real SQLite
+and on a real PostgreSQL (tests/unit/pg_cluster.py): every test taking `db` runs on both.
 
 What an operator relies on: a batch and its read position are one transaction (a failure in the
 middle leaves both as they were), a message counts as sent once even when the queue takes it again,
-and the summary's figures equal the events that went in.
+and the summary's figures equal the events that went in. The PostgreSQL-only behaviours (its schema
+table, concurrent collectors, a server restart in the middle of a batch) are in
+test_usage_store_postgresql.py.
 """
 
 import datetime as dt
 import sqlite3
 
+import psycopg2
 import pytest
 from congvu import art12
 from congvu import usage_events as ev
 from congvu_usage import store, summary
+from pg_cluster import postgresql_cluster  # noqa: F401  (the session's server)
 
 TZ = ev.TZ
 DOMAIN = "quangbinh.gov.vn"
@@ -26,9 +31,12 @@ def addr(local):
     return f"{local}@{DOMAIN}"
 
 
-@pytest.fixture
-def db(tmp_path):
-    conn = store.connect(str(tmp_path / "usage.sqlite"))
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request, tmp_path):
+    if request.param == "sqlite":
+        conn = store.connect(str(tmp_path / "usage.sqlite"))
+    else:
+        conn = store.connect(request.getfixturevalue("postgresql_cluster").new_database())
     yield conn
     conn.close()
 
@@ -75,7 +83,7 @@ def test_batch_and_position_commit_together_or_not_at_all(db):
     broken = store.Batch("journal", "c1")
     broken.add(ev.Login(at("2026-07-01", "09:00"), addr("annv.stttt"), "imap", "10.0.0.1"))
     broken.logins.append((None, None, None, None, None))  # a row the database refuses (NOT NULL)
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises((sqlite3.IntegrityError, psycopg2.IntegrityError)):
         store.commit(db, broken, "c2")
     assert store.position(db, "journal") == "c1"
     assert db.execute("SELECT COUNT(*) FROM login").fetchone()[0] == 1

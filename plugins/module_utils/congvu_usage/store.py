@@ -1,4 +1,6 @@
-"""The usage database (docs/reports.md): SQLite in WAL mode, schema versioned by migrations.
+"""The usage database (docs/reports.md): SQLite in WAL mode, schema versioned by migrations; or
+PostgreSQL when the configuration names one (a `postgresql://` URL: `congvu_usage.postgresql`, which
+speaks this file's SQL to it, the same migrations included).
 
 The adapter beside the policy core (`congvu.usage_events` parses, this file stores). The one rule that
 makes the figures trustworthy: the rows of a batch and the read position after it are committed in
@@ -87,8 +89,30 @@ class PositionMoved(StoreError):
     """Another collector committed this source since this batch was read: the batch is dropped."""
 
 
-def connect(path: str, timeout: float = 60.0) -> sqlite3.Connection:
-    """Open (and create or migrate) the database. WAL: readers (the report) never block the collector."""
+class ConnectionLost(StoreError):
+    """PostgreSQL went away (restarted, the backend killed) during a statement: the server rolled the
+    open transaction back; the next run reconnects and reads again from the committed position."""
+
+
+def is_url(database: str) -> bool:
+    """Whether `database` names a PostgreSQL database (a URL) rather than a SQLite file."""
+    return database.startswith(("postgresql://", "postgres://"))
+
+
+def connect(path: str, timeout: float = 60.0):
+    """Open (and create or migrate) the database. WAL: readers (the report) never block the collector.
+
+    `path` is a SQLite file, or a `postgresql://` URL: a `congvu_usage.postgresql.Connection` then."""
+    if is_url(path):
+        from congvu_usage import postgresql  # noqa: PLC0415  (psycopg2, only where PostgreSQL is used)
+
+        conn = postgresql.connect(path)
+        try:
+            migrate(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
     conn = sqlite3.connect(path, timeout=timeout, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     # FULL: a committed batch survives a power cut, not only a killed process (the position with it).
@@ -106,11 +130,19 @@ def connect(path: str, timeout: float = 60.0) -> sqlite3.Connection:
 
 
 def schema_version(conn: sqlite3.Connection) -> int:
+    if not isinstance(conn, sqlite3.Connection):
+        from congvu_usage import postgresql  # noqa: PLC0415
+
+        return postgresql.schema_version(conn)
     return conn.execute("PRAGMA user_version").fetchone()[0]
 
 
 def migrate(conn: sqlite3.Connection) -> int:
     """Apply the migrations this database has not seen yet, each in its own transaction."""
+    if not isinstance(conn, sqlite3.Connection):
+        from congvu_usage import postgresql  # noqa: PLC0415
+
+        return postgresql.migrate(conn, MIGRATIONS)
     version = schema_version(conn)
     if version > len(MIGRATIONS):
         raise StoreError(f"the usage database has schema {version}, newer than this program "
@@ -257,11 +289,14 @@ def commit(conn: sqlite3.Connection, batch: Batch, new_position: str) -> dict:
     """Write a batch and the source's new position in ONE transaction (the no-loss rule above).
 
     Two collectors at once (the timer's and one run by hand) read the same lines: the second to
-    commit finds the position moved and writes nothing, so nothing is counted twice.
+    commit finds the position moved and writes nothing, so nothing is counted twice. SQLite's
+    BEGIN IMMEDIATE makes the writers wait for each other; PostgreSQL locks the position row (and
+    writes a first position only where no other transaction did: `postgresql.Connection`).
     """
+    sqlite = isinstance(conn, sqlite3.Connection)
     conn.execute("BEGIN IMMEDIATE")
     try:
-        if position(conn, batch.source) != batch.start:
+        if (position(conn, batch.source) if sqlite else conn.locked_position(batch.source)) != batch.start:
             raise PositionMoved(f"source {batch.source!r}: another collector committed since this batch was "
                                 f"read; its lines are left to the next run")
         _resolve_submissions(conn, batch)
@@ -277,10 +312,15 @@ def commit(conn: sqlite3.Connection, batch: Batch, new_position: str) -> dict:
             "malformed = malformed + excluded.malformed",
             [(day, batch.source, c["lines"], c["events"], c["ignored"], c["malformed"])
              for day, c in batch.quality.items()])
-        conn.execute(
-            "INSERT INTO source_position (source, position, updated) VALUES (?, ?, ?) "
-            "ON CONFLICT (source) DO UPDATE SET position = excluded.position, updated = excluded.updated",
-            (batch.source, new_position, dt.datetime.now(dt.UTC).isoformat(timespec="seconds")))
+        updated = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        if sqlite:
+            conn.execute(
+                "INSERT INTO source_position (source, position, updated) VALUES (?, ?, ?) "
+                "ON CONFLICT (source) DO UPDATE SET position = excluded.position, updated = excluded.updated",
+                (batch.source, new_position, updated))
+        elif not conn.save_position(batch.source, batch.start, new_position, updated):
+            raise PositionMoved(f"source {batch.source!r}: another collector committed its first batch first; "
+                                f"its lines are left to the next run")
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
