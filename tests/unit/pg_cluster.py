@@ -77,6 +77,23 @@ class Cluster:
         self._pg_ctl("-m", "fast", "restart")
         self._admin = None
 
+    def configure_authentication(self, hba_first: str, ident: str) -> None:
+        """A line first in pg_hba.conf (the first match decides), pg_ident.conf's lines; reloaded."""
+        hba = os.path.join(self.data, "pg_hba.conf")
+        with open(hba, encoding="utf-8") as handle:
+            rest = handle.read()
+        with open(hba, "w", encoding="utf-8") as handle:
+            handle.write(hba_first.rstrip("\n") + "\n" + rest)
+        with open(os.path.join(self.data, "pg_ident.conf"), "a", encoding="utf-8") as handle:
+            handle.write(ident.rstrip("\n") + "\n")
+        errors = self.admin().cursor()
+        errors.execute("SELECT line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL UNION ALL "
+                       "SELECT line_number, error FROM pg_ident_file_mappings WHERE error IS NOT NULL")
+        found = errors.fetchall()
+        if found:  # a reload would keep the old rules without a word
+            raise RuntimeError(f"pg_hba.conf or pg_ident.conf refused: {found}")
+        self._run(os.path.join(self.bin, "pg_ctl"), "-D", self.data, "reload")
+
     def stop(self) -> None:
         try:
             self._pg_ctl("-m", "immediate", "stop")

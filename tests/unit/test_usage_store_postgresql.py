@@ -11,14 +11,17 @@ store and through the `congvu-reports` program.
 import datetime as dt
 import json
 import os
+import pwd
 import random
 import subprocess
 import sys
 import threading
 import time
 
+import jinja2
 import psycopg2
 import pytest
+import yaml
 from congvu import art12
 from congvu import usage_events as ev
 from congvu_usage import postgresql, store, summary
@@ -398,6 +401,55 @@ def test_the_same_events_give_the_same_tables_and_the_same_summary_on_both_datab
         assert json.dumps(mine, sort_keys=True) == json.dumps(theirs, sort_keys=True)
     assert mine["mailboxes"] and mine["agency_checks"] and mine["quality"]["lines"]
     lite.close()
+
+
+# --- the role's peer authentication ---------------------------------------------------------------
+
+def _role_blocks(**variables):
+    """The pg_ident.conf and pg_hba.conf lines role reports writes (its tasks/postgresql.yml), rendered."""
+    with open(os.path.join(REPO, "roles", "reports", "tasks", "postgresql.yml"), encoding="utf-8") as handle:
+        tasks = yaml.safe_load(handle)
+    block = next(task["block"] for task in tasks if "block" in task)
+    lines = {}
+    for task in block:
+        settings = task.get("ansible.builtin.blockinfile")
+        if settings:
+            lines[os.path.basename(settings["path"].split("}}")[-1])] = jinja2.Template(settings["block"]).render(
+                **variables)
+    return lines["pg_ident.conf"], lines["pg_hba.conf"]
+
+
+def test_the_roles_peer_authentication_lets_the_collectors_system_user_in_by_the_url_and_nobody_else(
+        postgresql_cluster):  # noqa: F811
+    me = pwd.getpwuid(os.geteuid()).pw_name  # root in CI: the collector's user in production
+    admin = postgresql_cluster.admin().cursor()
+    for statement in ("CREATE ROLE congvu_reports LOGIN", "CREATE ROLE congvu_other LOGIN",
+                      "CREATE DATABASE congvu_reports OWNER congvu_reports TEMPLATE template0 ENCODING 'UTF8' "
+                      "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"):
+        admin.execute(statement)
+    ident, hba = _role_blocks(reports__postgresql_os_user=me, reports__postgresql_role="congvu_reports",
+                              reports__postgresql_database="congvu_reports")
+    assert ident.split() == ["congvu-reports", me, "congvu_reports"]
+    assert hba.split() == ["local", "congvu_reports", "congvu_reports", "peer", "map=congvu-reports"]
+    # the same rule for another role, whose map names another system user: refused (peer is in force)
+    postgresql_cluster.configure_authentication(
+        f"{hba}\n{hba.replace('congvu_reports  peer', 'congvu_other  peer')}\n",
+        f"{ident}\ncongvu-reports  someone-else  congvu_other\n")
+    other = f"postgresql://congvu_other@/congvu_reports?host={postgresql_cluster.dir}"
+    for _ in range(50):  # the server reads the files again on its own time after the reload signal
+        try:
+            store.connect(other).close()
+        except store.StoreError as exc:
+            refused = str(exc)
+            break
+        time.sleep(0.1)
+    assert "Peer authentication failed for user \"congvu_other\"" in refused
+    url = f"postgresql://congvu_reports@/congvu_reports?host={postgresql_cluster.dir}"
+    conn = store.connect(url)  # the role's example URL, the socket folder aside
+    assert store.schema_version(conn) == len(store.MIGRATIONS)
+    assert conn.execute("SELECT tableowner FROM pg_tables WHERE tablename = 'daily_usage'").fetchone() == \
+        ("congvu_reports",)
+    conn.close()
 
 
 # --- the program: congvu-reports on PostgreSQL ----------------------------------------------------
