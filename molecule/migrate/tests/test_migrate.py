@@ -92,7 +92,7 @@ class Migration:
             handle.write(LEGACY.file("/etc/dovecot/legacy.crt").content_string)
         self.runs = 0
 
-    def run(self, mailboxes, **extra):
+    def run(self, mailboxes, *options, **extra):
         self.runs += 1
         report_dir = os.path.join(self.folder, f"run{self.runs}")
         settings = {
@@ -108,7 +108,7 @@ class Migration:
             yaml.safe_dump(settings, handle, allow_unicode=True)
         t0 = time.monotonic()
         proc = subprocess.run(["ansible-playbook", "-i", INVENTORY, os.path.join(ROOT, "playbooks", "migrate.yml"),
-                               "-e", f"@{path}"], capture_output=True, text=True, timeout=1800)
+                               "-e", f"@{path}", *options], capture_output=True, text=True, timeout=1800)
         proc.seconds = time.monotonic() - t0
         reports = [os.path.join(report_dir, d) for d in sorted(os.listdir(report_dir))] \
             if os.path.isdir(report_dir) else []
@@ -137,6 +137,9 @@ def migration(tmp_path_factory):
 def first_pass(migration):
     dry = migration.run([ANNV, HADTT], migrate__dry_run=True)
     assert dry.returncode == 0, dry.stdout + dry.stderr
+    check = migration.run([ANNV], "--check")   # what an operator's --check does: the same dry run
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert check.report["mode"] == "dry-run" and check.report["mailboxes"][0]["status"] == "dry_run"
     first = migration.run([ANNV, HADTT])
     print(f"first pass: {first.seconds:.1f} s")
     assert first.returncode == 0, first.stdout + first.stderr
