@@ -4,6 +4,9 @@ Runs on the reports host, next to the data: what leaves the host is one object p
 Art. 12 openings already sorted into periods, never the raw events. Addresses are mapped to the
 mailbox (staff id) through every snapshot ever taken: an address is never given to anybody else
 (Art. 5), so a mailbox that moved agency or domain keeps its whole history.
+
+The queries are the same on SQLite and PostgreSQL (`store.connect` gives either; congvu_usage.postgresql
+rewrites them), and so is the result: tests/unit/test_usage_store_postgresql.py compares the two.
 """
 
 from __future__ import annotations
