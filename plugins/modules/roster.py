@@ -72,21 +72,6 @@ options:
         let slapd work while the module prepares the next entry (docs/benchmarks.md, run 6).
     type: int
     default: 8
-  domain: {description: Mail domain (Art. 5)., type: str, default: quangbinh.gov.vn}
-  default_quota: {description: Default quota (Art. 9)., type: str, default: 2G}
-  guard_max_count: {description: Guard, absolute limit., type: int, default: 50}
-  guard_max_ratio: {description: Guard, share of the roster., type: float, default: 0.05}
-  transfer_alias_days: {description: Days an old address keeps working after a transfer., type: int, default: 90}
-  profile:
-    description: The name of the regulation in force (profiles/*.yml), named in the plan's header.
-    type: str
-    default: ""
-  former_addresses_until:
-    description: >-
-      Until when (YYYY-MM-DD) the addresses a reorganisation retires keep delivering; empty: one year after
-      the plan's date (docs/reorganisation.md).
-    type: str
-    default: ""
   language:
     description:
       - >-
@@ -97,6 +82,7 @@ options:
     choices: [vi, en]
     default: vi
 requirements: [python-ldap, PyYAML]
+extends_documentation_fragment: [congvu_settings]
 """
 
 RETURN = r"""
@@ -247,7 +233,7 @@ def main():
             saved_plan.files_digest(read_files(params["roster_path"], roster.roster_files(params["roster_path"]))),
             revision)
     output["basis"] = result.basis
-    output.update(summary=result.summary(), guard=result.as_dict()["guard"],
+    output.update(summary=result.summary(), guard=result.guard_summary(),
                   summary_text=plan.summary_text(result, language),
                   notices=[p.text(language) for p in result.notices], errors=[p.text(language) for p in result.errors])
     if params["plan_dir"]:

@@ -26,21 +26,6 @@ options:
         the state, so that C(playbooks/roster.yml -e plan_file=plan.json) can apply exactly this plan.
     type: str
     default: unknown
-  domain: {description: Mail domain (Art. 5)., type: str, default: quangbinh.gov.vn}
-  default_quota: {description: Default quota (Art. 9)., type: str, default: 2G}
-  guard_max_count: {description: Guard, absolute limit., type: int, default: 50}
-  guard_max_ratio: {description: Guard, share of the roster., type: float, default: 0.05}
-  transfer_alias_days: {description: Days an old address keeps working after a transfer., type: int, default: 90}
-  profile:
-    description: The name of the regulation in force (profiles/*.yml), named in the plan's header.
-    type: str
-    default: ""
-  former_addresses_until:
-    description: >-
-      Until when (YYYY-MM-DD) the addresses a reorganisation retires keep delivering; empty: one year after
-      the plan's date (docs/reorganisation.md).
-    type: str
-    default: ""
   language:
     description:
       - >-
@@ -50,6 +35,7 @@ options:
     type: str
     choices: [vi, en]
     default: vi
+extends_documentation_fragment: [congvu_settings]
 """
 
 RETURN = r"""
@@ -126,7 +112,7 @@ def main():
         changed=changed,
         summary=result.summary(),
         summary_text=plan.summary_text(result, language),
-        guard=result.as_dict()["guard"],
+        guard=result.guard_summary(),
         errors=[p.text(language) for p in result.errors],
         notices=[p.text(language) for p in result.notices],
         plan_json=plan_json,

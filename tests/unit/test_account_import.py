@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import importlib.util
 import json
 import unicodedata
 from pathlib import Path
@@ -19,18 +18,13 @@ from congvu.roster import load_roster
 from congvu.settings import Settings
 from congvu.state import State
 
+import scripts
+
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN = "quangbinh.gov.vn"
 
 
-def _tool():
-    spec = importlib.util.spec_from_file_location("import_accounts", ROOT / "tools" / "import_accounts.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-TOOL = _tool()
+TOOL = scripts.load("import_accounts", "tools", "import_accounts.py")
 
 SKHCN = """\
 # Sở KH&CN: a comment the import must keep

@@ -8,7 +8,6 @@ only reads the usage database.
 
 import datetime as dt
 import hashlib
-import importlib.util
 import json
 import os
 import shutil
@@ -19,6 +18,8 @@ from congvu import art12, usage_report, workdays
 from congvu import usage_events as ev
 from congvu_usage import store, summary
 
+import scripts
+
 TOOL = os.path.join(os.path.dirname(__file__), "..", "..", "tools", "make_demo_history.py")
 DOMAIN = "quangbinh.gov.vn"
 START, END = dt.date(2026, 6, 1), dt.date(2026, 7, 31)
@@ -28,12 +29,8 @@ AGENCIES = (("stttt", "department", 24), ("sxd", "department", 18), ("badon", "d
 
 @pytest.fixture(scope="module")
 def tool():
-    spec = importlib.util.spec_from_file_location("make_demo_history", TOOL)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop(spec.name, None)
+    yield scripts.load("make_demo_history", TOOL)
+    sys.modules.pop("make_demo_history", None)
 
 
 def directory():

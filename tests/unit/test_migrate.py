@@ -2,17 +2,15 @@
 folder, the quota check and the report (roles/migrate/files/congvu_migrate.py; docs/migration.md)."""
 
 import csv
-import importlib.util
 import io
 import json
 import os
 
 import pytest
 
-PATH = os.path.join(os.path.dirname(__file__), "..", "..", "roles", "migrate", "files", "congvu_migrate.py")
-spec = importlib.util.spec_from_file_location("congvu_migrate", PATH)
-cm = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(cm)
+import scripts
+
+cm = scripts.load("congvu_migrate", "roles", "migrate", "files", "congvu_migrate.py")
 
 
 def msg(uid, mid, size=100, date=1_700_000_000, folder="INBOX"):

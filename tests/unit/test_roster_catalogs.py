@@ -25,20 +25,15 @@ from congvu.roster import Problem, RosterInvalid, entry_text, load_roster
 from congvu.settings import Settings
 from congvu.state import State
 
+import scripts
+
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "plugins" / "module_utils" / "congvu"
 DEMO = ROOT / "inventories" / "demo"
 TODAY = dt.date(2026, 11, 28)
 
 
-def _tool():
-    spec = importlib.util.spec_from_file_location("make_roster_catalog", ROOT / "tools" / "make_roster_catalog.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-TOOL = _tool()
+TOOL = scripts.load("make_roster_catalog", "tools", "make_roster_catalog.py")
 LANGUAGES = catalog_roster.LANGUAGES
 
 

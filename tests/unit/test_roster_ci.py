@@ -1,18 +1,15 @@
 """What the pull-request job shows: annotations on the roster's lines, one plan comment updated in place."""
 
 import datetime as dt
-import importlib.util
 import json
-import os
 
 from congvu.plan import plan_roster_path
 from congvu.settings import Settings
 from congvu.state import State
 
-TOOL = os.path.join(os.path.dirname(__file__), "..", "..", "tools", "roster_ci.py")
-_spec = importlib.util.spec_from_file_location("roster_ci", TOOL)
-roster_ci = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(roster_ci)
+import scripts
+
+roster_ci = scripts.load("roster_ci", "tools", "roster_ci.py")
 
 BAD = {
     "stttt": """\

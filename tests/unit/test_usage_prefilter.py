@@ -8,7 +8,6 @@ give the same status, event, day and stored time as the parser without shortcuts
 
 import dataclasses
 import datetime as dt
-import importlib.util
 import json
 import os
 import re
@@ -17,6 +16,8 @@ import sys
 import pytest
 from congvu import usage_events as ev
 from congvu_usage import store
+
+import scripts
 
 TOOL = os.path.join(os.path.dirname(__file__), "..", "..", "tools", "make_demo_history.py")
 OPTS = ev.Options(["127.0.0.1", "::1", "172.18.0.2"], "Virus found")
@@ -211,12 +212,8 @@ def test_the_batch_reader_gives_what_each_line_gives():
 
 @pytest.fixture(scope="module")
 def tool():
-    spec = importlib.util.spec_from_file_location("make_demo_history_prefilter", TOOL)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop(spec.name, None)
+    yield scripts.load("make_demo_history_prefilter", TOOL)
+    sys.modules.pop("make_demo_history_prefilter", None)
 
 
 @pytest.mark.parametrize("timestamps", ["iso", "bsd"])

@@ -90,6 +90,11 @@ class Plan:
         """Mailboxes a reorganisation moves, merges or hands over: not counted by the guard."""
         return sum(1 for item in self.items if item.reorganisation)
 
+    def guard_summary(self) -> dict:
+        """plan.json's `guard`, without building the rest of plan.json (the modules return it)."""
+        return {"count": self.guard_count, "limit": self.guard_limit, "tripped": self.guard_tripped,
+                "override": self.override, **({"reorganisation": self.reorganised} if self.reorganised else {})}
+
     @property
     def guard_tripped(self) -> bool:
         return self.guard_count > self.guard_limit
@@ -118,9 +123,7 @@ class Plan:
             "roster": self.source,
             "changed": self.changed,
             "summary": self.summary(),
-            "guard": {"count": self.guard_count, "limit": self.guard_limit,
-                      "tripped": self.guard_tripped, "override": self.override,
-                      **({"reorganisation": self.reorganised} if self.reorganised else {})},
+            "guard": self.guard_summary(),
             "blocked": self.blocked,
             "errors": [p.as_dict() for p in self.errors],
             "notices": [p.as_dict() for p in self.notices],

@@ -68,22 +68,11 @@ def check_saved(saved) -> None:
                                % {"count": len(saved["errors"])})
 
 
-def _relative(value, source: str):
-    """File names in a plan, relative to its roster folder: the reviewed plan read the roster from the
-    repository, the apply from a copy elsewhere."""
-    if isinstance(value, dict):
-        return {k: _relative(v, source) if k != "file" or not isinstance(v, str)
-                else (v[len(source) + 1:] if source and v.startswith(source + "/") else v)
-                for k, v in value.items()}
-    if isinstance(value, list):
-        return [_relative(v, source) for v in value]
-    return value
-
-
 def comparable(plan: dict) -> dict:
-    """The parts of a plan.json that say what a run writes, with file names made relative."""
-    source = (plan.get("roster") or "").rstrip("/")
-    data = {key: _relative(plan.get(key), source) for key in COMPARED}
+    """The parts of a plan.json that say what a run writes. Its file names are relative to the roster
+    folder (roster.py names them so), so a plan made from the repository and one made from the copy on
+    the directory host compare equal."""
+    data = {key: plan.get(key) for key in COMPARED}
     data["guard"] = {key: (plan.get("guard") or {}).get(key) for key in GUARD_COMPARED}
     return data
 

@@ -1,0 +1,22 @@
+"""The province-wide settings every roster module takes (congvu_args.SETTINGS_ARGS), documented once."""
+
+
+class ModuleDocFragment:
+    DOCUMENTATION = r"""
+options:
+  domain: {description: Mail domain (Art. 5)., type: str, default: quangbinh.gov.vn}
+  default_quota: {description: Default quota (Art. 9)., type: str, default: 2G}
+  guard_max_count: {description: Guard, absolute limit., type: int, default: 50}
+  guard_max_ratio: {description: Guard, share of the roster., type: float, default: 0.05}
+  transfer_alias_days: {description: Days an old address keeps working after a transfer., type: int, default: 90}
+  profile:
+    description: The name of the regulation in force (profiles/*.yml), named in the plan's header.
+    type: str
+    default: ""
+  former_addresses_until:
+    description: >-
+      Until when (YYYY-MM-DD) the addresses a reorganisation retires keep delivering; empty: one year after
+      the plan's date (docs/reorganisation.md).
+    type: str
+    default: ""
+"""
