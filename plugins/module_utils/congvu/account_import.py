@@ -24,7 +24,6 @@ import yaml
 from . import naming
 from .messages import N_, message
 from .roster import (
-    ADDRESS_LOCAL,
     AGENCY_CODE,
     AGENCY_KINDS,
     MAX_NAME_LENGTH,
@@ -33,6 +32,7 @@ from .roster import (
     Problem,
     Roster,
     _describe_char,
+    pin_fault,
 )
 from .settings import Settings
 from .state import State
@@ -397,11 +397,8 @@ def _name(account: Account, key: str, entry: str, errors: list[Problem]) -> str 
 
 
 def fits(address: str, agency: str, settings: Settings) -> bool:
-    """Whether an address may be pinned in `agency` (roster.py `_checked_pin`): <local>.<agency>@<domain>."""
-    local, _, domain = address.partition("@")
-    suffix = f".{agency}"
-    return (domain == settings.domain and local.endswith(suffix) and len(local) > len(suffix)
-            and bool(ADDRESS_LOCAL.match(local)) and len(local) <= 64)
+    """Whether an address may be pinned in `agency`, by the roster's own rule (roster.pin_fault)."""
+    return pin_fault(address, agency, settings) is None
 
 
 def prepare(accounts: list[Account], agency_map: AgencyMap, roster: Roster, state: State | None,

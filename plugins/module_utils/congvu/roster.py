@@ -686,20 +686,31 @@ def _describe_char(char: str) -> dict:
     return message(N_("'%(char)s' (%(label)s)"), char=char, label=label)
 
 
+def pin_fault(address: str, agency: str, settings: Settings) -> str | None:
+    """Why a full address may not be pinned in `agency` (Art. 5: `<anything>.<agency>@<domain>`, a-z, 0-9 and
+    single dots, at most 64 characters before '@'): "outside", "invalid", or None when it may."""
+    local, _, domain = address.partition("@")
+    suffix = f".{agency}"
+    if domain != settings.domain or not local.endswith(suffix) or len(local) == len(suffix):
+        return "outside"
+    if not ADDRESS_LOCAL.match(local) or len(local) > 64:
+        return "invalid"
+    return None
+
+
 def _checked_pin(reader: _FileReader, node, raw: str, agency: str, settings: Settings,
                  entry: str) -> str | None:
     """Art. 5 legacy pin: a local part or a full address, inside `<anything>.<agency>@<domain>`."""
     address = raw.strip().lower()
     if "@" not in address:
         address = f"{address}@{settings.domain}"
-    local, _, domain = address.partition("@")
-    suffix = f".{agency}"
-    if domain != settings.domain or not local.endswith(suffix) or len(local) == len(suffix):
+    fault = pin_fault(address, agency, settings)
+    if fault == "outside":
         reader.problem(node, "'%(value)s' is outside this agency's addresses: it must look like "
                        "'<name>.%(agency)s@%(domain)s'", entry, "address", value=raw, agency=agency,
                        domain=settings.domain)
         return None
-    if not ADDRESS_LOCAL.match(local) or len(local) > 64:
+    if fault == "invalid":
         reader.problem(node, "'%(value)s' is not a valid address: use a-z, 0-9 and single dots, at most 64 "
                        "characters before '@'", entry, "address", value=raw)
         return None
