@@ -230,6 +230,43 @@ def test_art16_inbound_mail_is_not_signed(host):
     assert path and "DKIM-Signature:" not in host.file(path).content_string
 
 
+# --- Art. 16.4: SPF and DMARC of inbound mail ------------------------------------------------------
+# The senders' domains are answered by the scenario's DNS server (prepare.yml); the messages come
+# from the container's own address, which only doitac-thu.vn lists in its SPF record.
+
+def headers_of(host, path):
+    return host.file(path).content_string.split("\n\n", 1)[0] + "\n"
+
+
+def test_art16_forged_sender_of_a_p_reject_domain_is_refused_at_smtp_time(host):
+    subject = uniq("Thong bao tai khoan")
+    r = send(host, frm="canhbao@nganhang-thu.vn", subject=subject)
+    assert r["code"] == 554, r
+    assert delivered(host, subject, timeout=5) is None
+
+
+def test_art16_forged_sender_of_a_p_quarantine_domain_is_delivered_marked_as_spam(host):
+    subject = uniq("Hoa don")
+    r = send(host, frm="ketoan@congty-thu.vn", subject=subject)
+    assert r["code"] == 250, r
+    path = delivered(host, subject)
+    assert path, "a quarantined message is delivered, marked, never lost"
+    headers = headers_of(host, path)
+    assert "dmarc=fail" in headers, headers
+    assert "\nX-Spam: Yes\n" in headers or f"Subject: [SPAM] {subject}" in headers, headers
+
+
+def test_art16_genuine_sender_of_a_p_reject_domain_is_delivered(host):
+    subject = uniq("Cong van phoi hop")
+    r = send(host, frm="lienhe@doitac-thu.vn", subject=subject)
+    assert r["code"] == 250, r
+    path = delivered(host, subject)
+    assert path
+    headers = headers_of(host, path)
+    assert "spf=pass" in headers and "dmarc=pass" in headers, headers
+    assert "X-Spam: Yes" not in headers
+
+
 # --- Art. 13.7: outbound rate limits per authenticated user -----------------------------------
 
 def test_art13_7_user_message_limit_tempfails_with_text(host):
