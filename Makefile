@@ -21,7 +21,7 @@ SCENARIOS ?= $(filter-out full,$(SCENARIOS_ALL)) $(filter full,$(SCENARIOS_ALL))
 # without .git (a release tarball) runs the same scenarios.
 MOLECULE := molecule --base-config $(CURDIR)/.config/molecule/config.yml
 
-.PHONY: help bootstrap lint unit playbooks plan molecule integration test demo demo-down clean distclean
+.PHONY: help bootstrap lint unit playbooks plan molecule integration conformance test demo demo-down clean distclean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_%-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -35,13 +35,16 @@ lint: ## yamllint, ansible-lint, ruff
 	ansible-lint
 	ruff check .
 
+# Every test suite leaves its JUnit XML here; tools/conformance.py reads them (make conformance).
+JUNIT := .cache/junit
+
 unit: ## pytest of the policy core (tests/unit, no server) and the demo data generators
-	pytest -q tests/unit
+	pytest -q tests/unit --junit-xml=$(JUNIT)/unit.xml
 	python tools/make_demo_roster.py --check
 	python tools/make_demo_state.py --check
 
 playbooks: ## pytest: the playbooks run as an operator would (tests/playbooks: the plan, the whole demo)
-	pytest -q -s tests/playbooks
+	pytest -q -s tests/playbooks --junit-xml=$(JUNIT)/playbooks.xml
 
 ROSTER ?= inventories/demo/roster
 PLAN_DIR ?= .plan
@@ -65,25 +68,36 @@ LOGS := .cache/test-logs
 
 # Every scenario runs even when one fails; one line per scenario, the logs of the failed ones, and a
 # non-zero exit if any failed. LANES=1 runs them one after the other.
+# testinfra is pytest: PYTEST_ADDOPTS gives each scenario's verify its JUnit file.
+MOLECULE_TEST = PYTEST_ADDOPTS=--junit-xml=$(CURDIR)/$(JUNIT)/molecule-$(1).xml $(MOLECULE) test -s $(1)
+
 molecule: ## molecule test of every scenario, LANES (2) at a time (SCENARIOS="a b" to choose, LANES=1)
-	bash scripts/lanes.sh $(LOGS) $(foreach s,$(ORDERED),$(s) "$(MOLECULE) test -s $(s)")
+	bash scripts/lanes.sh $(LOGS) $(foreach s,$(ORDERED),$(s) "$(call MOLECULE_TEST,$(s))")
 
 # The slow part of `make test`: the demo (tests/playbooks) beside the scenarios, in lanes. (`make`,
 # not $$(MAKE), in the job: `make -n integration` must only print it.)
 integration: ## the demo test and every molecule scenario, LANES (2) at a time
-	bash scripts/lanes.sh $(LOGS) $(foreach s,$(filter full,$(ORDERED)),$(s) "$(MOLECULE) test -s $(s)") \
+	bash scripts/lanes.sh $(LOGS) $(foreach s,$(filter full,$(ORDERED)),$(s) "$(call MOLECULE_TEST,$(s))") \
 	  playbooks "make playbooks" \
-	  $(foreach s,$(filter-out full,$(ORDERED)),$(s) "$(MOLECULE) test -s $(s)")
+	  $(foreach s,$(filter-out full,$(ORDERED)),$(s) "$(call MOLECULE_TEST,$(s))")
 
 molecule-%: ## molecule test of one scenario, e.g. make molecule-common
-	$(MOLECULE) test -s $*
+	$(call MOLECULE_TEST,$*)
+
+# A complete run (every scenario) is judged: an article the product claims with no passing test
+# fails it. A partial run (SCENARIOS=...) only writes the report.
+CONFORMANCE_STRICT := $(if $(filter-out $(SCENARIOS),$(SCENARIOS_ALL)),,--strict)
+conformance: ## docs/conformance.md (+ .html) from the JUnit files of the last run (.cache/junit)
+	python3 tools/conformance.py --junit $(JUNIT) --out docs/conformance.md $(CONFORMANCE_STRICT)
 
 # Sub-makes keep the order even under `make -j`.
 test: ## everything CI runs: bootstrap, lint, unit, then the demo and every scenario (integration)
 	@$(MAKE) bootstrap
+	@rm -rf $(JUNIT)
 	@$(MAKE) lint
 	@$(MAKE) unit
 	@$(MAKE) integration
+	@$(MAKE) conformance
 
 DEMO_PORT_OFFSET ?= 0
 demo: bootstrap ## bring up the demo province (playbooks/demo.yml); DEMO_PORT_OFFSET=10000 if ports are taken

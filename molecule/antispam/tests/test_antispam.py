@@ -238,14 +238,14 @@ def headers_of(host, path):
     return host.file(path).content_string.split("\n\n", 1)[0] + "\n"
 
 
-def test_art16_forged_sender_of_a_p_reject_domain_is_refused_at_smtp_time(host):
+def test_art16_4_forged_sender_of_a_p_reject_domain_is_refused_at_smtp_time(host):
     subject = uniq("Thong bao tai khoan")
     r = send(host, frm="canhbao@nganhang-thu.vn", subject=subject)
     assert r["code"] == 554, r
     assert delivered(host, subject, timeout=5) is None
 
 
-def test_art16_forged_sender_of_a_p_quarantine_domain_is_delivered_marked_as_spam(host):
+def test_art16_4_forged_sender_of_a_p_quarantine_domain_is_delivered_marked_as_spam(host):
     subject = uniq("Hoa don")
     r = send(host, frm="ketoan@congty-thu.vn", subject=subject)
     assert r["code"] == 250, r
@@ -256,7 +256,7 @@ def test_art16_forged_sender_of_a_p_quarantine_domain_is_delivered_marked_as_spa
     assert "\nX-Spam: Yes\n" in headers or f"Subject: [SPAM] {subject}" in headers, headers
 
 
-def test_art16_genuine_sender_of_a_p_reject_domain_is_delivered(host):
+def test_art16_4_genuine_sender_of_a_p_reject_domain_is_delivered(host):
     subject = uniq("Cong van phoi hop")
     r = send(host, frm="lienhe@doitac-thu.vn", subject=subject)
     assert r["code"] == 250, r
