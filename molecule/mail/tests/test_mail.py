@@ -1,4 +1,4 @@
-"""Mail delivery and access (roles tls, mta, imap) proven with real clients, issue 4.
+"""Mail delivery and access (roles tls, mta, imap) proven with real clients.
 
 A small province (agency `stttt`) is applied to the directory with the project's own reconcile
 (`playbooks/roster.yml`, run from the controller as an operator would), twice: the second roster
@@ -41,10 +41,13 @@ HEAD, DELEGATE, RENAMED, QUOTA, SUSPENDED, MUST_CHANGE, TERMINATED, OTHER = (
     addr("hoant"))
 AGENCY = f"stttt@{DOMAIN}"
 OLD_ADDRESS = addr("binhlv")  # RENAMED's address before the rename: an alias now (Art. 11.3)
+ARCHIVED = "art7 archived before the termination"  # subject of TERMINATED's only message
+ARCHIVE_DIR = "/var/vmail-archive"
 
 
-def roster(final):
-    """The agency file: first everybody active; `final` renames, suspends and terminates one each."""
+def roster(final, head="MT0001", states=None):
+    """The agency file: first everybody active; `final` renames, suspends and terminates one each;
+    `states` ({id: state}) changes more."""
     staff = [
         {"id": "MT0001", "name": "Nguyễn Văn An", "leader": True, "title": "Giám đốc"},
         {"id": "MT0002", "name": "Đặng Thị Thu Hà", "title": "Chánh Văn phòng"},
@@ -55,8 +58,11 @@ def roster(final):
         {"id": "MT0007", "name": "Võ Văn Tùng", **({"state": "terminated"} if final else {})},
         {"id": "MT0008", "name": "Ngô Thị Hoa"},
     ]
+    for person in staff:
+        if person["id"] in (states or {}):
+            person["state"] = states[person["id"]]
     return {"agency": {"code": "stttt", "name": "Sở Thông tin và Truyền thông", "kind": "department",
-                       "head": "MT0001", "delegates": ["MT0002"]}, "staff": staff}
+                       "head": head, "delegates": ["MT0002"]}, "staff": staff}
 
 
 def sh(host, argv, check=True):
@@ -66,10 +72,10 @@ def sh(host, argv, check=True):
     return r
 
 
-def apply_roster(folder, final):
+def apply_roster(folder, final, **changes):
     os.makedirs(folder, exist_ok=True)
     with open(os.path.join(folder, "stttt.yml"), "w", encoding="utf-8") as handle:
-        yaml.safe_dump(roster(final), handle, allow_unicode=True, sort_keys=False)
+        yaml.safe_dump(roster(final, **changes), handle, allow_unicode=True, sort_keys=False)
     subprocess.run(["git", "init", "-q", folder], check=True)
     git = ["git", "-C", folder, "-c", "user.name=IT", "-c", "user.email=it@example.invalid"]
     subprocess.run([*git, "add", "-A"], check=True)
@@ -103,6 +109,9 @@ def province(host, tmp_path_factory):
                              ("MT0005", SUSPENDED), ("MT0007", TERMINATED), ("MT0008", OTHER)]:
             sh(host, ["ldappasswd", "-x", "-H", "ldapi:///", "-D", f"uid={pid},{PEOPLE}",
                       "-w", initial_password(host, address), "-s", PASSWORD])
+        # mail that TERMINATED received while in service: archived, not lost, by the termination below
+        assert client(host, f"out(submit({HEAD!r}, {PASSWORD!r}, {HEAD!r}, [{TERMINATED!r}], {ARCHIVED!r}))")[0] == 250
+        assert wait_count(host, TERMINATED, ARCHIVED) == 1
         apply_roster(folder, final=True)
     sh(host, ["systemctl", "start", "congvu-agency-acl.service"])
     sh(host, ["doveadm", "auth", "cache", "flush"])
@@ -235,6 +244,40 @@ def test_art13_a_non_delegate_cannot_open_the_agency_mailbox_nor_another_persons
         listed = [line.decode() for line in m.list()[1] if b"Shared" in line]
         out([listed, m.select('"Shared/{AGENCY}/INBOX"')[0], m.select('"Shared/{HEAD}/INBOX"')[0]])""")
     assert seen == [[], "NO", "NO"]
+
+
+def agency_inbox_seen(host, users, subject):
+    """{user: [agency mailbox listed, SELECT answer, messages with subject]} over IMAP, for each user."""
+    return client(host, f"""
+        seen = {{}}
+        for user in {list(users)!r}:
+            m = imap(user, {PASSWORD!r})
+            listed = any(b"Shared/{AGENCY}" in line for line in m.list()[1])
+            typ, _ = m.select('"Shared/{AGENCY}/INBOX"', readonly=True)
+            found = m.search(None, "SUBJECT", {quoted(subject)!r})[1][0].split() if typ == "OK" else []
+            seen[user] = [listed, typ, len(found)]
+            m.logout()
+        out(seen)""")
+
+
+def test_art10_handover_the_new_head_opens_the_agency_mailbox_and_the_old_head_no_longer(host, province,
+                                                                                       tmp_path):
+    """A change of head in the roster (Art. 10): after that one roster run, the new head reads the agency
+    mailbox with their own login and the old head cannot open it. The roster is put back afterwards, so
+    that no other test depends on this one."""
+    subject = f"art10 handover {RUN}"
+    assert client(host, f"out(submit({OTHER!r}, {PASSWORD!r}, {OTHER!r}, [{AGENCY!r}], {subject!r}))")[0] == 250
+    assert wait_count(host, AGENCY, subject) == 1
+    folder = str(tmp_path / "roster")
+    apply_roster(folder, final=True, head="MT0008")
+    try:
+        seen = agency_inbox_seen(host, [OTHER, HEAD], subject)
+        assert seen[OTHER] == [True, "OK", 1], seen
+        assert seen[HEAD] == [False, "NO", 0], seen
+    finally:
+        apply_roster(folder, final=True)
+    seen = agency_inbox_seen(host, [HEAD, OTHER], subject)
+    assert seen[HEAD] == [True, "OK", 1] and seen[OTHER] == [False, "NO", 0], seen
 
 
 # --- sending ------------------------------------------------------------------------------------
@@ -391,6 +434,71 @@ def test_art7_terminated_address_rejected_at_rcpt_with_the_retired_text(host, pr
     r = sh(host, ["swaks", "--server", "localhost", "--port", "25", "--from", "someone@example.org",
                   "--to", TERMINATED], check=False)
     assert "550 5.1.1" in r.stdout and "This address has been retired" in r.stdout
+
+
+def archives_of(host, uid):
+    listing = sh(host, ["find", ARCHIVE_DIR, "-maxdepth", "1", "-name", f"{uid}-*.tar.xz", "-printf", "%f %m %u\\n"])
+    return sorted(line.split() for line in listing.stdout.splitlines())
+
+
+def audit_log(host):
+    return [json.loads(line) for line in host.file(f"{ARCHIVE_DIR}/archive.log").content_string.splitlines()]
+
+
+def test_art7_terminated_mailbox_archived_read_only_with_its_mail_and_logged(host, province):
+    """Art. 7.1: the data of a terminated mailbox is archived, never silently deleted. The roster run
+    that terminated it ran the archive job (imap__archive_after_days is 0 here): one xz tar, 0400 root,
+    holding the message it had; its live directory is gone; archive.log records it with its SHA-256."""
+    (name, mode, owner), *_ = archives_of(host, "MT0007")
+    assert (mode, owner) == ("400", "root"), (name, mode, owner)
+    assert not host.file(f"/var/vmail/{DOMAIN}/people/MT0007").exists
+    # the messages (cur/, new/), not Dovecot's binary index files beside them
+    subject = shlex.quote("Subject: " + ARCHIVED)
+    found = host.run(f"tar --extract --xz --to-stdout --file {ARCHIVE_DIR}/{name} --wildcards "
+                     f"'MT0007/Maildir/cur/*' 'MT0007/Maildir/new/*' | grep -c -F {subject}")
+    assert found.stdout.strip() == "1", found.stdout + found.stderr
+    record = next(r for r in audit_log(host) if r["action"] == "archived" and r["archive"] == name)
+    assert record["uid"] == "MT0007" and record["address"] == TERMINATED and record["files"] >= 1
+    assert record["sha256"] == sh(host, ["sha256sum", f"{ARCHIVE_DIR}/{name}"]).stdout.split()[0]
+
+
+def test_art7_purge_is_explicit_refuses_young_archives_and_is_logged(host, province):
+    """Purging is a separate, explicit, logged step (Art. 7.1): only archives older than the retention
+    period, only with --confirm, each one recorded. An archive made eleven years ago is simulated by a
+    copy named with that time."""
+    (name, _, _), *_ = archives_of(host, "MT0007")
+    old = "MT0007-20151201T000000Z.tar.xz"
+    sh(host, ["cp", "-p", f"{ARCHIVE_DIR}/{name}", f"{ARCHIVE_DIR}/{old}"])
+    try:
+        listed = sh(host, ["/usr/local/lib/congvu/congvu-mail-archive", "purge"])
+        assert f"would purge {old}" in listed.stdout and name not in listed.stdout, listed.stdout
+        assert host.file(f"{ARCHIVE_DIR}/{old}").exists
+        sh(host, ["/usr/local/lib/congvu/congvu-mail-archive", "purge", "--confirm", "--operator", "ops-test"])
+        assert not host.file(f"{ARCHIVE_DIR}/{old}").exists
+        assert host.file(f"{ARCHIVE_DIR}/{name}").exists  # younger than the retention period: kept
+        record = audit_log(host)[-1]
+        assert record["action"] == "purged" and record["archive"] == old and record["operator"] == "ops-test"
+    finally:
+        sh(host, ["rm", "-f", f"{ARCHIVE_DIR}/{old}"])
+
+
+def test_art7_reactivated_mailbox_gets_its_archived_mail_back(host, province, tmp_path):
+    """The roster's "reactivate" brings a terminated person back with their mail: the roster run puts
+    the archive back in place and the person reads the old message over IMAP. Terminated again at the
+    end (archived once more), so that no other test depends on this one."""
+    folder = str(tmp_path / "roster")
+    apply_roster(folder, final=True, states={"MT0007": "active"})
+    try:
+        sh(host, ["doveadm", "auth", "cache", "flush"])
+        found = client(host, f"""
+            m = imap({TERMINATED!r}, {PASSWORD!r}); m.select("INBOX")
+            out(m.search(None, "SUBJECT", {quoted(ARCHIVED)!r})[1][0].decode().split())""")
+        assert len(found) == 1
+        assert audit_log(host)[-1]["action"] == "restored"
+    finally:
+        apply_roster(folder, final=True)
+    assert not host.file(f"/var/vmail/{DOMAIN}/people/MT0007").exists
+    assert audit_log(host)[-1]["action"] == "archived"
 
 
 def test_art7_a_login_is_recorded_by_the_directory(host, province):

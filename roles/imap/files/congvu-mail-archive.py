@@ -1,0 +1,214 @@
+#!/usr/bin/python3
+"""The mail of terminated mailboxes, archived and purged (Art. 7.1): role imap, docs/mail.md "Archive".
+
+Art. 7.1: terminating a mailbox disables the login and retires the address; the data is archived,
+never silently deleted, and purging is a separate, explicit, logged step. So:
+
+- `sync` (congvu-mail-archive.timer, daily, and after each roster run):
+  - a personal mailbox terminated for ARCHIVE_AFTER_DAYS (counted from the first run that saw it
+    terminated) is packed into <ARCHIVE_DIR>/<uid>-<UTC time>.tar.xz with GNU tar, compared with
+    the live files (`tar --compare`), made read-only (0400), and only then its live directory goes;
+  - a mailbox back in service (the roster's "reactivate") gets its latest archive back in its home,
+    beside anything it received since (files it already has are kept).
+- `purge` lists the archives older than RETENTION_DAYS (their age is the time in their name, written
+  when they were made); with `--confirm` it deletes them.
+Every archive, restore and purge is a line of JSON in <ARCHIVE_DIR>/archive.log (and the journal),
+with the file's SHA-256: what was kept, what was deleted, when and by whom.
+
+Reads the directory as Dovecot's service account (uid, mail, congvuState), like congvu-agency-acl.
+"""
+
+import argparse
+import base64
+import datetime
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+CONF = "/etc/dovecot/congvu-mail-archive.conf"
+NAME = re.compile(r"^(?P<uid>[^/]+)-(?P<stamp>\d{8}T\d{6}Z)\.tar\.xz$")
+STAMP = "%Y%m%dT%H%M%SZ"
+
+
+def settings():
+    conf = {}
+    with open(CONF, encoding="utf-8") as handle:
+        for line in handle:
+            line = line.strip()
+            if line and not line.startswith("#") and "=" in line:
+                key, value = line.split("=", 1)
+                conf[key] = value
+    return conf
+
+
+def people(conf):
+    """{uid: (mail, congvuState)} of every personal mailbox in the directory."""
+    env = dict(os.environ)
+    if conf.get("LDAP_CA"):
+        env["LDAPTLS_CACERT"] = conf["LDAP_CA"]
+    proc = subprocess.run(
+        ["ldapsearch", "-LLL", "-o", "ldif-wrap=no", "-x", "-H", conf["LDAP_URI"], "-D", conf["LDAP_BIND_DN"],
+         "-y", conf["LDAP_SECRET"], "-s", "one", "-b", conf["LDAP_PEOPLE"], "(objectClass=congvuMailbox)",
+         "uid", "mail", "congvuState"],
+        capture_output=True, text=True, env=env, check=False)
+    if proc.returncode != 0:
+        sys.exit(f"ldapsearch {conf['LDAP_PEOPLE']}: {proc.stderr.strip()}")
+    found, entry = {}, {}
+    for line in proc.stdout.splitlines() + [""]:
+        if not line:
+            if entry.get("uid"):
+                found[entry["uid"]] = (entry.get("mail", ""), entry.get("congvuState", ""))
+            entry = {}
+            continue
+        name, sep, value = line.partition(":: ")
+        if sep:
+            value = base64.b64decode(value).decode()
+        else:
+            name, _, value = line.partition(": ")
+        entry.setdefault(name, value)
+    return found
+
+
+def now():
+    return datetime.datetime.now(datetime.UTC)
+
+
+def audit(conf, **record):
+    """One JSON line per act in archive.log (fsynced) and on stdout (the journal)."""
+    record = {"time": now().strftime("%Y-%m-%dT%H:%M:%SZ"), **record}
+    line = json.dumps(record, ensure_ascii=False, sort_keys=True)
+    with open(os.path.join(conf["ARCHIVE_DIR"], "archive.log"), "a", encoding="utf-8") as handle:
+        handle.write(line + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    print(line, flush=True)
+
+
+def sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def archives(conf, uid=None):
+    """[(time, uid, path)] of the archives, oldest first."""
+    found = []
+    for name in os.listdir(conf["ARCHIVE_DIR"]):
+        match = NAME.match(name)
+        if match and (uid is None or match["uid"] == uid):
+            when = datetime.datetime.strptime(match["stamp"], STAMP).replace(tzinfo=datetime.UTC)
+            found.append((when, match["uid"], os.path.join(conf["ARCHIVE_DIR"], name)))
+    return sorted(found)
+
+
+def restored(conf):
+    """Archives already put back (so a second sync does not put them back again)."""
+    done = set()
+    log = os.path.join(conf["ARCHIVE_DIR"], "archive.log")
+    if os.path.exists(log):
+        with open(log, encoding="utf-8") as handle:
+            for line in handle:
+                record = json.loads(line)
+                if record.get("action") == "restored":
+                    done.add(record["archive"])
+    return done
+
+
+def archive(conf, uid, address):
+    parent = conf["PEOPLE_ROOT"]
+    home = os.path.join(parent, uid)
+    final = os.path.join(conf["ARCHIVE_DIR"], f"{uid}-{now().strftime(STAMP)}.tar.xz")
+    partial = final + ".partial"
+    files = sum(len(names) for _, _, names in os.walk(home))
+    subprocess.run(["tar", "--create", "--xz", "--numeric-owner", "--file", partial, "--directory", parent, uid],
+                   check=True)
+    # the archive must hold exactly what is on disk before anything is removed
+    subprocess.run(["tar", "--compare", "--xz", "--file", partial, "--directory", parent], check=True,
+                   stdout=subprocess.DEVNULL)
+    with open(partial, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.chmod(partial, 0o400)
+    os.rename(partial, final)
+    directory = os.open(conf["ARCHIVE_DIR"], os.O_RDONLY)
+    os.fsync(directory)
+    os.close(directory)
+    audit(conf, action="archived", uid=uid, address=address, archive=os.path.basename(final), files=files,
+          bytes=os.path.getsize(final), sha256=sha256(final))
+    shutil.rmtree(home)
+
+
+def restore(conf, uid, address, path):
+    # --skip-old-files: what the mailbox received since it came back stays as it is
+    subprocess.run(["tar", "--extract", "--xz", "--same-owner", "--numeric-owner", "--skip-old-files",
+                    "--file", path, "--directory", conf["PEOPLE_ROOT"]], check=True)
+    audit(conf, action="restored", uid=uid, address=address, archive=os.path.basename(path), sha256=sha256(path))
+
+
+def sync(conf):
+    seen_path = os.path.join(conf["ARCHIVE_DIR"], "terminated-since.json")
+    seen = {}
+    if os.path.exists(seen_path):
+        with open(seen_path, encoding="utf-8") as handle:
+            seen = json.load(handle)
+    after = datetime.timedelta(days=int(conf["ARCHIVE_AFTER_DAYS"]))
+    done = restored(conf)
+    current = {}
+    for uid, (address, state) in sorted(people(conf).items()):
+        home = os.path.join(conf["PEOPLE_ROOT"], uid)
+        if state == "terminated":
+            since = current[uid] = seen.get(uid, now().strftime(STAMP))
+            since = datetime.datetime.strptime(since, STAMP).replace(tzinfo=datetime.UTC)
+            if os.path.isdir(home) and now() - since >= after:
+                archive(conf, uid, address)
+        elif state in ("active", "suspended"):
+            latest = archives(conf, uid)
+            if latest and os.path.basename(latest[-1][2]) not in done:
+                restore(conf, uid, address, latest[-1][2])
+    with open(seen_path + ".new", "w", encoding="utf-8") as handle:
+        json.dump(current, handle, indent=1, sort_keys=True)
+    os.replace(seen_path + ".new", seen_path)
+
+
+def purge(conf, confirm, operator):
+    keep = datetime.timedelta(days=int(conf["RETENTION_DAYS"]))
+    due = [(when, uid, path) for when, uid, path in archives(conf) if now() - when >= keep]
+    if not due:
+        print(f"No archive is older than {conf['RETENTION_DAYS']} days: nothing to purge.")
+    for when, uid, path in due:
+        if not confirm:
+            print(f"would purge {os.path.basename(path)} (uid {uid}, archived {when:%Y-%m-%d})")
+            continue
+        digest = sha256(path)
+        os.chmod(path, 0o600)
+        os.remove(path)
+        audit(conf, action="purged", uid=uid, archive=os.path.basename(path), sha256=digest, operator=operator,
+              retention_days=int(conf["RETENTION_DAYS"]))
+    if due and not confirm:
+        print("Nothing was deleted: run again with --confirm to purge these archives.")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("sync", help="archive terminated mailboxes, restore reactivated ones")
+    cut = sub.add_parser("purge", help="delete the archives older than the retention period")
+    cut.add_argument("--confirm", action="store_true", help="delete (without it: only list)")
+    cut.add_argument("--operator", default=os.environ.get("SUDO_USER") or os.environ.get("USER") or "root",
+                     help="who decided the purge (recorded in archive.log)")
+    args = parser.parse_args()
+    conf = settings()
+    os.makedirs(conf["ARCHIVE_DIR"], mode=0o700, exist_ok=True)
+    if args.command == "sync":
+        sync(conf)
+    else:
+        purge(conf, args.confirm, args.operator)
+
+
+if __name__ == "__main__":
+    main()
