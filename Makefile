@@ -21,7 +21,7 @@ SCENARIOS ?= $(filter-out full,$(SCENARIOS_ALL)) $(filter full,$(SCENARIOS_ALL))
 # without .git (a release tarball) runs the same scenarios.
 MOLECULE := molecule --base-config $(CURDIR)/.config/molecule/config.yml
 
-.PHONY: help bootstrap lint unit playbooks plan molecule integration conformance test demo demo-down clean distclean
+.PHONY: help bootstrap lint unit playbooks plan molecule integration bench-smoke conformance test demo demo-down clean distclean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_%-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -84,6 +84,17 @@ integration: ## the demo test and every molecule scenario, LANES (2) at a time
 molecule-%: ## molecule test of one scenario, e.g. make molecule-common
 	$(call MOLECULE_TEST,$*)
 
+# Every benchmark that needs no container, at a small size, so that none breaks unseen: a figure over
+# its target (exit 1) is no failure at this size, a broken run (exit 2, a traceback) is. The benchmarks
+# that converge containers (bench_mail, bench_reconcile, bench_migrate) are run by hand (docs/benchmarks.md).
+BENCH_SMOKE := "bench/bench_plan.py --people 2000" "bench/bench_reports.py --mailboxes 200 --months 1"
+bench-smoke: ## every container-free benchmark at a small size (part of make test)
+	mkdir -p $(LOGS); for b in $(BENCH_SMOKE); do \
+	  echo "=== python $$b"; rc=0; python3 $$b > $(LOGS)/bench-smoke.log 2>&1 || rc=$$?; \
+	  tail -n 3 $(LOGS)/bench-smoke.log; \
+	  if [ $$rc -gt 1 ]; then cat $(LOGS)/bench-smoke.log; echo "bench-smoke: $$b broke (exit $$rc)"; exit 1; fi; \
+	done
+
 # A complete run (every scenario) is judged: an article the product claims with no passing test
 # fails it. A partial run (SCENARIOS=...) only writes the report.
 CONFORMANCE_STRICT := $(if $(filter-out $(SCENARIOS),$(SCENARIOS_ALL)),,--strict)
@@ -96,6 +107,7 @@ test: ## everything CI runs: bootstrap, lint, unit, then the demo and every scen
 	@rm -rf $(JUNIT)
 	@$(MAKE) lint
 	@$(MAKE) unit
+	@$(MAKE) bench-smoke
 	@$(MAKE) integration
 	@$(MAKE) conformance
 
