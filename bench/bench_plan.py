@@ -22,7 +22,11 @@ How it measures
       (`render_markdown`), which is what the roster_plan module does after planning;
   (c) a no-op re-plan in a new process: the state the first plan produces (`plan.new_state(State())`,
       written as a JSON state export) is read with `State.load`, the roster is loaded again and planned;
-      every item must be `keep`.
+      every item must be `keep`;
+  (e) a change of domain in a new process (docs/reorganisation.md): the same state, the roster loaded
+      with the domain quangtri.gov.vn and quangbinh.gov.vn as the former one, planned, plan.json and
+      plan.md written: every mailbox in service must move (a `rename` or, for a person in an agency that
+      changed, a `transfer`), nothing else; the target is the plan's, 20 s.
 - The policy core is imported from plugins/module_utils (never Ansible; the children check that).
 
 Exit status: 0 when every figure is within its target, 1 when one is over, 2 when something is wrong
@@ -49,6 +53,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 MODULE_UTILS = os.path.join(REPO, "plugins", "module_utils")
 PLAN_DATE = dt.date(2025, 1, 15)  # fixed: the same input gives byte-identical plan files
+OLD_DOMAIN, NEW_DOMAIN = "quangbinh.gov.vn", "quangtri.gov.vn"  # (e): the 2025 merger's change of domain
 
 # The issue's targets, in seconds.
 TARGET_NAMING = 1.0
@@ -220,7 +225,39 @@ def child_replan(args) -> dict:
     }
 
 
-CHILDREN = {"naming": child_naming, "plan": child_plan, "replan": child_replan}
+def child_domain(args) -> dict:
+    """(e) State.load + load_roster with a new domain + make_plan + plan.json and plan.md."""
+    _, _, plan, roster, state = _import_core()
+    from congvu.settings import Settings
+
+    settings = Settings(domain=NEW_DOMAIN, former_domains=(OLD_DOMAIN,), base_dn="dc=quangbinh,dc=gov,dc=vn")
+    gc.collect()
+    t0 = time.perf_counter()
+    current = state.State.load(args.state)
+    t1 = time.perf_counter()
+    loaded = roster.load_roster(args.roster, settings)
+    t2 = time.perf_counter()
+    result = plan.make_plan(loaded, current, PLAN_DATE)
+    t3 = time.perf_counter()
+    json_path = os.path.join(args.plan_dir, "plan-domain.json")
+    with open(json_path, "w", encoding="utf-8") as handle:
+        result.dump(handle)
+    markdown = plan.render_markdown(result)
+    t4 = time.perf_counter()
+    peak = peak_rss_mib()
+    _no_ansible()
+    serving = [b for b in [*current.mailboxes.values(), *current.agencies.values()] if b.state != "terminated"]
+    moved = [i for i in result.items if i.action in ("rename", "transfer") and i.address.endswith("@" + NEW_DOMAIN)]
+    return {
+        "state_load_s": t1 - t0, "load_s": t2 - t1, "make_plan_s": t3 - t2, "output_s": t4 - t3,
+        "domain_s": t4 - t0, "summary": result.summary(), "errors": len(result.errors),
+        "serving": len(serving), "moved": len(moved), "reorganised": result.reorganised,
+        "guard_count": result.guard_count, "headline": next(
+            (line for line in markdown.splitlines() if line.startswith("Đổi tên miền")), ""), **peak,
+    }
+
+
+CHILDREN = {"naming": child_naming, "plan": child_plan, "replan": child_replan, "domain": child_domain}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -295,6 +332,7 @@ def main(argv: list[str] | None = None) -> int:
         naming_r = run_child("naming", args, paths)
         plan_r = run_child("plan", args, paths)
         replan_r = run_child("replan", args, paths)
+        domain_r = run_child("domain", args, paths)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
@@ -346,6 +384,13 @@ def main(argv: list[str] | None = None) -> int:
                                       f"{plan_r['plan_md_bytes'] / 1024:.0f} KiB", None, None),
         ("      peak RSS (after b + d)", f"{plan_r['peak_d']['peak_mib']:.0f} MiB", None, None),
         ("(b)+(d) as roster_plan runs it", plan_r["plan_s"] + plan_r["output_s"], TARGET_PLAN, "s"),
+        ("(e) change of domain: load + plan + output", domain_r["domain_s"], TARGET_PLAN, "s"),
+        ("      State.load (JSON export)", domain_r["state_load_s"], None, "s"),
+        ("      load_roster (YAML)", domain_r["load_s"], None, "s"),
+        ("      make_plan", domain_r["make_plan_s"], None, "s"),
+        ("      plan.json + plan.md", domain_r["output_s"], None, "s"),
+        ("      peak RSS", f"{domain_r['peak_mib']:.0f} MiB", None, None),
+        ("      mailboxes moved / in service", f"{domain_r['moved']:,} / {domain_r['serving']:,}", None, None),
     ]
     print(f"{'figure':46} {'value':>22} {'target':>8} {'ratio':>7}  verdict")
     over = False
@@ -358,13 +403,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
             json.dump({"people": args.people, "seed": args.seed, "machine": info, "generation": gen,
-                       "naming": naming_r, "plan": plan_r, "replan": replan_r}, handle, indent=1)
+                       "naming": naming_r, "plan": plan_r, "replan": replan_r, "domain": domain_r}, handle,
+                      indent=1)
     problems = []
     if plan_r["errors"] or plan_r["warnings"]:
         problems.append(f"the generated roster gave {plan_r['errors']} error(s) and {plan_r['warnings']} "
                         "warning(s)")
     if not replan_r["all_keep"]:
         problems.append(f"the re-plan is not a no-op: {replan_r['summary']}")
+    if domain_r["errors"] or domain_r["moved"] != domain_r["serving"] or domain_r["guard_count"]:
+        problems.append(f"the change of domain did not move every mailbox in service and nothing else: "
+                        f"{domain_r['summary']}, {domain_r['moved']} of {domain_r['serving']} moved")
     for problem in problems:
         print(f"bench_plan: {problem}", file=sys.stderr)
     return 2 if problems else 1 if over else 0

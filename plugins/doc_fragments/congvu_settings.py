@@ -19,4 +19,17 @@ options:
       the plan's date (docs/reorganisation.md).
     type: str
     default: ""
+  former_domains:
+    description: >-
+      The province's former mail domains (a change of domain, docs/reorganisation.md): every mailbox of one
+      of them moves to I(domain) in one plan, its old address delivering until I(former_addresses_until).
+    type: list
+    elements: str
+    default: []
+  base_dn:
+    description: >-
+      The directory's base DN; empty: derived from I(domain). Required with I(former_domains): the directory
+      stays where it was.
+    type: str
+    default: ""
 """

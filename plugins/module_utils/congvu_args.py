@@ -8,6 +8,8 @@ SETTINGS_ARGS = dict(
     transfer_alias_days=dict(type="int", default=90),
     profile=dict(type="str", default=""),
     former_addresses_until=dict(type="str", default=""),
+    former_domains=dict(type="list", elements="str", default=[]),
+    base_dn=dict(type="str", default=""),
 )
 
 

@@ -36,6 +36,11 @@ options:
   date: {description: Publication date of a list that changed (YYYY-MM-DD); today by default., type: str}
   title: {description: Title of the pages., type: str, default: Danh bạ thư điện tử công vụ}
   page_size: {description: Entries per page when reading the directory., type: int, default: 1000}
+  language:
+    description: Language of the failure messages (an invalid roster's errors included), docs/translations.md.
+    type: str
+    choices: [vi, en]
+    default: vi
   server_uri:
     description: ldapi:// socket or ldaps:// / ldap:// (StartTLS) URL of the directory.
     type: str
@@ -94,6 +99,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.congvu import (  # noqa: F401
     directory,
     inactivity,
+    messages,
     naming,
     passwords,
     plan,
@@ -102,6 +108,7 @@ from ansible.module_utils.congvu import (  # noqa: F401
     settings,
     state,
 )
+from ansible.module_utils.congvu.messages import tr
 from ansible.module_utils.congvu_args import SETTINGS_ARGS, settings_from_params
 from ansible.module_utils.congvu_files import same_bytes, write_atomically
 from ansible.module_utils.congvu_ldap import CONNECTION_ARGS, connect_python_ldap
@@ -153,6 +160,7 @@ def main():
             date=dict(type="str"),
             title=dict(type="str", default=published_directory.DEFAULT_TITLE),
             page_size=dict(type="int", default=1000),
+            language=dict(type="str", default=messages.DEFAULT_LANGUAGE, choices=list(messages.LANGUAGES)),
             **CONNECTION_ARGS,
             **SETTINGS_ARGS,
         ),
@@ -160,6 +168,7 @@ def main():
     )
     params = module.params
     folder = params["output_dir"]
+    language = params["language"]
     try:
         conf = settings_from_params(params)
         today = dt.date.fromisoformat(params["date"]) if params["date"] else dt.date.today()
@@ -172,15 +181,17 @@ def main():
         try:
             loaded = roster.load_roster(params["roster_path"], conf)
         except roster.RosterInvalid as exc:
-            errors = [str(p) for p in exc.problems if p.severity == "error"]
-            module.fail_json(msg=f"the roster is invalid: {len(errors)} error(s); nothing was published:\n"
-                                 + "\n".join(errors), **output)
+            errors = [p.text(language) for p in exc.problems if p.severity == "error"]
+            module.fail_json(msg=tr("the roster is invalid: %(count)s error(s); nothing was published:", language,
+                                    count=len(errors)) + "\n" + "\n".join(errors), **output)
         omit = {a.code: list(a.published_omit) for a in loaded.agencies if a.published_omit}
         try:
             conn = connect_python_ldap(module, params)
-            current = directory.read_state(conn, directory.Tree(conf.domain), params["page_size"])
+            tree = directory.Tree(conf.domain, conf.base_dn)
+            current = directory.read_state(conn, tree, params["page_size"])
         except (LDAPError, OSError) as exc:
-            module.fail_json(msg=f"cannot read the directory at {params['server_uri']}: {exc}", **output)
+            module.fail_json(msg=tr("cannot read the directory at %(uri)s: %(error)s", language,
+                                    uri=params["server_uri"], error=str(exc)), **output)
         agencies, people = published_directory.records_from_state(current)
         existing = read_existing(folder)
         try:
@@ -188,7 +199,7 @@ def main():
             files = published_directory.render_listings_keeping_dates(listings, today, existing,
                                                                       params["title"])
         except ValueError as exc:
-            module.fail_json(msg=f"cannot publish the directory: {exc}", **output)
+            module.fail_json(msg=tr("cannot publish the directory: %(error)s", language, error=str(exc)), **output)
 
     written = [name for name, data in files.items() if existing.get(name) != data]
     removed = sorted(name for name in existing if name not in files)
@@ -219,7 +230,8 @@ def main():
                 write_atomically(archive, packed)
                 output["archive_written"] = True
     except OSError as exc:
-        module.fail_json(msg=f"cannot write the published directory in {folder}: {exc}", **output)
+        module.fail_json(msg=tr("cannot write the published directory in %(folder)s: %(error)s", language,
+                                folder=folder, error=str(exc)), **output)
     output["changed"] = bool(written or removed or output["archive_written"])
     module.exit_json(**output)
 

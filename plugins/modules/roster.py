@@ -218,7 +218,7 @@ def main():
             module.fail_json(msg=tr("the roster is invalid: %(count)s error(s); nothing was changed:", language,
                                     count=len(output["errors"])) + "\n" + "\n".join(output["errors"]), **output)
 
-        tree = directory.Tree(conf.domain)
+        tree = directory.Tree(conf.domain, conf.base_dn)
         try:
             # one bound connection reads the state and, when there is something to do, writes the plan
             conn = connect_python_ldap(module, params)

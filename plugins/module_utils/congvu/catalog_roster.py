@@ -165,6 +165,10 @@ MESSAGES = {
         'vi': '... và %(count)s hộp thư khác (xem plan.json)',
         'en': '... and %(count)s more (see plan.json)',
     },
+    'Change of domain: %(count)s mailbox(es) move from %(old)s to %(new)s; their old addresses deliver until %(until_date)s.': {
+        'vi': 'Đổi tên miền: %(count)s hộp thư chuyển từ %(old)s sang %(new)s; địa chỉ cũ vẫn nhận thư đến hết ngày %(until_date)s.',
+        'en': 'Change of domain: %(count)s mailbox(es) move from %(old)s to %(new)s; their old addresses deliver until %(until_date)s.',
+    },
     'Guard: %(count)s suspension(s)/termination(s), limit %(limit)s:': {
         'vi': 'Chốt an toàn: %(count)s hộp thư bị tạm khóa hoặc chấm dứt, giới hạn %(limit)s:',
         'en': 'Guard: %(count)s suspension(s)/termination(s), limit %(limit)s:',
@@ -337,6 +341,10 @@ MESSAGES = {
         'vi': "không thể thêm an toàn cán bộ được nhập vào %(file)s: %(reason)s. Hãy chuyển 'staff:' xuống cuối tệp, ở dạng danh sách khối, các mục '- id: ...' nối tiếp nhau, rồi chạy lại công cụ nhập",
         'en': "cannot add the imported staff to %(file)s safely: %(reason)s. Move 'staff:' to the end of the file as a block list, one '- id: ...' entry after another, and run the import again",
     },
+    'cannot publish the directory: %(error)s': {
+        'vi': 'không thể công khai danh bạ: %(error)s',
+        'en': 'cannot publish the directory: %(error)s',
+    },
     "cannot read quota '%(value)s': write a number and a unit, e.g. 2G, 500M, 5GiB": {
         'vi': "không đọc được dung lượng '%(value)s': ghi một số kèm đơn vị, ví dụ 2G, 500M, 5GiB",
         'en': "cannot read quota '%(value)s': write a number and a unit, e.g. 2G, 500M, 5GiB",
@@ -352,6 +360,14 @@ MESSAGES = {
     'cannot read the state export: %(reason)s': {
         'vi': 'không đọc được bản xuất hiện trạng: %(reason)s',
         'en': 'cannot read the state export: %(reason)s',
+    },
+    'cannot write the published directory in %(folder)s: %(error)s': {
+        'vi': 'không thể ghi danh bạ công khai vào %(folder)s: %(error)s',
+        'en': 'cannot write the published directory in %(folder)s: %(error)s',
+    },
+    'change of domain: %(old)s becomes %(new)s': {
+        'vi': 'đổi tên miền: %(old)s thành %(new)s',
+        'en': 'change of domain: %(old)s becomes %(new)s',
     },
     'check mode: no directory on %(host)s yet (run site.yml first): no plan': {
         'vi': 'chế độ kiểm tra: %(host)s chưa có danh bạ LDAP (hãy chạy site.yml trước): không lập kế hoạch',
@@ -781,6 +797,10 @@ MESSAGES = {
         'vi': 'thư mục (LDAP) đã thay đổi kể từ khi lập kế hoạch (một lần chạy sau đó, tác vụ tạm khóa hộp thư không sử dụng, hoặc sửa trực tiếp)',
         'en': 'the directory changed since the plan was made (a later run, the inactivity job or a change by hand)',
     },
+    "the directory holds %(count)s mailbox(es) in the domain '%(other)s', which is neither the domain '%(domain)s' nor one of the former domains: to move them to '%(domain)s', list '%(other)s' in congvu__former_domains (docs/reorganisation.md)": {
+        'vi': "thư mục đang có %(count)s hộp thư thuộc tên miền '%(other)s', không phải tên miền '%(domain)s' cũng không nằm trong các tên miền cũ: để chuyển chúng sang '%(domain)s', hãy ghi '%(other)s' vào congvu__former_domains (docs/reorganisation.md)",
+        'en': "the directory holds %(count)s mailbox(es) in the domain '%(other)s', which is neither the domain '%(domain)s' nor one of the former domains: to move them to '%(domain)s', list '%(other)s' in congvu__former_domains (docs/reorganisation.md)",
+    },
     'the export is empty: no header line': {
         'vi': 'tệp xuất trống: không có dòng tiêu đề',
         'en': 'the export is empty: no header line',
@@ -892,6 +912,10 @@ MESSAGES = {
     'the roster is invalid: %(count)s error(s); nothing was changed:': {
         'vi': 'danh sách không hợp lệ: %(count)s lỗi; không có gì được thay đổi:',
         'en': 'the roster is invalid: %(count)s error(s); nothing was changed:',
+    },
+    'the roster is invalid: %(count)s error(s); nothing was published:': {
+        'vi': 'danh sách không hợp lệ: %(count)s lỗi; không có gì được công khai:',
+        'en': 'the roster is invalid: %(count)s error(s); nothing was published:',
     },
     'the roster is invalid: %(count)s error(s); nothing will be changed:': {
         'vi': 'danh sách không hợp lệ: %(count)s lỗi; sẽ không có gì được thay đổi:',

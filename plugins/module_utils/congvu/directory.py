@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 
 from . import inactivity, passwords
 from .plan import Item, Plan
+from .settings import base_dn_of as base_dn
 from .state import AgencyBox, Alias, Mailbox, State
 
 try:
@@ -50,15 +51,12 @@ class DirectoryError(Exception):
     """An LDAP failure, with the entry and the operation it happened on."""
 
 
-def base_dn(domain: str) -> str:
-    return ",".join(f"dc={part}" for part in domain.split("."))
-
-
 class Tree:
-    """The DNs of docs/directory.md for one domain."""
+    """The DNs of docs/directory.md: under `base`, or under the base derived from the domain. After a
+    change of domain the directory stays where it is (Settings.base_dn)."""
 
-    def __init__(self, domain: str):
-        self.base = base_dn(domain)
+    def __init__(self, domain: str, base: str = ""):
+        self.base = base or base_dn(domain)
         self.people = f"ou=people,{self.base}"
         self.agencies = f"ou=agencies,{self.base}"
         self.admins = f"ou=admins,{self.base}"

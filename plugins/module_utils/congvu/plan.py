@@ -179,16 +179,19 @@ def make_plan(roster: Roster, state: State, today: dt.date, override: bool = Fal
     plan = Plan(settings, today.isoformat(), notices=list(roster.warnings), override=override,
                 source=roster.source)
     owners = state.address_owners()
-    plan.errors = _pins_taken(roster, owners, state)
+    plan.errors = _pins_taken(roster, owners, state) + _foreign_domains(state, settings)
     if plan.errors:
         return plan
 
     taken = set(owners)
+    # A change of domain (docs/reorganisation.md): a local part once used in a former domain is not given
+    # to anybody else in the new one either (Art. 5).
+    taken.update(_in_domain(a, settings) for a in owners)
     taken.update(p.address for p in roster.persons if p.address)
     targets = _addresses(roster, state, taken, plan)
     alias_until = (today + dt.timedelta(days=settings.transfer_alias_days)).isoformat()
     # Art. 5, 11.3 in a reorganisation: an address it retires delivers until the operator's date
-    former_until = settings.former_addresses_until or (today + dt.timedelta(days=365)).isoformat()
+    former_until = settings.former_addresses_until or _former_until(today)
     replaced_by = {code: agency for agency in roster.agencies for code in agency.replaces}
     plan.errors = _retired_codes(roster, state, replaced_by)
     if plan.errors:
@@ -199,12 +202,16 @@ def make_plan(roster: Roster, state: State, today: dt.date, override: bool = Fal
         in_roster.add(person.id)
         box = state.mailboxes.get(person.id)
         moved_out = box is not None and box.agency != person.agency and box.agency in replaced_by
+        new_domain = box is not None and _domain_of(box.address) in settings.former_domains
         item = _person_item(person, box, targets.get(person.id), today.isoformat(),
-                            former_until if moved_out else alias_until, opens.get(person.id, []))
+                            former_until if moved_out or new_domain else alias_until, opens.get(person.id, []))
         if item is not None and moved_out and item.action == "transfer":
             item.reorganisation, item.successor = True, person.agency
             item.reason = N_("reorganisation: agency '%(old)s' is replaced by '%(new)s'") % {
                 "old": box.agency, "new": replaced_by[box.agency].code}
+        elif item is not None and new_domain and item.action == "rename" and box.state != "terminated":
+            item.reorganisation, item.successor = True, person.agency
+            item.reason = _DOMAIN_CHANGE % {"old": _domain_of(box.address), "new": settings.domain}
         if item is not None:
             plan.items.append(item)
             if _held_against_roster(box, person):
@@ -249,6 +256,39 @@ def make_plan(roster: Roster, state: State, today: dt.date, override: bool = Fal
     plan.guard_count = sum(1 for item in plan.items if item.action in GUARDED_ACTIONS and not item.reorganisation)
     plan.guard_limit = settings.guard_limit(len(roster.persons))
     return plan
+
+
+def _former_until(today: dt.date) -> str:
+    """By default an address a reorganisation retires delivers for a year."""
+    return (today + dt.timedelta(days=365)).isoformat()
+
+
+_DOMAIN_CHANGE = N_("change of domain: %(old)s becomes %(new)s")
+
+
+def _domain_of(address: str) -> str:
+    return address.partition("@")[2]
+
+
+def _in_domain(address: str, settings: Settings) -> str:
+    """An address of a former domain as it is in the province's domain now; any other unchanged."""
+    local, _, domain = address.partition("@")
+    return f"{local}@{settings.domain}" if domain in settings.former_domains else address
+
+
+def _foreign_domains(state: State, settings: Settings) -> list[Problem]:
+    """Mailboxes in service in a domain that is neither the domain nor a former one: the domain was
+    changed without saying so. Planning would give each a second address and strand the first."""
+    known = {settings.domain, *settings.former_domains}
+    found: dict[str, int] = {}
+    for box in [*state.mailboxes.values(), *state.agencies.values()]:
+        if box.state != "terminated" and _domain_of(box.address) not in known:
+            found[_domain_of(box.address)] = found.get(_domain_of(box.address), 0) + 1
+    return [Problem("", 0, "the directory holds %(count)s mailbox(es) in the domain '%(other)s', which is neither "
+                    "the domain '%(domain)s' nor one of the former domains: to move them to '%(domain)s', list "
+                    "'%(other)s' in congvu__former_domains (docs/reorganisation.md)", "", "domain",
+                    params={"count": count, "other": other, "domain": settings.domain})
+            for other, count in sorted(found.items())]
 
 
 def _retired_codes(roster: Roster, state: State, replaced_by: dict) -> list[Problem]:
@@ -347,6 +387,11 @@ def _addresses(roster: Roster, state: State, taken: set[str], plan: Plan) -> dic
     """Which address every serving person should have: pinned, kept (sticky) or newly assigned."""
     targets: dict[str, str] = {}
     wanted: dict[str, list[naming.Candidate]] = {}
+    pins = {p.address: p.id for p in roster.persons if p.address}
+    holders: dict[str, set[str]] = {}  # every address ever used, as it is in the domain now -> who used it
+    if roster.settings.former_domains:
+        for address, pid in state.address_owners().items():
+            holders.setdefault(_in_domain(address, roster.settings), set()).add(pid)
     for person in roster.persons:
         if person.state == "terminated":
             continue
@@ -360,6 +405,10 @@ def _addresses(roster: Roster, state: State, taken: set[str], plan: Plan) -> dic
             own = [box.address] if box.agency == person.agency else []
             own += [a for a in box.history if a != box.address]
             own = [a for a in own if _base_of_address(a, person.agency) == person.base]
+            # after a change of domain, the same local part in the new domain, unless another holds it
+            own = [_in_domain(a, roster.settings) for a in own]
+            own = [a for a in own if _domain_of(a) == roster.settings.domain
+                   and holders.get(a, {person.id}) == {person.id} and pins.get(a, person.id) == person.id]
             if own:
                 targets[person.id] = own[0]
                 continue
@@ -457,9 +506,14 @@ def _agency_item(agency, box: AgencyBox | None, settings: Settings, today: str =
     now comes here (aliases until `former_until`)."""
     address = f"{agency.code}@{settings.domain}"
     after = AgencyBox(agency.code, address, agency.name, agency.kind, agency.head, list(agency.delegates))
+    moved = box is not None and box.address != address and _domain_of(box.address) in settings.former_domains
     if box is not None:  # its own former addresses and the aliases still running stay
         after.history = list(box.history)
         after.aliases = [a for a in box.aliases if a.expires is None or a.expires >= today]
+    if moved:  # a change of domain: the old address delivers here until the operator's date
+        after.history += [a for a in (box.address, address) if a not in after.history]
+        if box.state != "terminated":
+            after.aliases.append(Alias(box.address, former_until))
     kept = {a.address for a in after.aliases}
     after.aliases += [Alias(merged_address, former_until) for merged_address in merged if merged_address not in kept]
     where = (agency.file, agency.line)
@@ -475,6 +529,8 @@ def _agency_item(agency, box: AgencyBox | None, settings: Settings, today: str =
             "old": box.head, "new": agency.head}
     elif box.state != "active":
         action, reason = "reactivate", N_("the agency is back in the roster")
+    elif moved:
+        action, reason = "rename", _DOMAIN_CHANGE % {"old": _domain_of(box.address), "new": settings.domain}
     else:
         action, reason = "update", ""
     fresh = any(a not in {x.address for x in box.aliases} for a in merged)
@@ -482,7 +538,7 @@ def _agency_item(agency, box: AgencyBox | None, settings: Settings, today: str =
         reason = N_("the addresses of the agencies it replaces deliver here until %(until_date)s") % {
             "until_date": former_until}
     return Item("agency", agency.code, agency.code, address, action, before, after.as_dict(), reason, *where,
-                reorganisation=fresh, successor=agency.code if fresh else "")
+                reorganisation=fresh or moved, successor=agency.code if fresh or moved else "")
 
 
 # The actions as a reader names them (plan.json keeps the codes).
@@ -521,8 +577,21 @@ def render_markdown(plan: Plan, limit: int = 200, language: str = DEFAULT_LANGUA
     if plan.reorganised:
         out += [tr(N_("Reorganisation: %(count)s mailbox(es) moved, merged or handed over (not counted by the "
                       "guard)."), language, count=plan.reorganised), ""]
-        for code in sorted({i.successor for i in plan.items if i.reorganisation}):
-            items = [i for i in plan.items if i.reorganisation and i.successor == code]
+        moved: dict[str, int] = {}
+        for item in plan.items:
+            old = _domain_of(item.before["address"]) if item.reorganisation and item.before else ""
+            if old in plan.settings.former_domains:
+                moved[old] = moved.get(old, 0) + 1
+        until = plan.settings.former_addresses_until or _former_until(dt.date.fromisoformat(plan.date))
+        for old, count in sorted(moved.items()):
+            out += [tr(N_("Change of domain: %(count)s mailbox(es) move from %(old)s to %(new)s; their old addresses "
+                          "deliver until %(until_date)s."), language, count=count, old=old,
+                       new=plan.settings.domain, until_date=until), ""]
+        by_successor: dict[str, list[Item]] = {}
+        for item in plan.items:
+            if item.reorganisation:
+                by_successor.setdefault(item.successor, []).append(item)
+        for code, items in sorted(by_successor.items()):
             out += ["## " + tr(N_("Reorganisation: %(code)s (%(count)s)"), language, code=code, count=len(items)), ""]
             out += [_line(item, language) for item in items[:limit]]
             if len(items) > limit:

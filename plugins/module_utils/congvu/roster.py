@@ -704,6 +704,9 @@ def _checked_pin(reader: _FileReader, node, raw: str, agency: str, settings: Set
     address = raw.strip().lower()
     if "@" not in address:
         address = f"{address}@{settings.domain}"
+    local, _, domain = address.partition("@")
+    if domain in settings.former_domains:  # a change of domain moves the pin with everybody else
+        address = f"{local}@{settings.domain}"
     fault = pin_fault(address, agency, settings)
     if fault == "outside":
         reader.problem(node, "'%(value)s' is outside this agency's addresses: it must look like "

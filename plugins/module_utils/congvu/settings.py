@@ -35,6 +35,12 @@ def format_quota(size: int) -> str:
     return f"{size}B"
 
 
+def _domains(value) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value] if value.strip() else []
+    return tuple(str(v).strip().lower() for v in value)
+
+
 def _iso_date_or_empty(value) -> str:
     text = str(value or "").strip()
     if text:
@@ -54,6 +60,12 @@ class Settings:
     # Until when an address a reorganisation retires (a merger, a rename, a move out of a replaced agency)
     # keeps delivering (ISO date); empty: one year after the plan's date (docs/reorganisation.md).
     former_addresses_until: str = ""
+    # A domain change (docs/reorganisation.md): the domains the province had before. Every mailbox of a
+    # former domain moves to `domain` in one plan; its old address delivers until former_addresses_until.
+    former_domains: tuple[str, ...] = ()
+    # The directory's base DN; empty: derived from `domain`. A domain change keeps the directory where it
+    # is: the base of the former domain must then be named here.
+    base_dn: str = ""
 
     @classmethod
     def from_vars(cls, values: dict) -> Settings:
@@ -66,6 +78,8 @@ class Settings:
             "transfer_alias_days": int,
             "profile": str,
             "former_addresses_until": _iso_date_or_empty,
+            "former_domains": _domains,
+            "base_dn": str,
         }
         kwargs = {}
         for key, value in values.items():
@@ -89,6 +103,18 @@ class Settings:
             raise ValueError("guard settings: max_count must be >= 0 and max_ratio between 0 and 1")
         if self.transfer_alias_days < 0:
             raise ValueError("setting 'transfer_alias_days' must be >= 0")
+        for former in self.former_domains:
+            if not DOMAIN.match(former) or former == self.domain:
+                raise ValueError(f"setting 'former_domains': {former!r} is not a lowercase DNS domain name other "
+                                 f"than the domain {self.domain!r}")
+        if self.former_domains and not self.base_dn:
+            raise ValueError("setting 'base_dn' is required with 'former_domains': the directory does not move "
+                             f"with the domain, name its base (e.g. {base_dn_of(self.former_domains[0])!r})")
+
+    @property
+    def directory_base(self) -> str:
+        """The directory's base DN: `base_dn`, or the one derived from the domain."""
+        return self.base_dn or base_dn_of(self.domain)
 
     def guard_limit(self, roster_size: int) -> int:
         """POLICY.md: 50 or 5% of the roster, whichever is smaller.
@@ -98,3 +124,8 @@ class Settings:
         """
         share = int(self.guard_max_ratio * roster_size)
         return min(self.guard_max_count, max(1, share))
+
+
+def base_dn_of(domain: str) -> str:
+    """quangbinh.gov.vn -> dc=quangbinh,dc=gov,dc=vn (docs/directory.md, "Tree")."""
+    return ",".join(f"dc={label}" for label in domain.split("."))
