@@ -1,5 +1,5 @@
-"""The whole system on one host, as a user and an operator see it (issue 4 "Proof with real clients",
-issues 5 and 6): the demo province applied by the reconcile, the demo accounts from accounts.csv
+"""The whole system on one host, as a user and an operator see it, with real clients: the demo
+province applied by the reconcile, the demo accounts from accounts.csv
 (playbooks/demo_accounts.yml), mail through the full path (Postfix, rspamd + ClamAV, LMTP, Dovecot).
 
 Every client here is a real one the project did not write, run inside the container: Python's
@@ -8,8 +8,10 @@ depth; this file tests what only the assembled system can show.
 """
 
 import csv
+import hashlib
 import json
 import os
+import re
 import shlex
 import textwrap
 import time
@@ -94,9 +96,9 @@ def wait_count(host, user, subject, want=1, mailbox="INBOX", timeout=120):
     return count(host, user, subject, mailbox)
 
 
-# --- the demo accounts (issue 6) ------------------------------------------------------------------
+# --- the demo accounts -----------------------------------------------------------------------------
 
-def test_demo_accounts_file_has_every_kind_the_issue_asks_for():
+def test_demo_accounts_file_has_every_kind_of_account():
     with open(ACCOUNTS, encoding="utf-8") as handle:
         assert handle.readline().strip() == "address,password,state,must_change,delegate_of"
     rows = accounts()
@@ -236,7 +238,7 @@ def test_art16_restart_of_postfix_dovecot_and_rspamd_during_500_messages_loses_n
     assert len({line for line in subjects.splitlines() if line.startswith("hdr.subject:")}) == 500
 
 
-# --- operations (issue 5) -----------------------------------------------------------------------------
+# --- operations ----------------------------------------------------------------------------------------
 
 def test_art16_health_says_everything_is_up_after_the_first_backup(host):
     assert sh(host, "systemctl", "start", "congvu-backup.service").rc == 0
@@ -250,3 +252,22 @@ def test_art16_fail2ban_watches_every_service_of_the_all_in_one_host(host):
     status = host.check_output("fail2ban-client status")
     for jail in ("sshd", "postfix-sasl", "dovecot", "roundcube-auth", "nginx-http-auth"):
         assert jail in status, status
+
+
+# --- published records ----------------------------------------------------------------------------
+
+def test_rfc8461_mta_sts_policy_served_is_the_one_dns_announces(host):
+    """The role dns_records writes the policy on the web front; nginx serves that file, and its id in
+    the zone (`_mta-sts` TXT) is the hash of exactly the text served: a sender that sees the id
+    fetches this policy."""
+    served = sh(host, "curl", "-sS", "-f", "--max-time", "30",
+                f"https://mta-sts.{DOMAIN}/.well-known/mta-sts.txt")
+    assert served.rc == 0, served.stderr
+    assert served.stdout.splitlines() == ["version: STSv1", "mode: testing", f"mx: mail.{DOMAIN}",
+                                          "max_age: 604800"]
+    zone = host.file(f"/etc/congvu/dns/{DOMAIN}.zone").content_string
+    announced = re.search(r'^_mta-sts\s.*"v=STSv1; id=([0-9a-f]{20})"', zone, re.M)
+    assert announced, zone
+    # (the role hashes the rendered template; whether its final newline counts does not matter)
+    texts = {served.stdout, served.stdout.rstrip("\n")}
+    assert announced.group(1) in {hashlib.sha1(t.encode()).hexdigest()[:20] for t in texts}

@@ -3,7 +3,7 @@
 Each test edits a copy of the demo roster (a git repository, so the revision is real), runs
 `ansible-playbook playbooks/roster.yml` from the controller and reads the directory back inside the
 container as root over ldapi://. The tests run in file order and build on each other: the province
-is created first, then changed step by step (POLICY.md lifecycle, issue 3 section 3).
+is created first, then changed step by step (the lifecycle of POLICY.md).
 """
 
 import json
