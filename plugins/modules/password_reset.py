@@ -37,6 +37,10 @@ options:
   audit_log: {description: JSON-lines audit log., type: path}
   initial_passwords_dir: {description: Folder of the per-agency password files (personal mailboxes)., type: path}
   domain: {description: Mail domain., type: str, default: quangbinh.gov.vn}
+  base_dn:
+    description: The directory's base DN; empty for the one derived from I(domain) (it stays when the domain changes).
+    type: str
+    default: ""
   server_uri: {description: See the roster module., type: str}
   bind_dn: {description: See the roster module., type: str}
   bind_password: {description: See the roster module., type: str}
@@ -101,6 +105,7 @@ def main():
             admin=dict(type="bool", default=False),
             admin_password_dir=dict(type="path", default="/etc/ldap/congvu/admins"),
             domain=dict(type="str", default="quangbinh.gov.vn"),
+            base_dn=dict(type="str", default=""),
             **CONNECTION_ARGS,
         ),
         supports_check_mode=True,
@@ -109,7 +114,7 @@ def main():
     if not params["requested_by"].strip():
         module.fail_json(msg="requested_by is required: Art. 6 resets happen on a request, record whose")
     address = params["address"].strip().lower()
-    tree = directory.Tree(params["domain"])
+    tree = directory.Tree(params["domain"], params["base_dn"])
     conn = connect(module, params)
     if params["admin"]:
         rotate_admin(module, conn, tree, address)

@@ -20,7 +20,11 @@ options:
     description: Days a password older than a new maximum age is given (role directory).
     type: int
     default: 30
-  domain: {description: Mail domain (the directory's base DN)., type: str, required: true}
+  domain: {description: Mail domain., type: str, required: true}
+  base_dn:
+    description: The directory's base DN; empty for the one derived from I(domain) (it stays when the domain changes).
+    type: str
+    default: ""
   language: {description: Language of the Markdown., type: str, choices: [vi, en], default: vi}
   server_uri: {description: ldapi:// socket or ldaps:// URL of the directory., type: str, default: ldapi://%2Fvar%2Frun%2Fslapd%2Fldapi}
   bind_dn: {description: DN to bind as; empty means SASL EXTERNAL (root on ldapi://)., type: str}
@@ -114,6 +118,7 @@ def main():
             wanted=dict(type="dict", required=True),
             notice_days=dict(type="int", default=30),
             domain=dict(type="str", required=True),
+            base_dn=dict(type="str", default=""),
             language=dict(type="str", choices=["vi", "en"], default="vi"),
             **CONNECTION_ARGS,
         ),
@@ -127,7 +132,7 @@ def main():
         module.fail_json(msg=str(exc))
     items = []
     if current is not None:  # the playbook passes the default profile when the host recorded none
-        tree = directory.Tree(params["domain"])
+        tree = directory.Tree(params["domain"], params["base_dn"])
         conn = None
         now = int(time.time())
         for change in profile.changes(current, wanted):
