@@ -30,10 +30,11 @@ help: ## list the targets
 bootstrap: ## install packages, .venv, start docker, build the test image (idempotent)
 	bash scripts/bootstrap.sh
 
-lint: ## yamllint, ansible-lint, ruff
+lint: ## yamllint, ansible-lint, ruff, the roles' argument specs against their defaults
 	yamllint --strict .
 	ansible-lint
 	ruff check .
+	python3 tools/check_role_specs.py
 
 # Every test suite leaves its JUnit XML here; tools/conformance.py reads them (make conformance).
 JUNIT := .cache/junit

@@ -1,0 +1,44 @@
+"""tools/check_role_specs.py: a role's argument spec against its defaults (a small role written here),
+and every role of the project passes its non-strict checks."""
+
+import textwrap
+
+from scripts import load
+
+check = load("check_role_specs", "tools", "check_role_specs.py")
+
+
+def role(tmp_path, defaults, spec):
+    (tmp_path / "defaults").mkdir()
+    (tmp_path / "meta").mkdir()
+    (tmp_path / "defaults" / "main.yml").write_text(textwrap.dedent(defaults), encoding="utf-8")
+    (tmp_path / "meta" / "argument_specs.yml").write_text(textwrap.dedent(spec), encoding="utf-8")
+    return str(tmp_path)
+
+
+def test_keys_defaults_and_copied_descriptions(tmp_path):
+    path = role(tmp_path, """\
+        demo__a: 1
+        demo__b: two
+        demo__c: [x]
+        """, """\
+        argument_specs:
+          main:
+            options:
+              demo__a: {type: int, default: 2, description: The first.}
+              demo__b: {type: str, description: The same text.}
+              demo__d: {type: str, description: The same text.}
+        """)
+    errors, warnings = check.problems(path)
+    name = tmp_path.name
+    assert errors == [
+        f"{name}: demo__c is set in defaults/main.yml but not declared in the spec",
+        f"{name}: demo__a: the spec's default 2 is not defaults/main.yml's 1",
+        f"{name}: demo__d is declared in the spec but not set in defaults/main.yml",
+    ]
+    assert warnings == [f"{name}: demo__b has no default: in the spec",
+                        f"{name}: demo__b, demo__d share one description: 'The same text.'"]
+
+
+def test_every_role_of_the_project_passes_the_non_strict_checks():
+    assert check.main([]) == 0
