@@ -30,13 +30,15 @@ help: ## list the targets
 bootstrap: ## install packages, .venv, start docker, build the test image (idempotent)
 	bash scripts/bootstrap.sh
 
-lint: ## yamllint, ansible-lint, ruff
+lint: ## yamllint, ansible-lint, ruff, promtool check rules (the alerts, scripts/alert-rules.sh)
 	yamllint --strict .
 	ansible-lint
 	ruff check .
+	bash scripts/alert-rules.sh check
 
-unit: ## pytest of the policy core (tests/unit, no server) and the demo data generators
+unit: ## pytest of the policy core (tests/unit, no server), the demo data generators, promtool test rules
 	pytest -q tests/unit
+	bash scripts/alert-rules.sh test
 	python tools/make_demo_roster.py --check
 	python tools/make_demo_state.py --check
 
