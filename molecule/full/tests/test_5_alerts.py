@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-OPERATOR = "daob.badon@quangbinh.gov.vn"    # converge.yml: mta__role_aliases.postmaster
+OPERATOR = "minhls.badon@quangbinh.gov.vn"    # converge.yml: mta__role_aliases.postmaster
 SERVICE = "php8.2-fpm.service"
 EPHEMERAL = os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]
 # what the role monitoring installs on the all-in-one host: node-exporter, Postfix's exporter, rspamd's own
