@@ -110,6 +110,16 @@ def test_prometheus_loaded_the_rules(host):
     assert all(r["health"] == "ok" for g in groups for r in g["rules"]), groups
 
 
+def test_prometheus_has_every_metric_the_rules_of_this_host_read(host):
+    # (the backup's and the jobs' metrics appear after their first run, ClamAV's with downloaded signatures,
+    # the directory's contextCSN with replication: syncprov)
+    for metric in ("up", "congvu_service_up", "congvu_slapd_up", "congvu_textfile_last_run_timestamp_seconds",
+                   "congvu_postfix_queue_oldest_seconds",
+                   "postfix_showq_message_size_bytes_count", "node_filesystem_avail_bytes",
+                   "congvu_cert_not_after_timestamp_seconds", "postfix_smtpd_sasl_authentication_failures_total"):
+        assert prometheus(host, f"/api/v1/query?query={metric}")["data"]["result"], metric
+
+
 def test_a_stopped_service_is_mailed_to_the_operators_then_its_return(host):
     password = operator_password()
     name = host.ansible.get_variables()["inventory_hostname"]
