@@ -18,7 +18,12 @@ RULES_DIR="$CACHE_DIR/prometheus"
 promtool_step() {
   local version
   version=$(apt-cache policy prometheus 2>/dev/null | awk '/Candidate:/ {print $2}')
-  [ -n "$version" ] && [ "$version" != "(none)" ] || die "apt knows no package prometheus (apt-get update?)"
+  if [ -z "$version" ] || [ "$version" = "(none)" ]; then
+    # a machine whose package lists were never fetched (a fresh CI image)
+    run as_root apt-get update -qq
+    version=$(apt-cache policy prometheus 2>/dev/null | awk '/Candidate:/ {print $2}')
+  fi
+  [ -n "$version" ] && [ "$version" != "(none)" ] || die "apt knows no package prometheus"
   if [ -x "$PROMTOOL" ] && [ "$(cat "$DEB_DIR/.version" 2>/dev/null)" = "$version" ]; then
     return
   fi
