@@ -30,17 +30,19 @@ help: ## list the targets
 bootstrap: ## install packages, .venv, start docker, build the test image (idempotent)
 	bash scripts/bootstrap.sh
 
-lint: ## yamllint, ansible-lint, ruff, the roles' argument specs against their defaults
+lint: ## yamllint, ansible-lint, ruff, the roles' argument specs, promtool check rules (scripts/alert-rules.sh)
 	yamllint --strict .
 	ansible-lint
 	ruff check .
 	python3 tools/check_role_specs.py
+	bash scripts/alert-rules.sh check
 
 # Every test suite leaves its JUnit XML here; tools/conformance.py reads them (make conformance).
 JUNIT := .cache/junit
 
-unit: ## pytest of the policy core (tests/unit, no server) and the demo data generators
+unit: ## pytest of the policy core (tests/unit, no server), the demo data generators, promtool test rules
 	pytest -q tests/unit --junit-xml=$(JUNIT)/unit.xml
+	bash scripts/alert-rules.sh test
 	python tools/make_demo_roster.py --check
 	python tools/make_demo_state.py --check
 

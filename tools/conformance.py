@@ -6,7 +6,7 @@ Inputs:
 - conformance/articles.yml: the articles (their numbers, text, rule, whether the product claims them);
 - the code: every "Art. N[.M]" cited in roles/, plugins/, playbooks/, profiles/ and tools/;
 - the tests' sources: a test proves the articles its name (test_art7_1_..., test_art7_...) and its
-  docstring ("Art. 7.1") cite;
+  docstring ("Art. 7.1") cite, or, when it cites none, those its file's docstring cites;
 - the JUnit XML files that `make test` leaves in .cache/junit/ (unit.xml, playbooks.xml,
   molecule-<scenario>.xml): the result of each test in that run.
 
@@ -106,10 +106,12 @@ def test_sources(root):
             with open(path, encoding="utf-8") as handle:
                 tree = ast.parse(handle.read(), path)
             stem = os.path.splitext(os.path.basename(path))[0]
+            # a file about one article says so once, in its docstring: its tests that cite nothing prove it
+            whole_file = test_refs("", ast.get_docstring(tree))
             for node in ast.walk(tree):
                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test"):
-                    tests[(suite, stem, node.name)] = (os.path.relpath(path, root),
-                                                       test_refs(node.name, ast.get_docstring(node)))
+                    refs = test_refs(node.name, ast.get_docstring(node)) or whole_file
+                    tests[(suite, stem, node.name)] = (os.path.relpath(path, root), refs)
     return tests
 
 

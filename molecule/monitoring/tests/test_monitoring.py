@@ -7,6 +7,7 @@ and through playbooks/health.yml from the controller) says DOWN and fails when a
 
 import json
 import os
+import re
 import subprocess
 import time
 
@@ -98,6 +99,8 @@ def test_art16_slapd_and_services_through_the_textfile_collector(host):
     assert 'congvu_service_up{unit="postfix@-.service"} 1' in text
     assert 'congvu_directory_mailboxes{kind="person",state="active"}' in text
     assert 'congvu_cert_not_after_timestamp_seconds{file="/etc/ldap/congvu/tls/server.crt"}' in text
+    # the age of the oldest deferred message (role alerting's CongvuDeferredMailOld), Postfix being here
+    assert re.search(r'congvu_postfix_queue_oldest_seconds\{queue="deferred"\} \d+\n', text), text
     assert host.service("congvu-textfile-metrics.timer").is_running
 
 
