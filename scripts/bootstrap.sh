@@ -29,6 +29,7 @@ APT_PACKAGES=(
   fonts-dejavu-core                   # a font with every Vietnamese letter, for the PDF and charts
   poppler-utils                       # pdftoppm: the tests look at the report's pages as PNG
   postgresql                          # tests/unit: a throwaway server for the usage database on PostgreSQL
+  testssl.sh ssh-audit                # molecule/full: outside scanners of TLS and SSH (Art. 16.3)
 )
 apt_step() {
   if [ "${CONGVU_SKIP_APT:-0}" = 1 ]; then log "apt: skipped (CONGVU_SKIP_APT=1)"; return; fi
