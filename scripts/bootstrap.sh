@@ -30,6 +30,7 @@ APT_PACKAGES=(
   poppler-utils                       # pdftoppm: the tests look at the report's pages as PNG
   postgresql                          # tests/unit: a throwaway server for the usage database on PostgreSQL
   pflogsumm                           # bench/bench_reports.py: the baseline of the collector (make bench-smoke)
+  testssl.sh ssh-audit                # molecule/full: outside scanners of TLS and SSH (Art. 16.3)
 )
 apt_step() {
   if [ "${CONGVU_SKIP_APT:-0}" = 1 ]; then log "apt: skipped (CONGVU_SKIP_APT=1)"; return; fi

@@ -11,6 +11,7 @@ import imaplib
 import json
 import os
 import poplib
+import re
 import shlex
 import smtplib
 import subprocess
@@ -325,13 +326,34 @@ def test_art16_no_login_before_tls(host, province):
         poplib.POP3(ip, 110, timeout=10)
 
 
+def negotiated(s_client_output):
+    """(protocol, cipher) of the handshake openssl s_client made, or None if there was none."""
+    # "New, <version of the cipher>, Cipher is <cipher>"; the session's protocol is in the
+    # SSL-Session block, which TLS 1.3 prints only once a session ticket has come
+    new = re.search(r"^New, (\S+), Cipher is (\S+)$", s_client_output, re.M)
+    if not new or new.group(2) == "(NONE)":
+        return None
+    protocol = re.search(r"^\s+Protocol\s*:\s*(TLSv\S+)$", s_client_output, re.M)
+    return (protocol.group(1) if protocol else new.group(1)), new.group(2)
+
+
+TLS13_AEAD = {("TLSv1.3", c) for c in ("TLS_AES_256_GCM_SHA384", "TLS_AES_128_GCM_SHA256",
+                                       "TLS_CHACHA20_POLY1305_SHA256")}
+
+
 def test_art3_tls_certificate_verifies_for_the_mail_host_names(host, province):
     for port, extra in [(993, []), (995, []), (465, []), (587, ["-starttls", "smtp"]), (143, ["-starttls", "imap"])]:
         r = sh(host, ["sh", "-c", " ".join(["echo | openssl s_client -connect localhost:" + str(port),
                                             "-verify_return_error -verify_hostname mail.quangbinh.gov.vn",
                                             *extra, "2>&1"])], check=False)
         assert "Verify return code: 0 (ok)" in r.stdout, (port, r.stdout[-500:])
-        assert "Protocol  : TLSv1.3" in r.stdout or "TLSv1.3" in r.stdout
+        # the handshake itself (not any mention of a version): TLS 1.3 with an AEAD cipher
+        assert negotiated(r.stdout) in TLS13_AEAD, (port, r.stdout[-500:])
+        # the policy of role tls on TLS 1.2: the server's order, never CBC (the client asks CBC first)
+        r = sh(host, ["sh", "-c", " ".join(["echo | openssl s_client -connect localhost:" + str(port), *extra,
+                                            "-tls1_2 -cipher ECDHE-RSA-AES128-SHA:ECDHE-RSA-AES128-GCM-SHA256 2>&1"])],
+               check=False)
+        assert negotiated(r.stdout) == ("TLSv1.2", "ECDHE-RSA-AES128-GCM-SHA256"), (port, r.stdout[-500:])
     names = sh(host, ["openssl", "x509", "-in", "/etc/congvu/tls/mail.crt", "-noout", "-ext", "subjectAltName"])
     for name in ("mail.quangbinh.gov.vn", "autoconfig.quangbinh.gov.vn", "autodiscover.quangbinh.gov.vn",
                  "mta-sts.quangbinh.gov.vn"):
