@@ -1,0 +1,101 @@
+"""Art. 16.3: wrong passwords typed into the webmail in a real browser get the source banned, and the
+ban lifts after its time (docs/hardening.md, "fail2ban"; jail roundcube-auth on Roundcube's log).
+
+Debian's chromium, driven by selenium inside the container (as in webmail_journey.py), reaches the
+webmail at the container's own network address (not loopback, which fail2ban never bans): that
+address is the attacker. The scenario gives bans of 20 s (molecule/full/converge.yml). Runs after the
+IMAP ban test: the controller's ban there has lifted by then.
+"""
+
+import json
+import os
+import subprocess
+import uuid
+
+CONTAINER = "congvu-" + os.environ.get("MOLECULE_SCENARIO_NAME", "full")   # a private copy has its own
+BANTIME = 20
+RUN = uuid.uuid4().hex[:8]
+
+BROWSER = r'''
+import json, os, subprocess, sys, time
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException, WebDriverException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+ip, user, tries, wait_lift = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+URL = "https://mail.quangbinh.gov.vn/"
+nssdb = os.path.expanduser("~/.pki/nssdb")
+os.makedirs(nssdb, exist_ok=True)
+if not os.path.exists(os.path.join(nssdb, "cert9.db")):
+    subprocess.run(["certutil", "-N", "-d", f"sql:{nssdb}", "--empty-password"], check=True)
+subprocess.run(["certutil", "-A", "-d", f"sql:{nssdb}", "-t", "C,,", "-n", "congvu-demo-ca",
+                "-i", "/etc/congvu/tls/ca.crt"], check=True)
+options = webdriver.ChromeOptions()
+options.binary_location = "/usr/bin/chromium"
+for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--lang=vi-VN",
+            f"--host-resolver-rules=MAP mail.quangbinh.gov.vn {ip}"):   # from the network address
+    options.add_argument(arg)
+driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+driver.set_page_load_timeout(10)
+wait = WebDriverWait(driver, 20)
+
+def say(step, **values):
+    print(json.dumps({"step": step, **values}, ensure_ascii=False), flush=True)
+
+def login_page():
+    try:
+        driver.delete_all_cookies()
+        driver.get(URL)
+        return wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#rcmloginuser")))
+    except (TimeoutException, WebDriverException):
+        return None
+
+try:
+    for attempt in range(tries):
+        field = login_page()
+        if field is None:
+            say("banned", after=attempt)
+            break
+        field.send_keys(user)
+        driver.find_element(By.CSS_SELECTOR, "#rcmloginpwd").send_keys(f"sai-mat-khau-{attempt}")
+        driver.find_element(By.CSS_SELECTOR, "#rcmloginsubmit").click()
+        try:
+            shown = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#messagestack div"))).text
+        except (TimeoutException, WebDriverException):
+            shown = ""
+        say("refused", attempt=attempt, shown=shown)
+        time.sleep(1)   # fail2ban reads Roundcube's log line
+    else:
+        field = login_page()
+        say("banned" if field is None else "not-banned", after=tries)
+    deadline = time.time() + wait_lift
+    while login_page() is None and time.time() < deadline:
+        time.sleep(2)
+    say("lifted" if login_page() is not None else "still-banned")
+finally:
+    driver.quit()
+'''
+
+
+def test_art16_wrong_passwords_in_the_webmail_ban_the_browser_until_the_ban_time_ends(host):
+    template = "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}"
+    ip = subprocess.run(["docker", "inspect", "-f", template, CONTAINER], capture_output=True, text=True,
+                        check=True).stdout.strip()
+    maxretry = int(host.check_output("fail2ban-client get roundcube-auth maxretry"))
+    host.run("cat > /root/webmail_brute_force.py <<'PYEOF'\n" + BROWSER + "\nPYEOF")
+    run = host.run(f"timeout 600 python3 /root/webmail_brute_force.py {ip} khongco.{RUN}@quangbinh.gov.vn "
+                   f"{maxretry + 3} {BANTIME + 60}")
+    steps = [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
+    assert run.rc == 0, run.stdout + run.stderr
+    refused = [s for s in steps if s["step"] == "refused"]
+    # each wrong password was refused with the webmail's message, in Vietnamese
+    assert refused and all("Đăng nhập thất bại" in s["shown"] for s in refused), steps
+    banned = [s for s in steps if s["step"] == "banned"]
+    assert banned and banned[0]["after"] <= maxretry + 1, steps
+    bans = host.run(f"grep -h 'roundcube-auth.*Ban {ip}$' /var/log/fail2ban.log").stdout
+    assert bans.strip(), "fail2ban did not ban the browser's address"
+    assert steps[-1]["step"] == "lifted", steps
+    assert ip not in host.check_output("fail2ban-client status roundcube-auth")
