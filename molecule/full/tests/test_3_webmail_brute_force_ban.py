@@ -69,7 +69,9 @@ try:
             field.send_keys(user)
             driver.find_element(By.CSS_SELECTOR, "#rcmloginpwd").send_keys(f"sai-mat-khau-{attempt}")
             driver.find_element(By.CSS_SELECTOR, "#rcmloginsubmit").click()
-            shown = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#messagestack div"))).text
+            # the refusal (not the "loading" notice before it); Dovecot answers a repeated failure late
+            shown = wait.until(EC.visibility_of_element_located(
+                (By.CSS_SELECTOR, "#messagestack > div:not(.loading)"))).text
         except (TimeoutException, WebDriverException):
             say("banned", after=attempt)   # the ban landed during this login: the page never came back
             break
