@@ -33,6 +33,7 @@ def test_quang_binh_2015_carries_the_numbers_of_its_articles():
     assert profile.value(qb, "mailbox.quota") == "2G" and profile.value(qb, "mailbox.attachment_mb") == 20  # Art. 9
     assert profile.value(qb, "inactivity.suspend_after_days") == 90  # Art. 7.2
     assert len(profile.value(qb, "art12.periods")) == 4  # Art. 12
+    assert profile.value(qb, "forwarding.external") == "forbidden"  # Art. 13.8, 15.2
 
 
 def test_ninh_binh_2025_carries_the_rules_it_was_given():
@@ -80,14 +81,17 @@ def test_switching_from_quang_binh_to_ninh_binh_lists_each_rule_and_when_it_appl
     qb = profile.check(load("quangbinh-2015"), "qb")
     nb = profile.check(load("ninhbinh-2025"), "nb")
     found = {c.key: c for c in profile.changes(qb, nb)}
+    # both forbid automatic forwarding outside (Art. 13.8 for Quảng Bình): not a change
     assert set(found) == {"passwords.user.min_length", "passwords.user.max_age_days", "lockout.max_failures",
-                          "mailbox.attachment_mb", "forwarding.external", "addresses.sub_units"}
+                          "mailbox.attachment_mb", "addresses.sub_units"}
     assert found["passwords.user.min_length"].when == "next_change" and found["passwords.user.min_length"].stricter
     assert found["passwords.user.max_age_days"].when == "clock_restarts"
     assert found["passwords.user.max_age_days"].stricter
     assert not found["lockout.max_failures"].stricter  # 12 failures are more lenient than 5
     assert not found["mailbox.attachment_mb"].stricter
-    assert found["forwarding.external"].stricter
+    allowing = copy.deepcopy(qb)
+    allowing["forwarding"]["external"] = "allowed"
+    assert [(c.key, c.stricter) for c in profile.changes(allowing, qb)] == [("forwarding.external", True)]
     assert profile.changes(qb, qb) == []
     back = {c.key: c for c in profile.changes(nb, qb)}
     assert not back["passwords.user.min_length"].stricter and back["lockout.max_failures"].stricter

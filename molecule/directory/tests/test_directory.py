@@ -620,7 +620,7 @@ def test_a_stricter_profile_refuses_an_8_character_password_and_locks_nobody_out
     # the plan of the switch, before it: each rule that changes, and the mailboxes it concerns
     rows = plan_switch("ninhbinh-2025", str(tmp_path / "profile-plan.md"))
     assert set(rows) == {"passwords.user.min_length", "passwords.user.max_age_days", "lockout.max_failures",
-                         "mailbox.attachment_mb", "forwarding.external", "addresses.sub_units"}
+                         "mailbox.attachment_mb", "addresses.sub_units"}
     assert rows["passwords.user.max_age_days"][-1] == "1"  # TT0006's clock restarts, nobody else's
     assert rows["passwords.user.min_length"][1:3] == ["7", "9"]
     try:

@@ -19,7 +19,7 @@ import uuid
 ROOT = os.environ.get("MOLECULE_PROJECT_DIRECTORY") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 EPHEMERAL = os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]
-CONTAINER = "congvu-full"
+CONTAINER = "congvu-" + os.environ.get("MOLECULE_SCENARIO_NAME", "full")   # a private copy has its own
 RUN = uuid.uuid4().hex[:8]
 
 

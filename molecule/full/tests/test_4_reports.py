@@ -31,7 +31,7 @@ import pytest
 ROOT = os.environ.get("MOLECULE_PROJECT_DIRECTORY") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 EPHEMERAL = os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]
-CONTAINER = "congvu-full"
+CONTAINER = "congvu-" + os.environ.get("MOLECULE_SCENARIO_NAME", "full")   # a private copy has its own
 MAIL_HOST = "mail.quangbinh.gov.vn"
 RUN = uuid.uuid4().hex[:8]
 # Two periods that cover the whole day, so that the opening made here falls in one whatever the

@@ -37,6 +37,22 @@ MESSAGES = {
         'vi': "%(count)s người của cơ quan '%(agency)s' có cùng phần gốc địa chỉ '%(base)s' (%(ids)s): bộ lập kế hoạch sẽ đánh số (điểm b khoản 2 Điều 5)",
         'en': "%(count)s people of agency '%(agency)s' give the address base '%(base)s' (%(ids)s): the planner numbers them (Art. 5.2b)",
     },
+    '%(mailbox)s: the active script %(script)s forwards to %(address)s': {
+        'vi': '%(mailbox)s: bộ lọc %(script)s (đang dùng) chuyển tiếp thư đến %(address)s',
+        'en': '%(mailbox)s: the active script %(script)s forwards to %(address)s',
+    },
+    '%(mailbox)s: the active script %(script)s notifies %(address)s by mail': {
+        'vi': '%(mailbox)s: bộ lọc %(script)s (đang dùng) gửi thông báo qua thư đến %(address)s',
+        'en': '%(mailbox)s: the active script %(script)s notifies %(address)s by mail',
+    },
+    '%(mailbox)s: the inactive script %(script)s forwards to %(address)s': {
+        'vi': '%(mailbox)s: bộ lọc %(script)s (không dùng) chuyển tiếp thư đến %(address)s',
+        'en': '%(mailbox)s: the inactive script %(script)s forwards to %(address)s',
+    },
+    '%(mailbox)s: the inactive script %(script)s notifies %(address)s by mail': {
+        'vi': '%(mailbox)s: bộ lọc %(script)s (không dùng) gửi thông báo qua thư đến %(address)s',
+        'en': '%(mailbox)s: the inactive script %(script)s notifies %(address)s by mail',
+    },
     '%(value)s is above the default quota; Art. 9 requires the provincial decision, e.g. quota_decision: "123/QĐ-UBND"': {
         'vi': '%(value)s vượt dung lượng mặc định; theo Điều 9 cần có quyết định của UBND tỉnh, ví dụ quota_decision: "123/QĐ-UBND"',
         'en': '%(value)s is above the default quota; Art. 9 requires the provincial decision, e.g. quota_decision: "123/QĐ-UBND"',
@@ -165,6 +181,10 @@ MESSAGES = {
         'vi': '... và %(count)s hộp thư khác (xem plan.json)',
         'en': '... and %(count)s more (see plan.json)',
     },
+    'Automatic forwarding outside %(domain)s: %(count)s addresses, in %(mailboxes)s mailboxes checked': {
+        'vi': 'Tự động chuyển tiếp thư ra ngoài %(domain)s: %(count)s địa chỉ, trong %(mailboxes)s hộp thư đã kiểm tra',
+        'en': 'Automatic forwarding outside %(domain)s: %(count)s addresses, in %(mailboxes)s mailboxes checked',
+    },
     'Change of domain: %(count)s mailbox(es) move from %(old)s to %(new)s; their old addresses deliver until %(until_date)s.': {
         'vi': 'Đổi tên miền: %(count)s hộp thư chuyển từ %(old)s sang %(new)s; địa chỉ cũ vẫn nhận thư đến hết ngày %(until_date)s.',
         'en': 'Change of domain: %(count)s mailbox(es) move from %(old)s to %(new)s; their old addresses deliver until %(until_date)s.',
@@ -197,6 +217,10 @@ MESSAGES = {
         'vi': 'Hãy lập lại kế hoạch (playbooks/roster_plan.yml với bản xuất hiện trạng mới, hoặc playbooks/roster.yml --check) và duyệt lại.',
         'en': 'Make the plan again (playbooks/roster_plan.yml against a fresh state export, or playbooks/roster.yml --check) and review it.',
     },
+    'No mailbox forwards outside the official system': {
+        'vi': 'Không hộp thư nào tự động chuyển tiếp thư ra ngoài hệ thống thư điện tử công vụ',
+        'en': 'No mailbox forwards outside the official system',
+    },
     "Nobody is locked out by the switch: a stricter password rule applies at each person's next change, and a password older than a new maximum age gets %(notice)s days.": {
         'vi': 'Việc chuyển quy định không khóa tài khoản của ai: quy định mật khẩu chặt hơn áp dụng khi mỗi người đổi mật khẩu lần tới, và mật khẩu cũ hơn thời hạn tối đa mới được thêm %(notice)s ngày.',
         'en': "Nobody is locked out by the switch: a stricter password rule applies at each person's next change, and a password older than a new maximum age gets %(notice)s days.",
@@ -216,6 +240,10 @@ MESSAGES = {
     'Notices': {
         'vi': 'Lưu ý',
         'en': 'Notices',
+    },
+    'Outside domains allowed by the province: %(domains)s': {
+        'vi': 'Tên miền bên ngoài được tỉnh cho phép: %(domains)s',
+        'en': 'Outside domains allowed by the province: %(domains)s',
     },
     'Regulation in force: %(profile)s': {
         'vi': 'Quy định áp dụng: %(profile)s',
