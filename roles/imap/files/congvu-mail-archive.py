@@ -51,9 +51,10 @@ def people(conf):
     if conf.get("LDAP_CA"):
         env["LDAPTLS_CACERT"] = conf["LDAP_CA"]
     proc = subprocess.run(
+        # paged: slapd's size limit (500 by default) applies to the service account, not to a paged search
         ["ldapsearch", "-LLL", "-o", "ldif-wrap=no", "-x", "-H", conf["LDAP_URI"], "-D", conf["LDAP_BIND_DN"],
-         "-y", conf["LDAP_SECRET"], "-s", "one", "-b", conf["LDAP_PEOPLE"], "(objectClass=congvuMailbox)",
-         "uid", "mail", "congvuState"],
+         "-y", conf["LDAP_SECRET"], "-E", "pr=500/noprompt", "-s", "one", "-b", conf["LDAP_PEOPLE"],
+         "(objectClass=congvuMailbox)", "uid", "mail", "congvuState"],
         capture_output=True, text=True, env=env, check=False)
     if proc.returncode != 0:
         sys.exit(f"ldapsearch {conf['LDAP_PEOPLE']}: {proc.stderr.strip()}")
