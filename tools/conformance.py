@@ -65,6 +65,16 @@ def _order(number):
     return tuple(int(part) for part in number.split("."))
 
 
+def _narrowed(refs, file_refs):
+    """A whole article a test's name cites (test_art16_...) narrowed to the points of it its file's
+    docstring names (Art. 16.3), when it names some."""
+    out = []
+    for ref in refs:
+        points = [] if "." in ref else [r for r in file_refs if "." in r and r.split(".")[0] == ref]
+        out += points or [ref]
+    return sorted(set(out), key=_order)
+
+
 def matches(ref, article_refs):
     """Does a citation count for an article? Exactly, or a whole article for each of its points and a
     point for its whole article."""
@@ -110,7 +120,7 @@ def test_sources(root):
             whole_file = test_refs("", ast.get_docstring(tree))
             for node in ast.walk(tree):
                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test"):
-                    refs = test_refs(node.name, ast.get_docstring(node)) or whole_file
+                    refs = _narrowed(test_refs(node.name, ast.get_docstring(node)), whole_file) or whole_file
                     tests[(suite, stem, node.name)] = (os.path.relpath(path, root), refs)
     return tests
 

@@ -95,3 +95,8 @@ def test_the_articles_file_names_every_article_the_code_cites():
         refs = [str(r) for a in yaml.safe_load(handle)["articles"] for r in a["refs"]]
     unknown = [n for n in conformance.code_citations(conformance.ROOT) if not conformance.matches(n, refs)]
     assert unknown == [], textwrap.shorten(str(unknown), 200)
+
+
+def test_a_whole_article_in_a_tests_name_is_narrowed_by_its_files_docstring():
+    assert conformance._narrowed(["16"], ["16.3"]) == ["16.3"]
+    assert conformance._narrowed(["16", "13.7"], ["7.1"]) == ["13.7", "16"]
