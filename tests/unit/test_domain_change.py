@@ -5,6 +5,7 @@ import dataclasses
 import datetime as dt
 
 import pytest
+from congvu.directory import Tree
 from congvu.plan import render_markdown
 from congvu.settings import Settings
 from test_plan import Province, by_id, staff
@@ -97,6 +98,8 @@ def test_a_former_domain_needs_the_directorys_base():
     with pytest.raises(ValueError, match="'base_dn' is required with 'former_domains'.*dc=quangbinh,dc=gov,dc=vn"):
         Settings.from_vars({"congvu__domain": NEW, "congvu__former_domains": [OLD]})
     settings = Settings.from_vars({"domain": NEW, "former_domains": [OLD], "base_dn": BASE})
-    assert settings.directory_base == BASE and Settings(domain=NEW).directory_base == "dc=quangtri,dc=gov,dc=vn"
+    # the directory's tree: under base_dn, else under the base derived from the domain (directory.Tree)
+    assert Tree(settings.domain, settings.base_dn).base == BASE
+    assert Tree(NEW, Settings(domain=NEW).base_dn).base == "dc=quangtri,dc=gov,dc=vn"
     with pytest.raises(ValueError, match="former_domains"):
         Settings.from_vars({"domain": NEW, "former_domains": [NEW], "base_dn": BASE})

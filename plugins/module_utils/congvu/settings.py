@@ -111,11 +111,6 @@ class Settings:
             raise ValueError("setting 'base_dn' is required with 'former_domains': the directory does not move "
                              f"with the domain, name its base (e.g. {base_dn_of(self.former_domains[0])!r})")
 
-    @property
-    def directory_base(self) -> str:
-        """The directory's base DN: `base_dn`, or the one derived from the domain."""
-        return self.base_dn or base_dn_of(self.domain)
-
     def guard_limit(self, roster_size: int) -> int:
         """POLICY.md: 50 or 5% of the roster, whichever is smaller.
 
