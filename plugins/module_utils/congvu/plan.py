@@ -188,7 +188,7 @@ def make_plan(roster: Roster, state: State, today: dt.date, override: bool = Fal
     # to anybody else in the new one either (Art. 5).
     taken.update(_in_domain(a, settings) for a in owners)
     taken.update(p.address for p in roster.persons if p.address)
-    targets = _addresses(roster, state, taken, plan)
+    targets = _addresses(roster, state, taken, plan, owners)
     alias_until = (today + dt.timedelta(days=settings.transfer_alias_days)).isoformat()
     # Art. 5, 11.3 in a reorganisation: an address it retires delivers until the operator's date
     former_until = settings.former_addresses_until or _former_until(today)
@@ -282,8 +282,9 @@ def _foreign_domains(state: State, settings: Settings) -> list[Problem]:
     known = {settings.domain, *settings.former_domains}
     found: dict[str, int] = {}
     for box in [*state.mailboxes.values(), *state.agencies.values()]:
-        if box.state != "terminated" and _domain_of(box.address) not in known:
-            found[_domain_of(box.address)] = found.get(_domain_of(box.address), 0) + 1
+        domain = _domain_of(box.address)
+        if box.state != "terminated" and domain not in known:
+            found[domain] = found.get(domain, 0) + 1
     return [Problem("", 0, "the directory holds %(count)s mailbox(es) in the domain '%(other)s', which is neither "
                     "the domain '%(domain)s' nor one of the former domains: to move them to '%(domain)s', list "
                     "'%(other)s' in congvu__former_domains (docs/reorganisation.md)", "", "domain",
@@ -383,14 +384,14 @@ def _base_of_address(address: str, agency: str) -> str | None:
     return local[: -len(suffix)].rstrip("0123456789")
 
 
-def _addresses(roster: Roster, state: State, taken: set[str], plan: Plan) -> dict[str, str]:
+def _addresses(roster: Roster, state: State, taken: set[str], plan: Plan, owners: dict[str, str]) -> dict[str, str]:
     """Which address every serving person should have: pinned, kept (sticky) or newly assigned."""
     targets: dict[str, str] = {}
     wanted: dict[str, list[naming.Candidate]] = {}
     pins = {p.address: p.id for p in roster.persons if p.address}
     holders: dict[str, set[str]] = {}  # every address ever used, as it is in the domain now -> who used it
     if roster.settings.former_domains:
-        for address, pid in state.address_owners().items():
+        for address, pid in owners.items():
             holders.setdefault(_in_domain(address, roster.settings), set()).add(pid)
     for person in roster.persons:
         if person.state == "terminated":
