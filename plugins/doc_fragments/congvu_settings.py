@@ -32,4 +32,10 @@ options:
       stays where it was.
     type: str
     default: ""
+  sub_units:
+    description: >-
+      The profile's address formats allow sub-units (C(addresses.sub_units), docs/profiles.md): an agency file
+      may have the code C(<unit>.<parent>), its staff getting C(<name>.<unit>.<parent>@domain) (Art. 5).
+    type: bool
+    default: false
 """

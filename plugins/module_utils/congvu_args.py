@@ -10,6 +10,7 @@ SETTINGS_ARGS = dict(
     former_addresses_until=dict(type="str", default=""),
     former_domains=dict(type="list", elements="str", default=[]),
     base_dn=dict(type="str", default=""),
+    sub_units=dict(type="bool", default=False),
 )
 
 

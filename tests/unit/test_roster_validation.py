@@ -321,12 +321,19 @@ def test_missing_roster_folder_is_refused(tmp_path):
 # ------------------------------------------------------------------------------ the agency (Art. 5.1)
 
 
-@pytest.mark.parametrize("code", ["STTTT", "s.tttt", "sởtttt", "'stt tt'", "s-tttt", "'stttt\u200b'"])
+@pytest.mark.parametrize("code", ["STTTT", "s..tttt", "sởtttt", "'stt tt'", "s-tttt", "'stttt\u200b'"])
 def test_art5_agency_code_not_lowercase_a_z_0_9_is_refused(tmp_path, code):
     text = edit(STTTT, "code: stttt", f"code: {code}")
     folder = make_roster(tmp_path, stttt=text)
     check(one_error(folder), stttt_in(folder), 2, "agency", "code", "is not valid",
           "only lowercase letters a-z and digits")
+
+
+def test_art5_a_dotted_code_is_a_sub_unit_which_the_default_profile_does_not_have(tmp_path):
+    text = edit(STTTT, "code: stttt", "code: s.tttt")
+    folder = make_roster(tmp_path, stttt=text)
+    check(one_error(folder), stttt_in(folder), 2, "agency", "code", "is the code of a sub-unit",
+          "addresses.sub_units", "write the code without a dot")
 
 
 def test_art5_agency_code_reserved_mailbox_name_is_refused(tmp_path):

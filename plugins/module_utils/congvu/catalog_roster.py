@@ -69,6 +69,10 @@ MESSAGES = {
         'vi': "'%(address)s' đã được ghi cố định cho mã cán bộ %(other_id)s (%(other_file)s:%(other_line)s)",
         'en': "'%(address)s' is already pinned by id %(other_id)s (%(other_file)s:%(other_line)s)",
     },
+    "'%(address)s' lies among the addresses of the sub-unit '%(code)s' (%(other_file)s): pin it in that file, or choose another": {
+        'vi': "'%(address)s' nằm trong các địa chỉ của đơn vị trực thuộc '%(code)s' (%(other_file)s): hãy ghim địa chỉ này trong tệp đó, hoặc chọn địa chỉ khác",
+        'en': "'%(address)s' lies among the addresses of the sub-unit '%(code)s' (%(other_file)s): pin it in that file, or choose another",
+    },
     "'%(char)s' (%(label)s)": {
         'vi': "'%(char)s' (%(label)s)",
         'en': "'%(char)s' (%(label)s)",
@@ -161,6 +165,10 @@ MESSAGES = {
         'vi': "'%(value)s' không có dạng mục=cột; các mục là: %(allowed)s",
         'en': "'%(value)s' is not key=column; the keys are: %(allowed)s",
     },
+    "'%(value)s' is not valid: only lowercase letters a-z and digits, no accents or spaces, or '<unit>.<parent>' for a sub-unit (Art. 5.1)": {
+        'vi': "'%(value)s' không hợp lệ: chỉ dùng chữ thường a-z và chữ số, không dấu, không khoảng trắng, hoặc '<đơn vị>.<cơ quan>' cho một đơn vị trực thuộc (khoản 1 Điều 5)",
+        'en': "'%(value)s' is not valid: only lowercase letters a-z and digits, no accents or spaces, or '<unit>.<parent>' for a sub-unit (Art. 5.1)",
+    },
     "'%(value)s' is not valid: only lowercase letters a-z and digits, no accents, spaces or dots (Art. 5.1)": {
         'vi': "'%(value)s' không hợp lệ: chỉ dùng chữ thường a-z và chữ số, không dấu, không khoảng trắng, không dấu chấm (khoản 1 Điều 5)",
         'en': "'%(value)s' is not valid: only lowercase letters a-z and digits, no accents, spaces or dots (Art. 5.1)",
@@ -168,6 +176,10 @@ MESSAGES = {
     "'%(value)s' is outside this agency's addresses: it must look like '<name>.%(agency)s@%(domain)s'": {
         'vi': "'%(value)s' nằm ngoài các địa chỉ của cơ quan này: địa chỉ phải có dạng '<tên>.%(agency)s@%(domain)s'",
         'en': "'%(value)s' is outside this agency's addresses: it must look like '<name>.%(agency)s@%(domain)s'",
+    },
+    "'%(value)s' is the code of a sub-unit ('<unit>.<parent>'), which the regulation in force does not have (the profile's addresses.sub_units, docs/profiles.md): write the code without a dot": {
+        'vi': "'%(value)s' là mã của một đơn vị trực thuộc ('<đơn vị>.<cơ quan>'), mà quy chế đang áp dụng không có (mục addresses.sub_units của hồ sơ quy chế, docs/profiles.md): hãy viết mã không có dấu chấm",
+        'en': "'%(value)s' is the code of a sub-unit ('<unit>.<parent>'), which the regulation in force does not have (the profile's addresses.sub_units, docs/profiles.md): write the code without a dot",
     },
     "'%(value)s' must be the last word(s) of the name '%(name)s'": {
         'vi': "'%(value)s' phải là (các) từ cuối của họ tên '%(name)s'",
@@ -777,6 +789,10 @@ MESSAGES = {
         'vi': "thiếu danh sách 'staff:' (nếu không có ai, ghi 'staff: []')",
         'en': "the 'staff:' list is missing (write 'staff: []' for none)",
     },
+    'the address %(address)s belongs or belonged to the mailbox of id %(owner)s (%(name)s): an address once used is never given to another (Art. 5); choose another code': {
+        'vi': 'địa chỉ %(address)s đang hoặc đã từng là địa chỉ của hộp thư mã %(owner)s (%(name)s): địa chỉ đã dùng không bao giờ được cấp cho người khác (Điều 5); hãy chọn mã khác',
+        'en': 'the address %(address)s belongs or belonged to the mailbox of id %(owner)s (%(name)s): an address once used is never given to another (Art. 5); choose another code',
+    },
     "the address %(address)s delivers to the agency mailbox of '%(other)s' until %(until_date)s (a reorganisation): choose another code": {
         'vi': "địa chỉ %(address)s đang chuyển thư đến hộp thư cơ quan của '%(other)s' đến ngày %(until_date)s (do sắp xếp tổ chức): hãy chọn mã khác",
         'en': "the address %(address)s delivers to the agency mailbox of '%(other)s' until %(until_date)s (a reorganisation): choose another code",
@@ -976,6 +992,10 @@ MESSAGES = {
     "the staff list is not written one '- ' entry per line": {
         'vi': "danh sách staff không được viết mỗi mục '- ' trên một dòng",
         'en': "the staff list is not written one '- ' entry per line",
+    },
+    "the sub-unit '%(code)s' belongs to '%(parent)s', which is not an agency of the roster: add %(parent)s.yml, or correct the code": {
+        'vi': "đơn vị trực thuộc '%(code)s' thuộc '%(parent)s', nhưng cơ quan này không có trong danh sách: hãy thêm tệp %(parent)s.yml, hoặc sửa lại mã",
+        'en': "the sub-unit '%(code)s' belongs to '%(parent)s', which is not an agency of the roster: add %(parent)s.yml, or correct the code",
     },
     'this field is given twice; keep one': {
         'vi': 'trường này được ghi hai lần; chỉ giữ lại một',

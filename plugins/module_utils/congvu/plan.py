@@ -188,12 +188,14 @@ def make_plan(roster: Roster, state: State, today: dt.date, override: bool = Fal
     # to anybody else in the new one either (Art. 5).
     taken.update(_in_domain(a, settings) for a in owners)
     taken.update(p.address for p in roster.persons if p.address)
+    # A sub-unit's mailbox `<unit>.<parent>@` has the shape of a personal address of its parent agency
+    taken.update(f"{agency.code}@{settings.domain}" for agency in roster.agencies)
     targets = _addresses(roster, state, taken, plan, owners)
     alias_until = (today + dt.timedelta(days=settings.transfer_alias_days)).isoformat()
     # Art. 5, 11.3 in a reorganisation: an address it retires delivers until the operator's date
     former_until = settings.former_addresses_until or _former_until(today)
     replaced_by = {code: agency for agency in roster.agencies for code in agency.replaces}
-    plan.errors = _retired_codes(roster, state, replaced_by)
+    plan.errors = _retired_codes(roster, state, replaced_by, owners)
     if plan.errors:
         return plan
     opens = _agency_mailboxes_opened(roster, state, replaced_by)
@@ -292,7 +294,7 @@ def _foreign_domains(state: State, settings: Settings) -> list[Problem]:
             for other, count in sorted(found.items())]
 
 
-def _retired_codes(roster: Roster, state: State, replaced_by: dict) -> list[Problem]:
+def _retired_codes(roster: Roster, state: State, replaced_by: dict, owners: dict[str, str]) -> list[Problem]:
     """Art. 5 for agency mailboxes: a code a closed agency used, or an address a reorganisation keeps
     delivering elsewhere, is not given to a new agency without a decision in its file."""
     errors = []
@@ -301,7 +303,14 @@ def _retired_codes(roster: Roster, state: State, replaced_by: dict) -> list[Prob
         box = state.agencies.get(agency.code)
         line = agency.fields_line.get("code", agency.line)
         address = f"{agency.code}@{roster.settings.domain}"
-        if address in delivering and delivering[address][0].code != agency.code:
+        owner = owners.get(address)
+        if owner is not None:  # a sub-unit named like a person's address in its parent agency
+            errors.append(Problem(agency.file, line, "the address %(address)s belongs or belonged to the mailbox of "
+                                  "id %(owner)s (%(name)s): an address once used is never given to another "
+                                  "(Art. 5); choose another code", "agency", "code",
+                                  params={"address": address, "owner": owner,
+                                          "name": state.mailboxes[owner].name}))
+        elif address in delivering and delivering[address][0].code != agency.code:
             other, until = delivering[address]
             errors.append(Problem(agency.file, line, "the address %(address)s delivers to the agency mailbox of "
                                   "'%(other)s' until %(until_date)s (a reorganisation): choose another code",

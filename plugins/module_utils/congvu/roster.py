@@ -53,6 +53,10 @@ _ADDRESS_WORDS = ("mail", "email", "e-mail")
 PERSON_FIELDS = ("id", "name", "given_name", "leader", "title", "quota", "quota_decision", "address", "state")
 TOP_FIELDS = ("agency", "staff")
 AGENCY_CODE = re.compile(r"^[a-z0-9]+$")
+# A sub-unit of an agency, where the regulation in force has them (profile `addresses.sub_units`, e.g.
+# Ninh Bình's QĐ 162/2025): `<unit>.<parent>`, one level only. Its mailbox is `<unit>.<parent>@domain` and
+# its staff's `<name>.<unit>.<parent>@domain`: the code is the namespace, as for any agency (Art. 5).
+SUB_UNIT_CODE = re.compile(r"^([a-z0-9]+)\.([a-z0-9]+)$")
 STAFF_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 ADDRESS_LOCAL = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*$")
 # RFC 2142 role mailboxes and system names: an agency code must not capture them.
@@ -180,6 +184,12 @@ class Agency:
     replaces: dict[str, str] = field(default_factory=dict)
     replaces_lines: dict[str, int] = field(default_factory=dict)
     retired_code: str | None = None  # RETIRED_CODE_DECISIONS
+
+    @property
+    def parent(self) -> str | None:
+        """The agency a sub-unit belongs to (`vanphong.skhcn` -> `skhcn`); None for an agency."""
+        found = SUB_UNIT_CODE.match(self.code)
+        return found.group(2) if found else None
 
 
 @dataclass
@@ -343,7 +353,7 @@ def _read_file(reader: _FileReader, name: str, settings: Settings, agencies: lis
     if "agency" not in top:
         reader.problem(root, "the 'agency:' section is missing", "", "agency")
         return
-    agency = _read_agency(reader, name, top["agency"][1])
+    agency = _read_agency(reader, name, top["agency"][1], settings)
     if agency is None:
         return
     agencies.append(agency)
@@ -400,7 +410,7 @@ def _yaml_error(exc: yaml.YAMLError, text: str) -> tuple[int, str, dict]:
             {"detail": message(detail)})
 
 
-def _read_agency(reader: _FileReader, file_name: str, node) -> Agency | None:
+def _read_agency(reader: _FileReader, file_name: str, node, settings: Settings) -> Agency | None:
     entry = "agency"
     if not isinstance(node, yaml.MappingNode):
         reader.problem(node, "must be a mapping with code, name and kind", entry)
@@ -413,9 +423,19 @@ def _read_agency(reader: _FileReader, file_name: str, node) -> Agency | None:
             reader.problem(node, "is missing", entry, required)
     if "code" in fields:
         code = reader.text(fields["code"][1], entry, "code", required=True)
-        if code is not None and not AGENCY_CODE.match(code):
-            reader.problem(fields["code"][1], "'%(value)s' is not valid: only lowercase letters a-z and digits, "
-                           "no accents, spaces or dots (Art. 5.1)", entry, "code", value=code)
+        if code is not None and SUB_UNIT_CODE.match(code) and not settings.sub_units:
+            reader.problem(fields["code"][1], "'%(value)s' is the code of a sub-unit ('<unit>.<parent>'), which "
+                           "the regulation in force does not have (the profile's addresses.sub_units, "
+                           "docs/profiles.md): write the code without a dot", entry, "code", value=code)
+            code = None
+        elif code is not None and not AGENCY_CODE.match(code) and not SUB_UNIT_CODE.match(code):
+            if settings.sub_units:
+                reader.problem(fields["code"][1], "'%(value)s' is not valid: only lowercase letters a-z and digits, "
+                               "no accents or spaces, or '<unit>.<parent>' for a sub-unit (Art. 5.1)", entry,
+                               "code", value=code)
+            else:
+                reader.problem(fields["code"][1], "'%(value)s' is not valid: only lowercase letters a-z and "
+                               "digits, no accents, spaces or dots (Art. 5.1)", entry, "code", value=code)
             code = None
         elif code in RESERVED_CODES:
             reader.problem(fields["code"][1], "'%(value)s' is a reserved mailbox name (RFC 2142) and cannot be "
@@ -500,7 +520,7 @@ def _read_replaces(reader: _FileReader, node, own_code: str | None) -> tuple[dic
             code = reader.text(item, entry, "replaces", required=True)
         if code is None:
             continue
-        if not AGENCY_CODE.match(code):
+        if not AGENCY_CODE.match(code) and not SUB_UNIT_CODE.match(code):
             reader.problem(item, "'%(value)s' is not an agency code: only lowercase letters a-z and digits (Art. 5.1)",
                            entry, "replaces", value=code)
         elif code == own_code:
@@ -755,6 +775,13 @@ def _validate_province(roster_path: str, settings: Settings, agencies: list[Agen
                                                                       "other_file": replaced_by[code].file}))
             else:
                 replaced_by[code] = agency
+    for agency in agencies:
+        parent = agency.parent
+        if parent is not None and parent not in seen_codes:
+            problems.append(Problem(agency.file, agency.fields_line.get("code", agency.line),
+                                    "the sub-unit '%(code)s' belongs to '%(parent)s', which is not an agency of "
+                                    "the roster: add %(parent)s.yml, or correct the code", "agency", "code",
+                                    params={"code": agency.code, "parent": parent}))
     by_id: dict[str, Person] = {}
     # The directory compares uids without regard to case: TT0003 and tt0003 would be one entry.
     by_folded: dict[str, Person] = {}
@@ -798,6 +825,15 @@ def _validate_province(roster_path: str, settings: Settings, agencies: list[Agen
                                             "other_file": first.file, "other_line": first.line_of("address")}))
         else:
             pins[person.address] = person
+        local = person.address.partition("@")[0]
+        inner = next((a for a in agencies if a.code != person.agency and a.parent == person.agency
+                      and (local == a.code or local.endswith("." + a.code))), None)
+        if inner is not None:
+            problems.append(Problem(person.file, person.line_of("address"), "'%(address)s' lies among the addresses "
+                                    "of the sub-unit '%(code)s' (%(other_file)s): pin it in that file, or "
+                                    "choose another", f"staff id {person.id}", "address",
+                                    params={"address": person.address, "code": inner.code,
+                                            "other_file": inner.file}))
 
 
 # What can be wrong with a head or a delegate, as the message each of the two gets.

@@ -41,6 +41,17 @@ def _domains(value) -> tuple[str, ...]:
     return tuple(str(v).strip().lower() for v in value)
 
 
+def _boolean(value) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "1"):
+        return True
+    if text in ("false", "no", "0", ""):
+        return False
+    raise ValueError(f"{value!r} is not true or false")
+
+
 def _iso_date_or_empty(value) -> str:
     text = str(value or "").strip()
     if text:
@@ -66,6 +77,10 @@ class Settings:
     # The directory's base DN; empty: derived from `domain`. A domain change keeps the directory where it
     # is: the base of the former domain must then be named here.
     base_dn: str = ""
+    # The profile's address formats (profiles/*.yml `addresses.sub_units`, docs/profiles.md): a sub-unit
+    # of an agency has the code `<unit>.<parent>`, its mailbox `<unit>.<parent>@domain` and its staff
+    # `<name>.<unit>.<parent>@domain` (Art. 5 as Ninh Bình's regulation writes it).
+    sub_units: bool = False
 
     @classmethod
     def from_vars(cls, values: dict) -> Settings:
@@ -80,6 +95,7 @@ class Settings:
             "former_addresses_until": _iso_date_or_empty,
             "former_domains": _domains,
             "base_dn": str,
+            "sub_units": _boolean,
         }
         kwargs = {}
         for key, value in values.items():
