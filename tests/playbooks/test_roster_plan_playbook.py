@@ -146,3 +146,24 @@ def test_demo_playbook_plan_part_says_what_it_did():
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Planned the demo province" in flat(result) and "chuyển công tác: 1, đổi tên: 1" in flat(result)
     assert os.path.exists(os.path.join(ROOT, ".demo", "plan", "plan.md"))
+
+
+def test_a_sub_unit_is_planned_under_a_profile_that_has_them_and_refused_under_one_that_has_not(tmp_path):
+    """Art. 5 by the profile in force (docs/profiles.md): the playbook hands the profile's
+    addresses.sub_units to the planner; Ninh Bình's has sub-units, Quảng Bình's has not."""
+    roster = tmp_path / "roster"
+    shutil.copytree(os.path.join(DEMO, "roster"), roster)
+    (roster / "vanphong.snv.yml").write_text(
+        "agency:\n  code: vanphong.snv\n  name: Văn phòng Sở Nội vụ\n  kind: other\n  head: VPX001\n"
+        "staff:\n  - {id: VPX001, name: Nguyễn Văn An, leader: true}\n", encoding="utf-8")
+    common = ("-e", f"roster_path={roster}", "-e", f"state_path={DEMO}/state.json", "-e", "plan_date=2026-11-28")
+    result = run("roster_plan.yml", *common, "-e", f"plan_dir={tmp_path}/nb", "-e", "congvu__profile=ninhbinh-2025")
+    assert result.returncode == 0, result.stdout + result.stderr
+    items = {m["id"]: m for m in json.loads((tmp_path / "nb" / "plan.json").read_text(encoding="utf-8"))["mailboxes"]}
+    assert items["vanphong.snv"]["action"] == "create"
+    assert items["vanphong.snv"]["address"] == "vanphong.snv@quangbinh.gov.vn"
+    assert items["VPX001"]["address"] == "annv.vanphong.snv@quangbinh.gov.vn"
+    result = run("roster_plan.yml", *common, "-e", f"plan_dir={tmp_path}/qb")
+    assert result.returncode != 0
+    assert ("vanphong.snv.yml:2: lỗi: phần agency, trường 'code': 'vanphong.snv' là mã của một đơn vị trực thuộc"
+            in flat(result))
