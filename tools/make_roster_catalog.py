@@ -33,7 +33,7 @@ SOURCES = ("plugins/module_utils/congvu/roster.py", "plugins/module_utils/congvu
            "plugins/module_utils/congvu/messages.py", "plugins/module_utils/congvu/saved_plan.py",
            "plugins/module_utils/congvu/profile.py", "plugins/modules/roster.py", "plugins/modules/roster_plan.py",
            "plugins/modules/profile_plan.py", "plugins/modules/directory_publish.py",
-           "plugins/module_utils/congvu/account_import.py",
+           "plugins/module_utils/congvu/account_import.py", "plugins/module_utils/congvu/password_notice.py",
            "tools/import_accounts.py")
 KEYWORDS = {"N_": None, "tr": None, "problem": (2,), "Problem": (3,)}
 # Playbooks print messages through the filter congvu_tr (plugins/filter/congvu_messages.py): the quoted

@@ -11,7 +11,10 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "module_utils"))
+import datetime as dt  # noqa: E402
+
 from congvu import messages  # noqa: E402
+from congvu.password_notice import switch_notice  # noqa: E402
 
 
 def congvu_tr(msgid, language=messages.DEFAULT_LANGUAGE, **values):
@@ -19,6 +22,16 @@ def congvu_tr(msgid, language=messages.DEFAULT_LANGUAGE, **values):
     return messages.render(str(msgid), values, messages.check_language(str(language)))
 
 
+def congvu_password_notice(address, name, expiry, profile, rules, domain, sender,
+                           language=messages.DEFAULT_LANGUAGE):
+    """The mail to `address` whose password clock a profile switch restarted now (docs/profiles.md), as the
+    text of an RFC 5322 message; `expiry` is an ISO date, `rules` the profile's passwords.user or .admin."""
+    message = switch_notice(str(address), str(name or ""), dt.date.fromisoformat(str(expiry)),
+                            dt.datetime.now().astimezone(), str(profile), dict(rules), str(domain),
+                            str(sender), messages.check_language(str(language)))
+    return message.as_string()
+
+
 class FilterModule:
     def filters(self):
-        return {"congvu_tr": congvu_tr}
+        return {"congvu_tr": congvu_tr, "congvu_password_notice": congvu_password_notice}

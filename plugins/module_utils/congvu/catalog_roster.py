@@ -201,6 +201,10 @@ MESSAGES = {
         'vi': 'Đổi tên miền: %(count)s hộp thư chuyển từ %(old)s sang %(new)s; địa chỉ cũ vẫn nhận thư đến hết ngày %(until_date)s.',
         'en': 'Change of domain: %(count)s mailbox(es) move from %(old)s to %(new)s; their old addresses deliver until %(until_date)s.',
     },
+    'Dear %(name)s,\n\nFrom %(switch_date)s the official mail system %(domain)s follows %(profile)s. Under it a password is changed at least every %(max_age_days)s days and has at least %(min_length)s characters, of at least %(classes)s of the four kinds (lowercase, uppercase, digits, special characters).\n\nThe current password of %(address)s works until the end of %(expiry_date)s. Change it before then (in the webmail: Settings > Password). After that day it has expired, and only a reset that your agency asks for opens the mailbox again (Art. 6).\n\nThis is an automatic message of the official mail system %(domain)s; please do not reply to it.\n': {
+        'vi': 'Kính gửi %(name)s,\n\nTừ ngày %(switch_date)s, hệ thống thư điện tử công vụ %(domain)s áp dụng %(profile)s. Theo quy chế này, mật khẩu phải được đổi ít nhất %(max_age_days)s ngày một lần và có ít nhất %(min_length)s ký tự, gồm ít nhất %(classes)s trong bốn loại ký tự (chữ thường, chữ hoa, chữ số, ký tự đặc biệt).\n\nMật khẩu hiện tại của hộp thư %(address)s dùng được đến hết ngày %(expiry_date)s. Hãy đổi mật khẩu trước ngày đó (trên webmail: Thiết lập cấu hình > Mật khẩu). Sau ngày đó mật khẩu hết hạn, và hộp thư chỉ mở lại được khi đơn vị đề nghị cấp lại mật khẩu (Điều 6).\n\nĐây là thư tự động của hệ thống thư điện tử công vụ %(domain)s; vui lòng không trả lời thư này.\n',
+        'en': 'Dear %(name)s,\n\nFrom %(switch_date)s the official mail system %(domain)s follows %(profile)s. Under it a password is changed at least every %(max_age_days)s days and has at least %(min_length)s characters, of at least %(classes)s of the four kinds (lowercase, uppercase, digits, special characters).\n\nThe current password of %(address)s works until the end of %(expiry_date)s. Change it before then (in the webmail: Settings > Password). After that day it has expired, and only a reset that your agency asks for opens the mailbox again (Art. 6).\n\nThis is an automatic message of the official mail system %(domain)s; please do not reply to it.\n',
+    },
     'Guard: %(count)s suspension(s)/termination(s), limit %(limit)s:': {
         'vi': 'Chốt an toàn: %(count)s hộp thư bị tạm khóa hoặc chấm dứt, giới hạn %(limit)s:',
         'en': 'Guard: %(count)s suspension(s)/termination(s), limit %(limit)s:',
@@ -253,6 +257,10 @@ MESSAGES = {
         'vi': 'Lưu ý',
         'en': 'Notices',
     },
+    'Official mail system %(domain)s': {
+        'vi': 'Hệ thống thư điện tử công vụ %(domain)s',
+        'en': 'Official mail system %(domain)s',
+    },
     'Outside domains allowed by the province: %(domains)s': {
         'vi': 'Tên miền bên ngoài được tỉnh cho phép: %(domains)s',
         'en': 'Outside domains allowed by the province: %(domains)s',
@@ -272,6 +280,10 @@ MESSAGES = {
     'Switch of regulation: %(old)s -> %(new)s': {
         'vi': 'Chuyển quy định áp dụng: %(old)s -> %(new)s',
         'en': 'Switch of regulation: %(old)s -> %(new)s',
+    },
+    'The password of %(address)s must be changed by %(expiry_date)s': {
+        'vi': 'Mật khẩu của hộp thư %(address)s phải được đổi chậm nhất ngày %(expiry_date)s',
+        'en': 'The password of %(address)s must be changed by %(expiry_date)s',
     },
     'The roster is invalid: %(count)s error(s). Nothing will be changed.': {
         'vi': 'Danh sách không hợp lệ: %(count)s lỗi. Không có gì được thay đổi.',
