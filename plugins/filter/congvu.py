@@ -9,6 +9,14 @@ def congvu_base_dn(domain):
     return ",".join(f"dc={part}" for part in str(domain).split("."))
 
 
+def congvu_base_domain(base_dn, default=""):
+    """The domain a base DN was made from: dc=quangbinh,dc=gov,dc=vn -> quangbinh.gov.vn (`default` when the
+    base has no dc= part). What stays when the mail domain changes (the directory does not move): the mail
+    store's folder, the names of the local CAs."""
+    parts = [rdn.strip()[3:] for rdn in str(base_dn).split(",") if rdn.strip().lower().startswith("dc=")]
+    return ".".join(parts) or default
+
+
 def congvu_quota_bytes(text):
     """A quota as the roster writes it (`2G`, `500M`) -> bytes, by the rule of congvu.settings.parse_quota
     (Art. 9: binary units, a unit is required)."""
@@ -22,4 +30,5 @@ def congvu_quota_bytes(text):
 
 class FilterModule:
     def filters(self):
-        return {"congvu_base_dn": congvu_base_dn, "congvu_quota_bytes": congvu_quota_bytes}
+        return {"congvu_base_dn": congvu_base_dn, "congvu_base_domain": congvu_base_domain,
+                "congvu_quota_bytes": congvu_quota_bytes}

@@ -103,3 +103,32 @@ def test_a_former_domain_needs_the_directorys_base():
     assert Tree(NEW, Settings(domain=NEW).base_dn).base == "dc=quangtri,dc=gov,dc=vn"
     with pytest.raises(ValueError, match="former_domains"):
         Settings.from_vars({"domain": NEW, "former_domains": [NEW], "base_dn": BASE})
+
+
+def test_an_agency_mailbox_handed_over_in_the_same_plan_moves_too(province):
+    """An abolished agency's mailbox handed to its successor stays in service: its address moves with
+    everybody's, the old one delivering until the date; a later plan moves nothing more."""
+    old = province.agencies.pop("skhcn")
+    province.agency("khcn", staff(("K9", "Lê Văn Hải", {"leader": True})) + old["staff"], head="K9",
+                    name="Sở Khoa học và Công nghệ mới")
+    province.agencies["khcn"]["agency"]["replaces"] = [{"code": "skhcn", "mailbox": "handover"}]
+    change_domain(province)
+    plan = province.plan(TODAY)
+    assert not plan.errors and not plan.blocked
+    box = by_id(plan, "skhcn")
+    assert box.action == "handover" and box.reorganisation and box.address == f"skhcn@{NEW}"
+    assert box.after["state"] == "active" and box.after["head"] == "K9" and box.after["address"] == f"skhcn@{NEW}"
+    assert {"address": f"skhcn@{OLD}", "expires": "2026-07-01"} in box.after["aliases"]
+    province.apply(TODAY)
+    assert by_id(province.plan(TODAY), "skhcn").action == "keep"
+
+
+def test_an_agency_mailbox_handed_over_earlier_moves_as_a_change_of_domain(province):
+    old = province.agencies.pop("skhcn")
+    province.agency("khcn", old["staff"], head="K1", name="Sở Khoa học và Công nghệ mới")
+    province.agencies["khcn"]["agency"]["replaces"] = [{"code": "skhcn", "mailbox": "handover"}]
+    province.apply(TODAY)
+    change_domain(province)
+    box = by_id(province.plan(TODAY), "skhcn")
+    assert box.action == "rename" and box.address == f"skhcn@{NEW}"
+    assert box.reason == f"change of domain: {OLD} becomes {NEW}"

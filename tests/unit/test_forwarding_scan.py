@@ -33,11 +33,20 @@ def test_comments_and_tags_are_skipped_and_notify_by_mailto_is_found():
 
 def test_inside_the_domain_and_listed_domains_and_their_subdomains_only():
     allowed = ["bo.gov.vn"]
-    assert scan.inside("annv.stttt@quangbinh.gov.vn", "quangbinh.gov.vn", allowed)
-    assert scan.inside("X@BO.GOV.VN", "quangbinh.gov.vn", allowed)
-    assert scan.inside("x@vp.bo.gov.vn", "quangbinh.gov.vn", allowed)
-    assert not scan.inside("x@notbo.gov.vn", "quangbinh.gov.vn", allowed)
-    assert not scan.inside("x@gmail.com", "quangbinh.gov.vn", allowed)
-    assert not scan.inside("x@quangbinh.gov.vn.evil.example", "quangbinh.gov.vn", allowed)
+    own = {"quangbinh.gov.vn"}
+    assert scan.inside("annv.stttt@quangbinh.gov.vn", own, allowed)
+    assert scan.inside("X@BO.GOV.VN", own, allowed)
+    assert scan.inside("x@vp.bo.gov.vn", own, allowed)
+    assert not scan.inside("x@notbo.gov.vn", own, allowed)
+    assert not scan.inside("x@gmail.com", own, allowed)
+    assert not scan.inside("x@quangbinh.gov.vn.evil.example", own, allowed)
+    assert not scan.inside("x@gov.vn", own, allowed)
     # an address made at run time cannot be checked beforehand: listed for a person to look at
-    assert not scan.inside("${to}", "quangbinh.gov.vn", allowed)
+    assert not scan.inside("${to}", own, allowed)
+
+
+def test_a_former_domain_during_a_change_of_domain_is_inside():
+    own = {"quangtri.gov.vn", "quangbinh.gov.vn"}
+    assert scan.inside("annv.stttt@quangbinh.gov.vn", own, [])
+    assert scan.inside("annv.stttt@quangtri.gov.vn", own, [])
+    assert not scan.inside("x@sub.quangbinh.gov.vn", own, [])

@@ -248,7 +248,7 @@ def make_plan(roster: Roster, state: State, today: dt.date, override: bool = Fal
         if box.state == "terminated":
             plan.items.append(Item("agency", code, code, box.address, "keep"))
         elif code in replaced_by:
-            plan.items.append(_replaced_item(box, replaced_by[code], former_until))
+            plan.items.append(_replaced_item(box, replaced_by[code], former_until, settings))
         else:
             after = AgencyBox.from_dict(box.as_dict())
             after.state = "terminated"
@@ -326,16 +326,25 @@ def _retired_codes(roster: Roster, state: State, replaced_by: dict, owners: dict
     return errors
 
 
-def _replaced_item(box: AgencyBox, successor, former_until: str) -> Item:
+def _replaced_item(box: AgencyBox, successor, former_until: str, settings: Settings) -> Item:
     """The agency mailbox of an agency another replaces: merged (its address delivers to the successor's
-    mailbox, the data archived as Art. 7.1 says) or handed over to the successor's head (Art. 10)."""
+    mailbox, the data archived as Art. 7.1 says) or handed over to the successor's head (Art. 10); a
+    mailbox handed over stays in service, so a change of domain moves it like any other."""
     after = AgencyBox.from_dict(box.as_dict())
     if successor.replaces[box.code] == "handover":
         after.head, after.delegates = successor.head, list(successor.delegates)
         after.state = "active"
+        address = _in_domain(box.address, settings)
+        if address != box.address:  # the old address delivers here until the operator's date
+            after.address = address
+            after.history += [a for a in (box.address, address) if a not in after.history]
+            after.aliases.append(Alias(box.address, former_until))
         reason = N_("replaced by '%(new)s': the mailbox and its mail are handed to the head of '%(new)s'") % {
             "new": successor.code}
         action = "handover" if after.as_dict() != box.as_dict() else "keep"
+        if address != box.address and (after.head, after.delegates, box.state) == (box.head, box.delegates,
+                                                                                  "active"):
+            action, reason = "rename", _DOMAIN_CHANGE % {"old": _domain_of(box.address), "new": settings.domain}
     else:
         after.state = "terminated"
         for alias in after.aliases:  # its own former addresses stop here; never reused (history)
@@ -347,7 +356,7 @@ def _replaced_item(box: AgencyBox, successor, former_until: str) -> Item:
         action = "terminate"
     if action == "keep":
         return Item("agency", box.code, box.code, box.address, "keep")
-    return Item("agency", box.code, box.code, box.address, action, box.as_dict(), after.as_dict(), reason,
+    return Item("agency", box.code, box.code, after.address, action, box.as_dict(), after.as_dict(), reason,
                 successor.file, successor.replaces_lines.get(box.code, successor.line), reorganisation=True,
                 successor=successor.code)
 

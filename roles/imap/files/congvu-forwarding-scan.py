@@ -92,12 +92,13 @@ def destinations(script):
     return found
 
 
-def inside(address, domain, allowed):
-    """True when the address stays in the official system or goes to a listed outside domain."""
+def inside(address, domains, allowed):
+    """True when the address stays in the official system (its domain, or a former one during a change
+    of domain) or goes to a listed outside domain."""
     if "${" in address or "@" not in address:
         return False
     host = address.rsplit("@", 1)[1].lower().rstrip(">")
-    return host == domain or any(host == d or host.endswith("." + d) for d in allowed)
+    return host in domains or any(host == d or host.endswith("." + d) for d in allowed)
 
 
 def doveadm(*args):
@@ -108,6 +109,7 @@ def main():
     conf = settings(sys.argv[1] if len(sys.argv) > 1 else CONF)
     domain = conf["DOMAIN"].lower()
     allowed = [d.strip().lower() for d in conf.get("ALLOWED", "").split(",") if d.strip()]
+    own = {domain, *(d.strip().lower() for d in conf.get("FORMER", "").split(",") if d.strip())}
     rows, users = [], sorted({line.strip() for line in doveadm("user", "*").splitlines() if line.strip()})
     for user in users:
         try:
@@ -121,7 +123,7 @@ def main():
             name, active = parts[0], "ACTIVE" in parts[1:]
             text = doveadm("sieve", "get", "-u", user, name)
             for kind, address in destinations(text):
-                if not inside(address, domain, allowed):
+                if not inside(address, own, allowed):
                     rows.append({"mailbox": user, "script": name, "active": active, "kind": kind,
                                  "address": address})
     json.dump({"domain": domain, "allowed_domains": allowed, "mailboxes_checked": len(users),
