@@ -8,6 +8,7 @@
 #                        .venv/.congvu-stamp matches those files and the interpreter)
 #   3. docker engine     scripts/docker-up.sh: starts dockerd only when no engine answers
 #   4. base image        scripts/image.sh: local/bookworm-systemd, built only when missing
+#   (and scripts/collection-link.sh: the repository as the collection congvu.mail, for Ansible)
 #
 # Knobs: CONGVU_SKIP_APT=1 skips step 1; CONGVU_NO_CONSTRAINTS=1 installs without constraints.txt
 # (to regenerate it); see scripts/lib.sh for the rest.
@@ -82,6 +83,7 @@ venv_step() {
 
 apt_step
 venv_step
+"$REPO_ROOT/scripts/collection-link.sh"
 "$REPO_ROOT/scripts/docker-up.sh"
 "$REPO_ROOT/scripts/image.sh"
 log "bootstrap done in $(( $(now) - T0 ))s"

@@ -41,11 +41,42 @@ options:
     description: The directory's base DN; empty for the one derived from I(domain) (it stays when the domain changes).
     type: str
     default: ""
-  server_uri: {description: See the roster module., type: str}
-  bind_dn: {description: See the roster module., type: str}
-  bind_password: {description: See the roster module., type: str}
-  bind_password_file: {description: See the roster module., type: path}
-  ca_file: {description: See the roster module., type: path}
+requirements: [ldap3]
+attributes:
+  check_mode:
+    support: full
+    details: >-
+      Finds the account and checks that it may be reset (a personal mailbox must be active); reports
+      C(changed=true) with its DN and changes nothing.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - congvu.mail.congvu_connection
+"""
+
+EXAMPLES = r"""
+- name: Reset a mailbox password on the owner's written request
+  congvu.mail.password_reset:
+    address: nguyen.van.an@quangbinh.gov.vn
+    requested_by: "Nguyễn Văn An, Sở Nội vụ, đơn số 12/2026"
+    reason: quên mật khẩu
+    actor: "{{ lookup('ansible.builtin.env', 'USER') }}"
+    audit_log: /var/log/congvu/roster-audit.jsonl
+    initial_passwords_dir: /var/lib/congvu/initial-passwords
+    domain: quangbinh.gov.vn
+    bind_dn: cn=reconcile,ou=system,dc=quangbinh,dc=gov,dc=vn
+    bind_password_file: /etc/ldap/congvu/reconcile.secret
+
+- name: Rotate an administrator's password (Art. 8), as root over ldapi://
+  congvu.mail.password_reset:
+    address: admin.tran
+    admin: true
+    requested_by: monthly rotation
+    domain: quangbinh.gov.vn
+    audit_log: /var/log/congvu/roster-audit.jsonl
 """
 
 RETURN = r"""
@@ -57,8 +88,8 @@ import datetime as dt
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.congvu import directory, passwords, plan, state  # noqa: F401
-from ansible.module_utils.congvu_ldap import CONNECTION_ARGS, connect
+from ansible_collections.congvu.mail.plugins.module_utils.congvu import directory, passwords, plan, state  # noqa: F401
+from ansible_collections.congvu.mail.plugins.module_utils.congvu_ldap import CONNECTION_ARGS, connect
 
 
 def _actor(params):
