@@ -36,12 +36,13 @@ help: ## list the targets
 bootstrap: ## install packages, .venv, start docker, build the test image (idempotent)
 	bash scripts/bootstrap.sh
 
-lint: $(COLLECTION_LINK) ## yamllint, ansible-lint, ruff, the roles' argument specs, promtool check rules (scripts/alert-rules.sh)
+lint: $(COLLECTION_LINK) ## yamllint, ansible-lint, ruff, the roles' argument specs, promtool check rules, ansible-test sanity
 	yamllint --strict .
 	ansible-lint
 	ruff check .
 	python3 tools/check_role_specs.py
 	bash scripts/alert-rules.sh check
+	bash scripts/sanity.sh
 
 # Every test suite leaves its JUnit XML here; tools/conformance.py reads them (make conformance).
 JUNIT := .cache/junit
