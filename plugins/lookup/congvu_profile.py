@@ -1,3 +1,4 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Lookup plugin congvu_profile: a rule of the regulation in force (profiles/<congvu__profile>.yml)."""
 
 DOCUMENTATION = r"""

@@ -1,9 +1,11 @@
 #!/usr/bin/python
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Ansible adapter over congvu.published_directory: the published directory of Art. 11.1 and 14.4."""
 
 DOCUMENTATION = r"""
 module: directory_publish
 short_description: Write the published directory of active mailboxes (Art. 11.1, 14.4)
+author: congvu-mail maintainers !UNKNOWN
 description:
   - >-
     Reads the mailboxes from the directory with paged searches (as the C(roster) module does), keeps the
@@ -42,7 +44,7 @@ options:
     choices: [vi, en]
     default: vi
   domain: {description: Mail domain (Art. 5)., type: str, default: quangbinh.gov.vn}
-  default_quota: {description: Default quota (Art. 9), as the roster is validated with it., type: str, default: 2G}
+  default_quota: {description: "Default quota (Art. 9), as the roster is validated with it.", type: str, default: 2G}
   guard_max_count:
     description: Unused here; accepted so that the settings of the roster module can be passed as they are.
     type: int
@@ -83,7 +85,7 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-files: {description: Every published file name, sorted., type: list, elements: str, returned: always}
+files: {description: "Every published file name, sorted.", type: list, elements: str, returned: always}
 written:
   description: Files written (in check mode, that would be written).
   type: list

@@ -1,9 +1,11 @@
 #!/usr/bin/python
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Ansible adapter: Art. 6 password reset on request (congvu.passwords + congvu.directory)."""
 
 DOCUMENTATION = r"""
 module: password_reset
 short_description: Reset a mailbox password on the owner's or the agency's request (Art. 6)
+author: congvu-mail maintainers !UNKNOWN
 description:
   - >-
     Sets a new random password that satisfies Art. 8 through the LDAP password-modify operation, so the
@@ -31,8 +33,8 @@ options:
     description: Folder of the administrators' initial passwords.
     type: path
     default: /etc/ldap/congvu/admins
-  requested_by: {description: Who asked for the reset (name, office, document number)., type: str, required: true}
-  reason: {description: Why, in a few words., type: str, default: ""}
+  requested_by: {description: "Who asked for the reset (name, office, document number).", type: str, required: true}
+  reason: {description: "Why, in a few words.", type: str, default: ""}
   actor: {description: The operator doing it., type: str}
   audit_log: {description: JSON-lines audit log., type: path}
   initial_passwords_dir: {description: Folder of the per-agency password files (personal mailboxes)., type: path}

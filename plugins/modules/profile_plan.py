@@ -1,9 +1,11 @@
 #!/usr/bin/python
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Ansible adapter over congvu.profile: what switching to another regulation's profile changes, counted."""
 
 DOCUMENTATION = r"""
 module: profile_plan
 short_description: Plan a switch of the regulation's profile on a running directory
+author: congvu-mail maintainers !UNKNOWN
 description:
   - >-
     Compares the profile in force (what the role C(directory) recorded on the host) with the one the

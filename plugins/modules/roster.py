@@ -1,9 +1,11 @@
 #!/usr/bin/python
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Ansible adapter over congvu.plan + congvu.directory: reconcile the roster into the live directory."""
 
 DOCUMENTATION = r"""
 module: roster
 short_description: Reconcile the roster of agencies and staff into the mail directory
+author: congvu-mail maintainers !UNKNOWN
 description:
   - >-
     Reads and validates every agency file of the roster folder, reads the current mailboxes from the
@@ -25,7 +27,7 @@ description:
     ldaps:// (anywhere, with I(ca_file)).
 options:
   roster_path: {description: Folder with one <code>.yml per agency., type: path, required: true}
-  override_guard: {description: Apply a plan over the guard limit, for this run only., type: bool, default: false}
+  override_guard: {description: "Apply a plan over the guard limit, for this run only.", type: bool, default: false}
   revision:
     description:
       - >-
@@ -34,8 +36,8 @@ options:
         repository is (the copy shipped to the directory host has no C(.git)).
     type: str
     required: true
-  actor: {description: Who runs the reconcile, for the audit log., type: str}
-  audit_log: {description: JSON-lines audit log, one line per applied change., type: path}
+  actor: {description: "Who runs the reconcile, for the audit log.", type: str}
+  audit_log: {description: "JSON-lines audit log, one line per applied change.", type: path}
   initial_passwords_dir: {description: Folder for the per-agency initial password files., type: path}
   plan_dir: {description: Also write plan.json and plan.md here., type: path}
   date:
@@ -114,10 +116,10 @@ EXAMPLES = r"""
 RETURN = r"""
 summary: {description: Mailboxes per action., type: dict, returned: always}
 summary_text: {description: The same in one line., type: str, returned: always}
-guard: {description: count, limit, tripped, override., type: dict, returned: always}
+guard: {description: "count, limit, tripped, override.", type: dict, returned: always}
 applied: {description: Number of entries written., type: int, returned: always}
-notices: {description: Notices and warnings, as text., type: list, returned: always}
-errors: {description: Located validation errors, as text., type: list, returned: always}
+notices: {description: "Notices and warnings, as text.", type: list, returned: always}
+errors: {description: "Located validation errors, as text.", type: list, returned: always}
 initial_passwords: {description: Agency -> number of new initial passwords written., type: dict, returned: always}
 revision: {description: The roster revision recorded., type: str, returned: always}
 basis:

@@ -1,9 +1,11 @@
 #!/usr/bin/python
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Ansible adapter over congvu.plan: plan the roster offline and write plan.json + plan.md."""
 
 DOCUMENTATION = r"""
 module: roster_plan
 short_description: Plan the roster against a state export, with no directory server
+author: congvu-mail maintainers !UNKNOWN
 description:
   - >-
     Loads and validates every agency file of the roster folder (docs/roster-format.md), compares it with
@@ -70,9 +72,9 @@ EXAMPLES = r"""
 RETURN = r"""
 summary: {description: Mailboxes per action., type: dict, returned: always}
 summary_text: {description: "The same in one line, e.g. C(1 transfer, 648 keep)", type: str, returned: always}
-guard: {description: count, limit, tripped, override., type: dict, returned: always}
-errors: {description: Located validation errors, as text., type: list, returned: always}
-notices: {description: Notices and warnings, as text., type: list, returned: always}
+guard: {description: "count, limit, tripped, override.", type: dict, returned: always}
+errors: {description: "Located validation errors, as text.", type: list, returned: always}
+notices: {description: "Notices and warnings, as text.", type: list, returned: always}
 plan_json: {description: Path of plan.json., type: str, returned: always}
 plan_md: {description: Path of plan.md., type: str, returned: always}
 """

@@ -1,9 +1,11 @@
 #!/usr/bin/python
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Ansible adapter over congvu.usage_report: summary.json + working-day calendar -> report.json."""
 
 DOCUMENTATION = r"""
 module: usage_report
 short_description: Build the usage report (Art. 12, 14.6, 16.9) of a period from the usage summary
+author: congvu-mail maintainers !UNKNOWN
 description:
   - >-
     Reads the summary of a period that the reports host gave (C(congvu-reports summary),

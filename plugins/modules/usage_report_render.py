@@ -1,9 +1,11 @@
 #!/usr/bin/python
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Ansible adapter over congvu_render: report.json -> bao-cao.pdf, index.html, bao-cao.xlsx and the CSV files."""
 
 DOCUMENTATION = r"""
 module: usage_report_render
 short_description: Render the usage report (Art. 14.6, 16.9) of a period as PDF, web page, workbook and CSV
+author: congvu-mail maintainers !UNKNOWN
 description:
   - >-
     Reads report.json (docs/reports-data.md section 2) and writes into I(out_dir) the formal report

@@ -85,6 +85,13 @@ def test_roster_doc_renders_for_an_operator():
         assert expected in text, expected
 
 
+# what an option and a return value may say (a description with a comma in a YAML flow mapping, unquoted,
+# turns the rest of the sentence into a key of its own)
+OPTION_KEYS = {"description", "type", "default", "required", "choices", "elements", "aliases", "suboptions",
+               "version_added"}
+RETURN_KEYS = {"description", "type", "returned", "sample", "elements", "contains", "version_added"}
+
+
 @pytest.mark.parametrize("name", MODULES)
 def test_documentation_is_the_argument_spec(docs, name):
     """Every option the code takes is documented with its type, default, choices and required flag, and
@@ -95,11 +102,14 @@ def test_documentation_is_the_argument_spec(docs, name):
     for option, code in spec.items():
         doc = options[option]
         where = f"{name}.{option}"
+        assert set(doc) <= OPTION_KEYS, (where, set(doc) - OPTION_KEYS)
         assert doc.get("type", "str") == code.get("type", "str"), where
         assert doc.get("default") == code.get("default"), where
         assert bool(doc.get("required", False)) == bool(code.get("required", False)), where
         assert doc.get("choices") == code.get("choices"), where
         assert doc.get("elements") == code.get("elements"), where
+    for value, doc in docs[name]["return"].items():
+        assert set(doc) <= RETURN_KEYS, (f"{name} returns {value}", set(doc) - RETURN_KEYS)
     assert kwargs.get("supports_check_mode") is (docs[name]["doc"]["attributes"]["check_mode"]["support"] != "none")
     if name in DIRECTORY_MODULES:
         assert {"server_uri", "bind_dn", "bind_password", "bind_password_file", "ca_file"} <= set(spec)
