@@ -47,13 +47,13 @@ lint: $(COLLECTION_LINK) ## yamllint, ansible-lint, ruff, the roles' argument sp
 # Every test suite leaves its JUnit XML here; tools/conformance.py reads them (make conformance).
 JUNIT := .cache/junit
 
-unit: $(COLLECTION_LINK) ## pytest of the policy core (tests/unit, no server), the demo data generators, promtool test rules
+unit: $(COLLECTION_LINK) ## pytest of the policy core and the modules (tests/unit, no server), the demo data generators, promtool test rules
 	pytest -q tests/unit --junit-xml=$(JUNIT)/unit.xml
 	bash scripts/alert-rules.sh test
 	python tools/make_demo_roster.py --check
 	python tools/make_demo_state.py --check
 
-playbooks: $(COLLECTION_LINK) ## pytest: the playbooks run as an operator would (tests/playbooks: the plan, the whole demo)
+playbooks: $(COLLECTION_LINK) ## pytest: the playbooks run as an operator would (tests/playbooks: the plan, the whole demo, the installed collection)
 	pytest -q -s tests/playbooks --junit-xml=$(JUNIT)/playbooks.xml
 
 ROSTER ?= inventories/demo/roster
