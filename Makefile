@@ -23,6 +23,12 @@ MOLECULE := molecule --base-config $(CURDIR)/.config/molecule/config.yml
 
 .PHONY: help bootstrap lint unit playbooks plan molecule integration bench-smoke conformance test demo demo-down clean distclean
 
+# The repository as the collection congvu.mail (ansible.cfg collections_path): every target that runs
+# Ansible or imports the plugins needs this link first.
+COLLECTION_LINK := .cache/collections/ansible_collections/congvu/mail
+$(COLLECTION_LINK):
+	bash scripts/collection-link.sh
+
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_%-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo "  scenarios: $(SCENARIOS)"
@@ -30,23 +36,24 @@ help: ## list the targets
 bootstrap: ## install packages, .venv, start docker, build the test image (idempotent)
 	bash scripts/bootstrap.sh
 
-lint: ## yamllint, ansible-lint, ruff, the roles' argument specs, promtool check rules (scripts/alert-rules.sh)
+lint: $(COLLECTION_LINK) ## yamllint, ansible-lint, ruff, the roles' argument specs, promtool check rules, ansible-test sanity
 	yamllint --strict .
 	ansible-lint
 	ruff check .
 	python3 tools/check_role_specs.py
 	bash scripts/alert-rules.sh check
+	bash scripts/sanity.sh
 
 # Every test suite leaves its JUnit XML here; tools/conformance.py reads them (make conformance).
 JUNIT := .cache/junit
 
-unit: ## pytest of the policy core (tests/unit, no server), the demo data generators, promtool test rules
+unit: $(COLLECTION_LINK) ## pytest of the policy core and the modules (tests/unit, no server), the demo data generators, promtool test rules
 	pytest -q tests/unit --junit-xml=$(JUNIT)/unit.xml
 	bash scripts/alert-rules.sh test
 	python tools/make_demo_roster.py --check
 	python tools/make_demo_state.py --check
 
-playbooks: ## pytest: the playbooks run as an operator would (tests/playbooks: the plan, the whole demo)
+playbooks: $(COLLECTION_LINK) ## pytest: the playbooks run as an operator would (tests/playbooks: the plan, the whole demo, the installed collection)
 	pytest -q -s tests/playbooks --junit-xml=$(JUNIT)/playbooks.xml
 
 ROSTER ?= inventories/demo/roster
@@ -54,7 +61,7 @@ PLAN_DIR ?= .plan
 # FORGE=github|gitlab (the pull-request job): also annotate the roster files with the plan's errors and
 # notices, whether the plan passed or not (tools/roster_ci.py); the exit status is the plan's.
 # CONGVU_LANGUAGE=en: plan.md, the messages and the annotations in English (docs/translations.md).
-plan: ## plan a roster offline: make plan ROSTER=inventories/<env>/roster [STATE=state.json] [FORGE=github]
+plan: $(COLLECTION_LINK) ## plan a roster offline: make plan ROSTER=inventories/<env>/roster [STATE=state.json] [FORGE=github]
 	rc=0; ansible-playbook -i $(dir $(patsubst %/,%,$(ROSTER)))hosts.yml playbooks/roster_plan.yml \
 	  -e roster_path=$(abspath $(ROSTER)) -e plan_dir=$(abspath $(PLAN_DIR)) \
 	  $(if $(STATE),-e state_path=$(abspath $(STATE))) \
@@ -74,17 +81,17 @@ LOGS := .cache/test-logs
 # testinfra is pytest: PYTEST_ADDOPTS gives each scenario's verify its JUnit file.
 MOLECULE_TEST = PYTEST_ADDOPTS=--junit-xml=$(CURDIR)/$(JUNIT)/molecule-$(1).xml $(MOLECULE) test -s $(1)
 
-molecule: ## molecule test of every scenario, LANES (2) at a time (SCENARIOS="a b" to choose, LANES=1)
+molecule: $(COLLECTION_LINK) ## molecule test of every scenario, LANES (2) at a time (SCENARIOS="a b" to choose, LANES=1)
 	bash scripts/lanes.sh $(LOGS) $(foreach s,$(ORDERED),$(s) "$(call MOLECULE_TEST,$(s))")
 
 # The slow part of `make test`: the demo (tests/playbooks) beside the scenarios, in lanes. (`make`,
 # not $$(MAKE), in the job: `make -n integration` must only print it.)
-integration: ## the demo test and every molecule scenario, LANES (2) at a time
+integration: $(COLLECTION_LINK) ## the demo test and every molecule scenario, LANES (2) at a time
 	bash scripts/lanes.sh $(LOGS) $(foreach s,$(filter full,$(ORDERED)),$(s) "$(call MOLECULE_TEST,$(s))") \
 	  playbooks "make playbooks" \
 	  $(foreach s,$(filter-out full,$(ORDERED)),$(s) "$(call MOLECULE_TEST,$(s))")
 
-molecule-%: ## molecule test of one scenario, e.g. make molecule-common
+molecule-%: $(COLLECTION_LINK) ## molecule test of one scenario, e.g. make molecule-common
 	$(call MOLECULE_TEST,$*)
 
 # Every benchmark that needs no container, at a small size, so that none breaks unseen: a figure over
@@ -115,7 +122,7 @@ test: ## everything CI runs: bootstrap, lint, unit, then the demo and every scen
 	@$(MAKE) conformance
 
 DEMO_PORT_OFFSET ?= 0
-demo: bootstrap ## bring up the demo province (playbooks/demo.yml); DEMO_PORT_OFFSET=10000 if ports are taken
+demo: bootstrap $(COLLECTION_LINK) ## bring up the demo province (playbooks/demo.yml); DEMO_PORT_OFFSET=10000 if ports are taken
 	ansible-playbook playbooks/demo.yml -e demo_port_offset=$(DEMO_PORT_OFFSET)
 
 demo-down: ## remove the demo: its container, network, .demo/ and its published directory (nothing keeps running)

@@ -8,6 +8,7 @@
 #                        .venv/.congvu-stamp matches those files and the interpreter)
 #   3. docker engine     scripts/docker-up.sh: starts dockerd only when no engine answers
 #   4. base image        scripts/image.sh: local/bookworm-systemd, built only when missing
+#   5. collection link   scripts/collection-link.sh: the repository as the collection congvu.mail
 #
 # Knobs: CONGVU_SKIP_APT=1 skips step 1; CONGVU_NO_CONSTRAINTS=1 installs without constraints.txt
 # (to regenerate it); see scripts/lib.sh for the rest.
@@ -31,6 +32,7 @@ APT_PACKAGES=(
   postgresql                          # tests/unit: a throwaway server for the usage database on PostgreSQL
   pflogsumm                           # bench/bench_reports.py: the baseline of the collector (make bench-smoke)
   testssl.sh ssh-audit                # molecule/full: outside scanners of TLS and SSH (Art. 16.3)
+  shellcheck                          # ansible-test sanity's shellcheck test (scripts/sanity.sh, make lint)
 )
 apt_step() {
   if [ "${CONGVU_SKIP_APT:-0}" = 1 ]; then log "apt: skipped (CONGVU_SKIP_APT=1)"; return; fi
@@ -84,4 +86,5 @@ apt_step
 venv_step
 "$REPO_ROOT/scripts/docker-up.sh"
 "$REPO_ROOT/scripts/image.sh"
+"$REPO_ROOT/scripts/collection-link.sh"
 log "bootstrap done in $(( $(now) - T0 ))s"

@@ -37,10 +37,10 @@ SOURCES = ("plugins/module_utils/congvu/roster.py", "plugins/module_utils/congvu
            "tools/import_accounts.py")
 KEYWORDS = {"N_": None, "tr": None, "problem": (2,), "Problem": (3,)}
 # Playbooks print messages through the filter congvu_tr (plugins/filter/congvu_messages.py): the quoted
-# texts before `| congvu_tr` in a {{ }} are message ids.
+# texts before `| congvu.mail.congvu_tr` in a {{ }} are message ids.
 PLAYBOOKS = ("playbooks/roster.yml", "playbooks/roster_plan.yml", "playbooks/forwarding_report.yml")
 _JINJA = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
-_FILTER = re.compile(r"\|\s*congvu_tr\b")
+_FILTER = re.compile(r"\|\s*congvu\.mail\.congvu_tr\b")
 _QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
 
 HEADER = '''"""The roster flow's message catalogs as plain Python: msgid -> {language: msgstr}.

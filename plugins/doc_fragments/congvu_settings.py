@@ -6,8 +6,16 @@ class ModuleDocFragment:
 options:
   domain: {description: Mail domain (Art. 5)., type: str, default: quangbinh.gov.vn}
   default_quota: {description: Default quota (Art. 9)., type: str, default: 2G}
-  guard_max_count: {description: Guard, absolute limit., type: int, default: 50}
-  guard_max_ratio: {description: Guard, share of the roster., type: float, default: 0.05}
+  guard_max_count:
+    description: >-
+      The guard's absolute limit: a plan that suspends and terminates more mailboxes than this, or than
+      I(guard_max_ratio) of the roster, stops before any write unless it is overridden for the run.
+    type: int
+    default: 50
+  guard_max_ratio:
+    description: The guard's limit as a share of the roster (see I(guard_max_count)).
+    type: float
+    default: 0.05
   transfer_alias_days: {description: Days an old address keeps working after a transfer., type: int, default: 90}
   profile:
     description: The name of the regulation in force (profiles/*.yml), named in the plan's header.

@@ -1,20 +1,16 @@
 """Jinja filter of congvu-mail: a message of the roster flow in the reader's language (docs/translations.md).
 
-    "{{ 'plan: %(summary)s' | congvu_tr(congvu__language | default('vi'), summary=result.summary_text) }}"
+    "{{ 'plan: %(summary)s' | congvu.mail.congvu_tr(congvu__language | default('vi'), summary=result.summary_text) }}"
 
 The message id is the English text, as in the code; the translations are the roster catalogs
 (plugins/module_utils/congvu/locale/<lang>/LC_MESSAGES/roster.po, through the generated catalog_roster.py),
 so what a playbook prints reads like what the modules print. Runs on the controller.
 """
 
-import os
-import sys
+import datetime as dt
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "module_utils"))
-import datetime as dt  # noqa: E402
-
-from congvu import messages  # noqa: E402
-from congvu.password_notice import switch_notice  # noqa: E402
+from ansible_collections.congvu.mail.plugins.module_utils.congvu import messages
+from ansible_collections.congvu.mail.plugins.module_utils.congvu.password_notice import switch_notice
 
 
 def congvu_tr(msgid, language=messages.DEFAULT_LANGUAGE, **values):

@@ -1,3 +1,4 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Lookup plugin congvu_profile: a rule of the regulation in force (profiles/<congvu__profile>.yml)."""
 
 DOCUMENTATION = r"""
@@ -21,14 +22,14 @@ options:
 
 EXAMPLES = r"""
 # In a role's defaults, the value follows the inventory's congvu__profile:
-#   directory__user_password_min_length: "{{ lookup('congvu_profile', 'passwords.user.min_length') }}"
+#   directory__user_password_min_length: "{{ lookup('congvu.mail.congvu_profile', 'passwords.user.min_length') }}"
 - name: Shortest user password of the regulation in force
   ansible.builtin.debug:
-    msg: "{{ lookup('congvu_profile', 'passwords.user.min_length') }}"
+    msg: "{{ lookup('congvu.mail.congvu_profile', 'passwords.user.min_length') }}"
 
 - name: Ninh Bình's attachment limit, whatever the inventory names
   ansible.builtin.debug:
-    msg: "{{ lookup('congvu_profile', 'mailbox.attachment_mb', profile='ninhbinh-2025') }}"
+    msg: "{{ lookup('congvu.mail.congvu_profile', 'mailbox.attachment_mb', profile='ninhbinh-2025') }}"
 """
 
 RETURN = r"""
@@ -38,17 +39,15 @@ _raw:
 """
 
 import os
-import sys
 
 import yaml
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
+from ansible_collections.congvu.mail.plugins.module_utils.congvu import profile as policy
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 PROFILES = os.path.join(_HERE, "..", "..", "profiles")
 DEFAULT = "quangbinh-2015"
-sys.path.insert(0, os.path.join(_HERE, "..", "module_utils"))
-from congvu import profile as policy  # noqa: E402
 
 _CACHE = {}
 

@@ -16,6 +16,6 @@ SETTINGS_ARGS = dict(
 
 def settings_from_params(params):
     """Build congvu.settings.Settings from a module's parameters (same names, without the prefix)."""
-    from ansible.module_utils.congvu.settings import Settings
+    from ansible_collections.congvu.mail.plugins.module_utils.congvu.settings import Settings
 
     return Settings.from_vars({name: params[name] for name in SETTINGS_ARGS})

@@ -1,9 +1,11 @@
 #!/usr/bin/python
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Ansible adapter over congvu.published_directory: the published directory of Art. 11.1 and 14.4."""
 
 DOCUMENTATION = r"""
 module: directory_publish
 short_description: Write the published directory of active mailboxes (Art. 11.1, 14.4)
+author: congvu-mail maintainers !UNKNOWN
 description:
   - >-
     Reads the mailboxes from the directory with paged searches (as the C(roster) module does), keeps the
@@ -41,16 +43,8 @@ options:
     type: str
     choices: [vi, en]
     default: vi
-  server_uri:
-    description: ldapi:// socket or ldaps:// / ldap:// (StartTLS) URL of the directory.
-    type: str
-    default: ldapi://%2Fvar%2Frun%2Fslapd%2Fldapi
-  bind_dn: {description: DN to bind as (the reconcile service account); empty means SASL EXTERNAL., type: str}
-  bind_password: {description: Its password., type: str}
-  bind_password_file: {description: A root-only file holding the password instead., type: path}
-  ca_file: {description: CA certificate to verify the server with (ldaps/StartTLS)., type: path}
   domain: {description: Mail domain (Art. 5)., type: str, default: quangbinh.gov.vn}
-  default_quota: {description: Default quota (Art. 9), as the roster is validated with it., type: str, default: 2G}
+  default_quota: {description: "Default quota (Art. 9), as the roster is validated with it.", type: str, default: 2G}
   guard_max_count:
     description: Unused here; accepted so that the settings of the roster module can be passed as they are.
     type: int
@@ -59,12 +53,34 @@ options:
   transfer_alias_days: {description: Unused here (see I(guard_max_count))., type: int, default: 90}
   profile: {description: Unused here (see I(guard_max_count))., type: str, default: ""}
   former_addresses_until: {description: Unused here (see I(guard_max_count))., type: str, default: ""}
+  former_domains: {description: Unused here (see I(guard_max_count))., type: list, elements: str, default: []}
+  base_dn:
+    description: The directory's base DN; empty for the one derived from I(domain) (it stays when the domain changes).
+    type: str
+    default: ""
+  sub_units:
+    description: >-
+      The profile's address formats allow sub-units (C(addresses.sub_units)), as the roster is validated with
+      it: a file C(<unit>.<parent>.yml) is an agency of its own.
+    type: bool
+    default: false
 requirements: [python-ldap, PyYAML]
+attributes:
+  check_mode:
+    support: full
+    details: Reports which files would be written and removed; writes nothing.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - congvu.mail.congvu_connection
 """
 
 EXAMPLES = r"""
 - name: Publish the directory after the roster was applied
-  directory_publish:
+  congvu.mail.directory_publish:
     roster_path: /tmp/congvu-roster.abc/roster
     output_dir: /var/lib/congvu/danh-ba
     archive: /var/lib/congvu/danh-ba.tar.gz
@@ -75,7 +91,7 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-files: {description: Every published file name, sorted., type: list, elements: str, returned: always}
+files: {description: "Every published file name, sorted.", type: list, elements: str, returned: always}
 written:
   description: Files written (in check mode, that would be written).
   type: list
@@ -96,7 +112,7 @@ import os
 import tarfile
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.congvu import (  # noqa: F401
+from ansible_collections.congvu.mail.plugins.module_utils.congvu import (  # noqa: F401
     directory,
     inactivity,
     messages,
@@ -108,10 +124,10 @@ from ansible.module_utils.congvu import (  # noqa: F401
     settings,
     state,
 )
-from ansible.module_utils.congvu.messages import tr
-from ansible.module_utils.congvu_args import SETTINGS_ARGS, settings_from_params
-from ansible.module_utils.congvu_files import same_bytes, write_atomically
-from ansible.module_utils.congvu_ldap import CONNECTION_ARGS, connect_python_ldap
+from ansible_collections.congvu.mail.plugins.module_utils.congvu.messages import tr
+from ansible_collections.congvu.mail.plugins.module_utils.congvu_args import SETTINGS_ARGS, settings_from_params
+from ansible_collections.congvu.mail.plugins.module_utils.congvu_files import same_bytes, write_atomically
+from ansible_collections.congvu.mail.plugins.module_utils.congvu_ldap import CONNECTION_ARGS, connect_python_ldap
 
 try:
     from ldap import LDAPError

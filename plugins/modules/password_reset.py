@@ -1,9 +1,11 @@
 #!/usr/bin/python
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Ansible adapter: Art. 6 password reset on request (congvu.passwords + congvu.directory)."""
 
 DOCUMENTATION = r"""
 module: password_reset
 short_description: Reset a mailbox password on the owner's or the agency's request (Art. 6)
+author: congvu-mail maintainers !UNKNOWN
 description:
   - >-
     Sets a new random password that satisfies Art. 8 through the LDAP password-modify operation, so the
@@ -31,8 +33,8 @@ options:
     description: Folder of the administrators' initial passwords.
     type: path
     default: /etc/ldap/congvu/admins
-  requested_by: {description: Who asked for the reset (name, office, document number)., type: str, required: true}
-  reason: {description: Why, in a few words., type: str, default: ""}
+  requested_by: {description: "Who asked for the reset (name, office, document number).", type: str, required: true}
+  reason: {description: "Why, in a few words.", type: str, default: ""}
   actor: {description: The operator doing it., type: str}
   audit_log: {description: JSON-lines audit log., type: path}
   initial_passwords_dir: {description: Folder of the per-agency password files (personal mailboxes)., type: path}
@@ -41,11 +43,42 @@ options:
     description: The directory's base DN; empty for the one derived from I(domain) (it stays when the domain changes).
     type: str
     default: ""
-  server_uri: {description: See the roster module., type: str}
-  bind_dn: {description: See the roster module., type: str}
-  bind_password: {description: See the roster module., type: str}
-  bind_password_file: {description: See the roster module., type: path}
-  ca_file: {description: See the roster module., type: path}
+requirements: [ldap3]
+attributes:
+  check_mode:
+    support: full
+    details: >-
+      Finds the account and checks that it may be reset (a personal mailbox must be active); reports
+      C(changed=true) with its DN and changes nothing.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - congvu.mail.congvu_connection
+"""
+
+EXAMPLES = r"""
+- name: Reset a mailbox password on the owner's written request
+  congvu.mail.password_reset:
+    address: nguyen.van.an@quangbinh.gov.vn
+    requested_by: "Nguyễn Văn An, Sở Nội vụ, đơn số 12/2026"
+    reason: quên mật khẩu
+    actor: "{{ lookup('ansible.builtin.env', 'USER') }}"
+    audit_log: /var/log/congvu/roster-audit.jsonl
+    initial_passwords_dir: /var/lib/congvu/initial-passwords
+    domain: quangbinh.gov.vn
+    bind_dn: cn=reconcile,ou=system,dc=quangbinh,dc=gov,dc=vn
+    bind_password_file: /etc/ldap/congvu/reconcile.secret
+
+- name: Rotate an administrator's password (Art. 8), as root over ldapi://
+  congvu.mail.password_reset:
+    address: admin.tran
+    admin: true
+    requested_by: monthly rotation
+    domain: quangbinh.gov.vn
+    audit_log: /var/log/congvu/roster-audit.jsonl
 """
 
 RETURN = r"""
@@ -57,8 +90,8 @@ import datetime as dt
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.congvu import directory, passwords, plan, state  # noqa: F401
-from ansible.module_utils.congvu_ldap import CONNECTION_ARGS, connect
+from ansible_collections.congvu.mail.plugins.module_utils.congvu import directory, passwords, plan, state  # noqa: F401
+from ansible_collections.congvu.mail.plugins.module_utils.congvu_ldap import CONNECTION_ARGS, connect
 
 
 def _actor(params):

@@ -1,9 +1,11 @@
 #!/usr/bin/python
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Ansible adapter over congvu.profile: what switching to another regulation's profile changes, counted."""
 
 DOCUMENTATION = r"""
 module: profile_plan
 short_description: Plan a switch of the regulation's profile on a running directory
+author: congvu-mail maintainers !UNKNOWN
 description:
   - >-
     Compares the profile in force (what the role C(directory) recorded on the host) with the one the
@@ -26,19 +28,25 @@ options:
     type: str
     default: ""
   language: {description: Language of the Markdown., type: str, choices: [vi, en], default: vi}
-  server_uri: {description: ldapi:// socket or ldaps:// URL of the directory., type: str, default: ldapi://%2Fvar%2Frun%2Fslapd%2Fldapi}
-  bind_dn: {description: DN to bind as; empty means SASL EXTERNAL (root on ldapi://)., type: str}
-  bind_password: {description: Its password., type: str}
-  bind_password_file: {description: A root-only file holding the password instead., type: path}
-  ca_file: {description: CA certificate to verify the server with (ldaps/StartTLS)., type: path}
 requirements: [python-ldap]
+attributes:
+  check_mode:
+    support: full
+    details: The module only reads; check mode plans the same.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - congvu.mail.congvu_connection
 """
 
 EXAMPLES = r"""
 - name: Plan the switch to Ninh Bình's regulation
-  profile_plan:
+  congvu.mail.profile_plan:
     current: "{{ (lookup('ansible.builtin.file', '/etc/ldap/congvu/profile.json')) | from_json }}"
-    wanted: "{{ lookup('congvu_profile', profile='ninhbinh-2025') }}"
+    wanted: "{{ lookup('congvu.mail.congvu_profile', profile='ninhbinh-2025') }}"
     domain: quangbinh.gov.vn
 """
 
@@ -54,9 +62,9 @@ markdown: {description: The plan to read., type: str, returned: always}
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.congvu import directory, messages, profile  # noqa: F401  (bundled)
-from ansible.module_utils.congvu.messages import N_, tr
-from ansible.module_utils.congvu_ldap import CONNECTION_ARGS, connect_python_ldap
+from ansible_collections.congvu.mail.plugins.module_utils.congvu import directory, messages, profile  # noqa: F401  (bundled)
+from ansible_collections.congvu.mail.plugins.module_utils.congvu.messages import N_, tr
+from ansible_collections.congvu.mail.plugins.module_utils.congvu_ldap import CONNECTION_ARGS, connect_python_ldap
 
 try:
     import ldap

@@ -1,9 +1,11 @@
 #!/usr/bin/python
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Ansible adapter over congvu.plan + congvu.directory: reconcile the roster into the live directory."""
 
 DOCUMENTATION = r"""
 module: roster
 short_description: Reconcile the roster of agencies and staff into the mail directory
+author: congvu-mail maintainers !UNKNOWN
 description:
   - >-
     Reads and validates every agency file of the roster folder, reads the current mailboxes from the
@@ -25,15 +27,7 @@ description:
     ldaps:// (anywhere, with I(ca_file)).
 options:
   roster_path: {description: Folder with one <code>.yml per agency., type: path, required: true}
-  server_uri:
-    description: ldapi:// socket or ldaps:// / ldap:// (StartTLS) URL of the directory.
-    type: str
-    default: ldapi://%2Fvar%2Frun%2Fslapd%2Fldapi
-  bind_dn: {description: DN to bind as (the reconcile service account); empty means SASL EXTERNAL., type: str}
-  bind_password: {description: Its password., type: str}
-  bind_password_file: {description: A root-only file holding the password instead., type: path}
-  ca_file: {description: CA certificate to verify the server with (ldaps/StartTLS)., type: path}
-  override_guard: {description: Apply a plan over the guard limit, for this run only., type: bool, default: false}
+  override_guard: {description: "Apply a plan over the guard limit, for this run only.", type: bool, default: false}
   revision:
     description:
       - >-
@@ -42,8 +36,8 @@ options:
         repository is (the copy shipped to the directory host has no C(.git)).
     type: str
     required: true
-  actor: {description: Who runs the reconcile, for the audit log., type: str}
-  audit_log: {description: JSON-lines audit log, one line per applied change., type: path}
+  actor: {description: "Who runs the reconcile, for the audit log.", type: str}
+  audit_log: {description: "JSON-lines audit log, one line per applied change.", type: path}
   initial_passwords_dir: {description: Folder for the per-agency initial password files., type: path}
   plan_dir: {description: Also write plan.json and plan.md here., type: path}
   date:
@@ -82,16 +76,50 @@ options:
     choices: [vi, en]
     default: vi
 requirements: [python-ldap, PyYAML]
-extends_documentation_fragment: [congvu_settings]
+attributes:
+  check_mode:
+    support: full
+    details: Plans against the live directory and shows the plan; writes nothing, not even the state export.
+  diff_mode:
+    support: full
+    details: The before and after of each mailbox the plan changes (the first 1000; all of them in plan.json).
+  platform:
+    platforms: posix
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - congvu.mail.congvu_connection
+  - congvu.mail.congvu_settings
+"""
+
+EXAMPLES = r"""
+- name: Apply the roster on the directory host (ldapi://, the reconcile account)
+  congvu.mail.roster:
+    roster_path: /var/lib/congvu/roster
+    revision: 3f2c1a7
+    bind_dn: cn=reconcile,ou=system,dc=quangbinh,dc=gov,dc=vn
+    bind_password_file: /etc/ldap/congvu/reconcile.secret
+    actor: "{{ lookup('ansible.builtin.env', 'USER') }}"
+    audit_log: /var/log/congvu/roster-audit.jsonl
+    initial_passwords_dir: /var/lib/congvu/initial-passwords
+    state_export: /var/lib/congvu/state.json
+    domain: quangbinh.gov.vn
+  register: roster__result
+
+- name: Apply exactly the plan a pull request reviewed, in English
+  congvu.mail.roster:
+    roster_path: /var/lib/congvu/roster
+    revision: 3f2c1a7
+    plan_file: /var/lib/congvu/plan.json
+    language: en
 """
 
 RETURN = r"""
 summary: {description: Mailboxes per action., type: dict, returned: always}
 summary_text: {description: The same in one line., type: str, returned: always}
-guard: {description: count, limit, tripped, override., type: dict, returned: always}
+guard: {description: "count, limit, tripped, override.", type: dict, returned: always}
 applied: {description: Number of entries written., type: int, returned: always}
-notices: {description: Notices and warnings, as text., type: list, returned: always}
-errors: {description: Located validation errors, as text., type: list, returned: always}
+notices: {description: "Notices and warnings, as text.", type: list, returned: always}
+errors: {description: "Located validation errors, as text.", type: list, returned: always}
 initial_passwords: {description: Agency -> number of new initial passwords written., type: dict, returned: always}
 revision: {description: The roster revision recorded., type: str, returned: always}
 basis:
@@ -109,7 +137,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 # catalog_roster, messages, naming, passwords, settings, state: imported so that Ansible ships them with the module
-from ansible.module_utils.congvu import (  # noqa: F401
+from ansible_collections.congvu.mail.plugins.module_utils.congvu import (  # noqa: F401
     catalog_roster,
     directory,
     messages,
@@ -121,10 +149,10 @@ from ansible.module_utils.congvu import (  # noqa: F401
     settings,
     state,
 )
-from ansible.module_utils.congvu.messages import tr, translate_text
-from ansible.module_utils.congvu_args import SETTINGS_ARGS, settings_from_params
-from ansible.module_utils.congvu_files import read_files, same_bytes, write_atomically
-from ansible.module_utils.congvu_ldap import CONNECTION_ARGS, connect_python_ldap
+from ansible_collections.congvu.mail.plugins.module_utils.congvu.messages import tr, translate_text
+from ansible_collections.congvu.mail.plugins.module_utils.congvu_args import SETTINGS_ARGS, settings_from_params
+from ansible_collections.congvu.mail.plugins.module_utils.congvu_files import read_files, same_bytes, write_atomically
+from ansible_collections.congvu.mail.plugins.module_utils.congvu_ldap import CONNECTION_ARGS, connect_python_ldap
 
 try:
     from ldap import LDAPError

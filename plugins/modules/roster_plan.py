@@ -1,9 +1,11 @@
 #!/usr/bin/python
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Ansible adapter over congvu.plan: plan the roster offline and write plan.json + plan.md."""
 
 DOCUMENTATION = r"""
 module: roster_plan
 short_description: Plan the roster against a state export, with no directory server
+author: congvu-mail maintainers !UNKNOWN
 description:
   - >-
     Loads and validates every agency file of the roster folder (docs/roster-format.md), compares it with
@@ -35,15 +37,44 @@ options:
     type: str
     choices: [vi, en]
     default: vi
-extends_documentation_fragment: [congvu_settings]
+requirements: [PyYAML]
+attributes:
+  check_mode:
+    support: full
+    details: Plans and returns the summary, the guard, the errors and the notices; writes no file.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - congvu.mail.congvu_settings
+"""
+
+EXAMPLES = r"""
+- name: Plan the demo roster against last month's state export (no directory needed)
+  congvu.mail.roster_plan:
+    roster_path: inventories/demo/roster
+    state_path: inventories/demo/state.json
+    plan_dir: .plan
+    revision: "{{ lookup('ansible.builtin.pipe', 'git rev-parse --short HEAD') }}"
+    domain: quangbinh.gov.vn
+  register: roster_plan__result
+
+- name: Plan a new province's first roster, in English
+  congvu.mail.roster_plan:
+    roster_path: inventories/quangtri/roster
+    plan_dir: /tmp/plan
+    domain: quangtri.gov.vn
+    language: en
 """
 
 RETURN = r"""
 summary: {description: Mailboxes per action., type: dict, returned: always}
 summary_text: {description: "The same in one line, e.g. C(1 transfer, 648 keep)", type: str, returned: always}
-guard: {description: count, limit, tripped, override., type: dict, returned: always}
-errors: {description: Located validation errors, as text., type: list, returned: always}
-notices: {description: Notices and warnings, as text., type: list, returned: always}
+guard: {description: "count, limit, tripped, override.", type: dict, returned: always}
+errors: {description: "Located validation errors, as text.", type: list, returned: always}
+notices: {description: "Notices and warnings, as text.", type: list, returned: always}
 plan_json: {description: Path of plan.json., type: str, returned: always}
 plan_md: {description: Path of plan.md., type: str, returned: always}
 """
@@ -53,10 +84,19 @@ import filecmp
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.congvu import catalog_roster, messages, naming, plan, roster, saved_plan, settings, state  # noqa: F401  (bundled)
-from ansible.module_utils.congvu.messages import tr
-from ansible.module_utils.congvu_args import SETTINGS_ARGS, settings_from_params
-from ansible.module_utils.congvu_files import read_files
+from ansible_collections.congvu.mail.plugins.module_utils.congvu import (  # noqa: F401  (bundled)
+    catalog_roster,
+    messages,
+    naming,
+    plan,
+    roster,
+    saved_plan,
+    settings,
+    state,
+)
+from ansible_collections.congvu.mail.plugins.module_utils.congvu.messages import tr
+from ansible_collections.congvu.mail.plugins.module_utils.congvu_args import SETTINGS_ARGS, settings_from_params
+from ansible_collections.congvu.mail.plugins.module_utils.congvu_files import read_files
 
 
 def _write(path, fill):

@@ -1,9 +1,11 @@
 #!/usr/bin/python
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Ansible adapter over congvu.usage_report: summary.json + working-day calendar -> report.json."""
 
 DOCUMENTATION = r"""
 module: usage_report
 short_description: Build the usage report (Art. 12, 14.6, 16.9) of a period from the usage summary
+author: congvu-mail maintainers !UNKNOWN
 description:
   - >-
     Reads the summary of a period that the reports host gave (C(congvu-reports summary),
@@ -30,13 +32,19 @@ options:
     elements: dict
     default: []
 attributes:
-  check_mode: {support: full, description: Computes the report and reports whether the file would change.}
-  diff_mode: {support: none}
+  check_mode:
+    support: full
+    details: Computes the report and reports whether the file would change.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+extends_documentation_fragment: [ansible.builtin.action_common_attributes]
 """
 
 EXAMPLES = r"""
 - name: Build report.json of the first half of 2026
-  usage_report:
+  congvu.mail.usage_report:
     summary_path: reports/2026-01-01_2026-06-30/summary.json
     report_path: reports/2026-01-01_2026-06-30/report.json
     province: Quảng Trị
@@ -56,8 +64,8 @@ import json
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.congvu import art12, usage_report, workdays
-from ansible.module_utils.congvu_files import same_bytes, write_atomically
+from ansible_collections.congvu.mail.plugins.module_utils.congvu import art12, usage_report, workdays
+from ansible_collections.congvu.mail.plugins.module_utils.congvu_files import same_bytes, write_atomically
 
 
 def main():

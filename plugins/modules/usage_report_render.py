@@ -1,9 +1,11 @@
 #!/usr/bin/python
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Ansible adapter over congvu_render: report.json -> bao-cao.pdf, index.html, bao-cao.xlsx and the CSV files."""
 
 DOCUMENTATION = r"""
 module: usage_report_render
 short_description: Render the usage report (Art. 14.6, 16.9) of a period as PDF, web page, workbook and CSV
+author: congvu-mail maintainers !UNKNOWN
 description:
   - >-
     Reads report.json (docs/reports-data.md section 2) and writes into I(out_dir) the formal report
@@ -32,20 +34,26 @@ options:
     type: path
     required: true
 attributes:
-  check_mode: {support: full, description: Renders in memory and tells which files would change; writes nothing.}
-  diff_mode: {support: none}
+  check_mode:
+    support: full
+    details: Renders in memory and tells which files would change; writes nothing.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+extends_documentation_fragment: [ansible.builtin.action_common_attributes]
 """
 
 EXAMPLES = r"""
 - name: Render the report of the first half of 2026, in Vietnamese
-  usage_report_render:
+  congvu.mail.usage_report_render:
     report_path: "{{ playbook_dir }}/../reports/2026-01-01_2026-06-30/report.json"
     out_dir: "{{ playbook_dir }}/../reports/2026-01-01_2026-06-30"
     assets_dir: "{{ playbook_dir }}/../plugins/module_utils/congvu_render/assets"
   delegate_to: localhost
 
 - name: The same in English
-  usage_report_render:
+  congvu.mail.usage_report_render:
     report_path: reports/2026-01-01_2026-06-30/report.json
     out_dir: reports/2026-01-01_2026-06-30/en
     language: en
@@ -73,8 +81,8 @@ import json
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.congvu_files import same_bytes, write_atomically
-from ansible.module_utils.congvu_render import FILES, ReportError, render_all
+from ansible_collections.congvu.mail.plugins.module_utils.congvu_files import same_bytes, write_atomically
+from ansible_collections.congvu.mail.plugins.module_utils.congvu_render import FILES, ReportError, render_all
 
 
 def main():

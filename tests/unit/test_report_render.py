@@ -17,12 +17,9 @@ import io
 import json
 import re
 import subprocess
-import sys
 import zlib
 from pathlib import Path
 
-import congvu_files
-import congvu_render
 import openpyxl
 import pytest
 from ansible.module_utils.testing import patch_module_args
@@ -157,9 +154,8 @@ def raw(data: dict) -> bytes:
 
 
 def load_module():
-    """plugins/modules/usage_report_render.py, its `ansible.module_utils.congvu_*` being these packages."""
-    sys.modules.setdefault("ansible.module_utils.congvu_render", congvu_render)
-    sys.modules.setdefault("ansible.module_utils.congvu_files", congvu_files)
+    """A fresh copy of plugins/modules/usage_report_render.py; it imports its helpers from the collection
+    congvu.mail (ansible_collections.congvu.mail.plugins.module_utils, on pytest's pythonpath)."""
     spec = importlib.util.spec_from_file_location("usage_report_render", MODULE)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -458,7 +458,8 @@ def _person_item(person, box: Mailbox | None, target: str | None, today: str, al
             return Item("person", person.id, person.agency, box.address, "keep")
         return _terminated(box, N_("state: terminated in the roster (Art. 7.1)"), *where)
 
-    assert target is not None
+    if target is None:  # _addresses() gives every serving person one (no `assert`: python -O drops it)
+        raise AssertionError(f"no address assigned to {person.id}")
     after = Mailbox(person.id, person.agency, target, person.state, person.name, person.given_name,
                     person.title, person.leader, person.quota, person.quota_decision,
                     delegate_of=list(delegate_of))
