@@ -96,6 +96,12 @@ def options_table(options: dict) -> tuple[list[str], list[str]]:
         else:
             shown = code(text) if text != "" else code("''")
         lines.append(f"| `{name}` | {type_of(option)} | {cell(shown)} | {cell(description_text(option))} |")
+        # the keys of each element (a list of dicts) or of the dict, as rows of their own
+        prefix = name + ("[]." if option.get("type") == "list" else ".")
+        for sub, sub_option in (option.get("options") or {}).items():
+            sub_default = code(default_text(sub_option["default"])) if "default" in sub_option else ""
+            lines.append(f"| `{prefix}{sub}` | {type_of(sub_option)} | {cell(sub_default)} | "
+                         f"{cell(description_text(sub_option))} |")
     return lines, long_defaults
 
 
