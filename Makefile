@@ -21,7 +21,7 @@ SCENARIOS ?= $(filter-out full,$(SCENARIOS_ALL)) $(filter full,$(SCENARIOS_ALL))
 # without .git (a release tarball) runs the same scenarios.
 MOLECULE := molecule --base-config $(CURDIR)/.config/molecule/config.yml
 
-.PHONY: help bootstrap lint unit playbooks plan molecule integration bench-smoke conformance test demo demo-down clean distclean
+.PHONY: help bootstrap lint readmes unit playbooks plan molecule integration bench-smoke conformance test demo demo-down clean distclean
 
 # The repository as the collection congvu.mail (ansible.cfg collections_path): every target that runs
 # Ansible or imports the plugins needs this link first.
@@ -36,13 +36,17 @@ help: ## list the targets
 bootstrap: ## install packages, .venv, start docker, build the test image (idempotent)
 	bash scripts/bootstrap.sh
 
-lint: $(COLLECTION_LINK) ## yamllint, ansible-lint, ruff, the roles' argument specs, promtool check rules, ansible-test sanity
+lint: $(COLLECTION_LINK) ## yamllint, ansible-lint, ruff, the roles' argument specs and READMEs, promtool check rules, ansible-test sanity
 	yamllint --strict .
 	ansible-lint
 	ruff check .
-	python3 tools/check_role_specs.py
+	python3 tools/check_role_specs.py --strict
+	python3 tools/role_readme.py --check
 	bash scripts/alert-rules.sh check
 	bash scripts/sanity.sh
+
+readmes: ## write each role's README.md from its meta/argument_specs.yml (lint checks they are up to date)
+	python3 tools/role_readme.py
 
 # Every test suite leaves its JUnit XML here; tools/conformance.py reads them (make conformance).
 JUNIT := .cache/junit

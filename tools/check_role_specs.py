@@ -6,7 +6,8 @@ defaults, and a description of its own for every option.
 
 Always errors (exit 1): a variable of defaults/main.yml that the spec does not declare, an option of the
 spec that defaults/main.yml does not set (a role option without a default is documented in the spec
-only when it is required), a spec `default:` that differs from the value in defaults/main.yml.
+only when it is required), a spec `default:` that differs from the value in defaults/main.yml, an option
+both required and with a default (Ansible refuses such a spec).
 With --strict, also errors: an option without `default:`, and two options of a role that share one
 description (a neighbour's text copied). Without it those are counted as warnings (--verbose lists them).
 """
@@ -48,6 +49,9 @@ def problems(role_dir: str) -> tuple[list[str], list[str]]:
         if key not in declared:
             errors.append(f"{name}: {key} is set in defaults/main.yml but not declared in the spec")
     for key, option in declared.items():
+        if option.get("required") and "default" in option:
+            # Ansible's validation stops the role on such a spec ("required and default are mutually exclusive")
+            errors.append(f"{name}: {key} is required and has a default: in the spec")
         if key not in defaults and not option.get("required"):
             errors.append(f"{name}: {key} is declared in the spec but not set in defaults/main.yml")
         elif "default" in option and key in defaults and option["default"] != defaults[key]:

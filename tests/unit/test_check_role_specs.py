@@ -40,5 +40,38 @@ def test_keys_defaults_and_copied_descriptions(tmp_path):
                         f"{name}: demo__b, demo__d share one description: 'The same text.'"]
 
 
-def test_every_role_of_the_project_passes_the_non_strict_checks():
-    assert check.main([]) == 0
+def test_strict_fails_on_what_is_otherwise_a_warning(tmp_path, monkeypatch):
+    demo = tmp_path / "roles" / "demo"
+    demo.mkdir(parents=True)
+    role(demo, "demo__a: 1\n", """\
+        argument_specs:
+          main:
+            options:
+              demo__a: {type: int, description: The first.}
+        """)
+    monkeypatch.setattr(check, "ROOT", str(tmp_path))
+    assert check.main(["demo"]) == 0
+    assert check.main(["--strict", "demo"]) == 1
+
+
+def test_every_role_of_the_project_passes_the_strict_checks():
+    assert check.main(["--strict"]) == 0
+
+
+def test_ansible_accepts_every_spec_of_the_project():
+    """Ansible's own validator (the one a role's first task runs) finds no fault in a spec itself, such as
+    an option both required and with a default."""
+    import glob
+    import os
+
+    import yaml
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+    faults = []
+    for path in sorted(glob.glob(os.path.join(check.ROOT, "roles", "*", "meta", "argument_specs.yml"))):
+        with open(path, encoding="utf-8") as handle:
+            entries = yaml.safe_load(handle)["argument_specs"]
+        for entry, spec in entries.items():
+            result = ArgumentSpecValidator(spec.get("options") or {}).validate({})
+            faults += [f"{path} {entry}: {m}" for m in result.error_messages if m.startswith("internal error")]
+    assert faults == []
