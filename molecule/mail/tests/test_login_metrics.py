@@ -3,7 +3,10 @@ on the OpenMetrics page of its stats service that Prometheus scrapes (rule Congv
 alerting, docs/monitoring.md). A mail client inside the container fails N logins over IMAP and N over
 POP3, and the page shows exactly N more of each: no more (nothing else counted), no less (none lost).
 
-Needs no roster: a wrong password fails the same for any address, known or not.
+The address is one no mailbox has: a wrong password for a real mailbox counts the same, but the
+directory's password policy would lock that mailbox (Art. 8) and the other tests need it. Needs no roster.
+Dovecot makes a failing source wait longer after each failure (its auth penalty): the six logins take
+about 70 s.
 """
 
 import json
@@ -12,7 +15,7 @@ import time
 import uuid
 
 N = 3
-ADDRESS = "annv.stttt@quangbinh.gov.vn"
+ADDRESS = "khongco.stttt@quangbinh.gov.vn"  # no such mailbox
 
 # Runs in the container: the counts of dovecot_auth_failures_total by service, read from the page as
 # Prometheus reads it (HTTP, text format)
