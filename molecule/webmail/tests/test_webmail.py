@@ -308,6 +308,11 @@ def test_art14_address_book_autocomplete(host, imap):
     assert addr("must_change") in out["body"], out
 
 
+def forget_filters(host, kind):
+    """Remove the webmail's Sieve script of a test mailbox, active or not (verify may run again)."""
+    sh(host, ["doveadm", "sieve", "delete", "-a", "-u", addr(kind), "roundcube"])
+
+
 def test_vacation_reply_saved_through_managesieve(host, imap):
     """Settings > Out of office writes a Sieve script into Dovecot (ManageSieve, STARTTLS)."""
     kind = "ready"
@@ -325,8 +330,7 @@ def test_vacation_reply_saved_through_managesieve(host, imap):
     script = sh(host, ["doveadm", "sieve", "get", "-u", addr(kind), "roundcube"])
     assert script.rc == 0, script.stderr
     assert 'vacation :days 1 :subject "Nghỉ phép" "Tôi nghỉ phép đến thứ Hai."' in script.stdout
-    sh(host, ["doveadm", "sieve", "deactivate", "-u", addr(kind), "roundcube"])
-    sh(host, ["doveadm", "sieve", "delete", "-u", addr(kind), "roundcube"])
+    forget_filters(host, kind)
 
 
 def test_art13_filter_form_forwards_to_the_province_and_listed_domains_only(host, imap):
@@ -336,6 +340,7 @@ def test_art13_filter_form_forwards_to_the_province_and_listed_domains_only(host
     province's domain instead); a listed outside domain is saved. (Postfix refuses the rest anyway:
     molecule/mail, test_forwarding.py.)"""
     kind = "filters"
+    forget_filters(host, kind)
     attempts = [("outside typed", "ban@gmail.com", DOMAIN), ("outside posted", "ban", "gmail.com"),
                 ("listed", "ban", ALLOWED_OUTSIDE)]
     out = run_client(host, f"""
@@ -355,8 +360,9 @@ def test_art13_filter_form_forwards_to_the_province_and_listed_domains_only(host
     script = sh(host, ["doveadm", "sieve", "get", "-u", addr(kind), "roundcube"])
     try:
         assert script.rc == 0, script.stderr
-        # the address typed whole: an error on the form, and no filter
-        assert any(kind_ == "error" for _, kind_ in out["shown"]["outside typed"]), out
+        # the address typed whole: the form says it has errors (Roundcube's warning), and no filter
+        typed = {kind_ for _, kind_ in out["shown"]["outside typed"]}
+        assert typed & {"error", "warning"} and "confirmation" not in typed, out
         assert "outside typed" not in script.stdout
         # whatever was posted, nothing in the script goes outside but to the listed domain
         assert "gmail.com" not in script.stdout
@@ -364,8 +370,7 @@ def test_art13_filter_form_forwards_to_the_province_and_listed_domains_only(host
         assert f'redirect "ban@{ALLOWED_OUTSIDE}";' in script.stdout
         assert any(kind_ == "confirmation" for _, kind_ in out["shown"]["listed"]), out
     finally:
-        sh(host, ["doveadm", "sieve", "deactivate", "-u", addr(kind), "roundcube"])
-        sh(host, ["doveadm", "sieve", "delete", "-u", addr(kind), "roundcube"])
+        forget_filters(host, kind)
 
 
 # --- Art. 9: uploads -----------------------------------------------------------------------------
