@@ -74,13 +74,21 @@ def test_make_demo_brings_up_the_directory_with_the_demo_roster(demo):
     assert in_demo("test", "-s", "/var/lib/congvu/initial-passwords/stttt.csv").returncode == 0
 
 
-def test_demo_directory_answers_ldaps_on_loopback(demo):
+def test_demo_directory_answers_ldaps_on_loopback_over_tls13_only(demo):
     ca = in_demo("cat", "/usr/local/share/ca-certificates/congvu-directory-ca.crt").stdout
-    context = ssl.create_default_context(cadata=ca)
-    context.check_hostname = False  # the certificate names mail.quangbinh.gov.vn and localhost
-    with socket.create_connection(("127.0.0.1", 636 + OFFSET), timeout=10) as raw:
-        with context.wrap_socket(raw, server_hostname="localhost") as tls:
-            assert tls.version() in ("TLSv1.2", "TLSv1.3")
+
+    def handshake(highest):
+        context = ssl.create_default_context(cadata=ca)
+        context.check_hostname = False  # the certificate names mail.quangbinh.gov.vn and localhost
+        context.maximum_version = highest
+        with socket.create_connection(("127.0.0.1", 636 + OFFSET), timeout=10) as raw:
+            with context.wrap_socket(raw, server_hostname="localhost") as tls:
+                return tls.version()
+
+    # LDAPS offers TLS 1.3 only (role directory, docs/hardening.md): a client limited to 1.2 is refused
+    assert handshake(ssl.TLSVersion.TLSv1_3) == "TLSv1.3"
+    with pytest.raises(ssl.SSLError):
+        handshake(ssl.TLSVersion.TLSv1_2)
 
 
 def test_make_demo_says_where_the_webmail_and_the_accounts_are(demo):
@@ -121,6 +129,29 @@ def test_a_ready_demo_account_reads_mail_and_sends_through_the_published_ports(d
         refused = s.sendmail(account["address"], [account["address"]],
                              f"From: {account['address']}\r\nSubject: demo\r\n\r\nXin chao\r\n")
         assert refused == {}
+
+
+def test_mail_to_postmaster_reaches_the_demo_operators_mailbox(demo):
+    """postmaster@ (alerts, TLS-RPT and DMARC reports) is a demo account that exists (inventories/demo,
+    mta__role_aliases), not root@localhost, where nobody reads it."""
+    rows = {a["address"]: a for a in accounts()}
+    operator = rows["minhls.badon@quangbinh.gov.vn"]
+    sender = next(a for a in accounts() if a["state"] == "active" and a["must_change"] == "no"
+                  and a["address"] != operator["address"])
+    subject = f"postmaster demo {time.time():.0f}"
+    with smtplib.SMTP_SSL("localhost", 465 + OFFSET, context=tls_context(), timeout=60) as s:
+        s.login(sender["address"], sender["password"])
+        assert s.sendmail(sender["address"], ["postmaster@quangbinh.gov.vn"],
+                          f"From: {sender['address']}\r\nSubject: {subject}\r\n\r\nXin chao\r\n") == {}
+    deadline = time.monotonic() + 120
+    found = []
+    while not found and time.monotonic() < deadline:
+        time.sleep(2)
+        with imaplib.IMAP4_SSL("localhost", 993 + OFFSET, ssl_context=tls_context()) as m:
+            m.login(operator["address"], operator["password"])
+            m.select("INBOX", readonly=True)
+            found = m.search(None, "SUBJECT", f'"{subject}"')[1][0].split()
+    assert len(found) == 1
 
 
 def test_art14_make_demo_publishes_the_directory_on_the_webmail_and_for_the_portals(demo):

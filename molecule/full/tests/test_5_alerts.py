@@ -21,8 +21,8 @@ import pytest
 OPERATOR = "minhls.badon@quangbinh.gov.vn"    # converge.yml: mta__role_aliases.postmaster
 SERVICE = "php8.2-fpm.service"
 EPHEMERAL = os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]
-# what the role monitoring installs on the all-in-one host: node-exporter, Postfix's exporter, rspamd's own
-EXPECTED_JOBS = {"congvu-node", "congvu-postfix", "congvu-rspamd"}
+# what the all-in-one host exports: node-exporter, Postfix's exporter, rspamd's own, Dovecot's own (role imap)
+EXPECTED_JOBS = {"congvu-node", "congvu-postfix", "congvu-rspamd", "congvu-dovecot"}
 TIMEOUT = 180
 
 # Runs in the container: an IMAP client as a mail program would use it (993, the system's CA bundle

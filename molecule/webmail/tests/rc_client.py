@@ -73,3 +73,15 @@ def texts(body):
 def env(body):
     found = re.search(r"rcmail\.set_env\((\{.*?\})\);", body)
     return json.loads(found.group(1)) if found else {}
+
+
+def messages(body):
+    """Roundcube's pop-up messages of a page, with their kind: [[text, "error" | "confirmation" | ...]]."""
+    return [[json.loads(text), kind] for text, kind in
+            re.findall(r'display_message\(("(?:[^"\\]|\\.)*"),\s*"(\w+)"', body)]
+
+
+def redirect_domains(body):
+    """The domains a filter form's "redirect to" offers (the select beside the name before @), or None."""
+    select = re.search(r'<select[^>]*name="_action_target_domain[^"]*"[^>]*>(.*?)</select>', body, re.S)
+    return re.findall(r'<option value="([^"]*)"', select.group(1)) if select else None

@@ -32,7 +32,10 @@ MAILBOXES = {
     "settings": ("WB0003", "Lê Văn Cường", "cuonglv.stttt", "active", "Init-pass-3", "Doi-roi-2027"),
     "suspended": ("WB0004", "Phạm Thị Dung", "dungpt.stttt", "suspended", "Init-pass-4", "Doi-roi-2028"),
     "wrong": ("WB0005", "Hoàng Văn Em", "emhv.stttt", "active", "Init-pass-5", None),
+    "filters": ("WB0006", "Đỗ Văn Phúc", "phucdv.stttt", "active", "Init-pass-6", "Doi-roi-2029"),
 }
+# an outside domain the province lists for forwarding (converge.yml: congvu__forwarding_allowed_domains)
+ALLOWED_OUTSIDE = "bo.example"
 
 
 def addr(kind):
@@ -305,6 +308,11 @@ def test_art14_address_book_autocomplete(host, imap):
     assert addr("must_change") in out["body"], out
 
 
+def forget_filters(host, kind):
+    """Remove the webmail's Sieve script of a test mailbox, active or not (verify may run again)."""
+    sh(host, ["doveadm", "sieve", "delete", "-a", "-u", addr(kind), "roundcube"])
+
+
 def test_vacation_reply_saved_through_managesieve(host, imap):
     """Settings > Out of office writes a Sieve script into Dovecot (ManageSieve, STARTTLS)."""
     kind = "ready"
@@ -322,8 +330,47 @@ def test_vacation_reply_saved_through_managesieve(host, imap):
     script = sh(host, ["doveadm", "sieve", "get", "-u", addr(kind), "roundcube"])
     assert script.rc == 0, script.stderr
     assert 'vacation :days 1 :subject "Nghỉ phép" "Tôi nghỉ phép đến thứ Hai."' in script.stdout
-    sh(host, ["doveadm", "sieve", "deactivate", "-u", addr(kind), "roundcube"])
-    sh(host, ["doveadm", "sieve", "delete", "-u", addr(kind), "roundcube"])
+    forget_filters(host, kind)
+
+
+def test_art13_filter_form_forwards_to_the_province_and_listed_domains_only(host, imap):
+    """Art. 13.8, 15.2 (docs/forwarding.md): the filter form's "redirect to" offers the province's domain
+    and the listed outside domains only. An outside address typed whole is refused with an error and not
+    saved; a domain the list does not hold, posted anyway, is never written (Roundcube puts the
+    province's domain instead); a listed outside domain is saved. (Postfix refuses the rest anyway:
+    molecule/mail, test_forwarding.py.)"""
+    kind = "filters"
+    forget_filters(host, kind)
+    attempts = [("outside typed", "ban@gmail.com", DOMAIN), ("outside posted", "ban", "gmail.com"),
+                ("listed", "ban", ALLOWED_OUTSIDE)]
+    out = run_client(host, f"""
+        rc = Roundcube()
+        rc.login({addr(kind)!r}, {MAILBOXES[kind][5]!r})
+        domains = redirect_domains(rc.get("/?_task=settings&_action=plugin.managesieve-action&_framed=1")["body"])
+        shown = {{}}
+        for name, target, domain in {attempts!r}:
+            rc.get("/?_task=settings&_action=plugin.managesieve-action&_framed=1")
+            r = rc.post("/?_task=settings&_action=plugin.managesieve-save", {{
+                "_token": rc.token(), "_framed": "1", "_fid": "", "_name": name, "_enabled": "1", "_join": "any",
+                "_action_type[0]": "redirect", "_action_target[0]": target, "_action_target_domain[0]": domain}})
+            shown[name] = messages(r["body"])
+        print(json.dumps({{"domains": domains, "shown": shown}}))
+        """)
+    assert out["domains"] == sorted([DOMAIN, ALLOWED_OUTSIDE]), out
+    script = sh(host, ["doveadm", "sieve", "get", "-u", addr(kind), "roundcube"])
+    try:
+        assert script.rc == 0, script.stderr
+        # the address typed whole: the form says it has errors (Roundcube's warning), and no filter
+        typed = {kind_ for _, kind_ in out["shown"]["outside typed"]}
+        assert typed & {"error", "warning"} and "confirmation" not in typed, out
+        assert "outside typed" not in script.stdout
+        # whatever was posted, nothing in the script goes outside but to the listed domain
+        assert "gmail.com" not in script.stdout
+        assert f'redirect "ban@{DOMAIN}";' in script.stdout
+        assert f'redirect "ban@{ALLOWED_OUTSIDE}";' in script.stdout
+        assert any(kind_ == "confirmation" for _, kind_ in out["shown"]["listed"]), out
+    finally:
+        forget_filters(host, kind)
 
 
 # --- Art. 9: uploads -----------------------------------------------------------------------------

@@ -16,6 +16,9 @@ Every archive, restore and purge is a line of JSON in <ARCHIVE_DIR>/archive.log 
 with the file's SHA-256: what was kept, what was deleted, when and by whom.
 
 Reads the directory as Dovecot's service account (uid, mail, congvuState), like congvu-agency-acl.
+Each `sync` writes congvu_mail_archive.prom for node-exporter's textfile collector (TEXTFILE_DIR, when
+it exists): the time of the last successful sync and whether the last one failed, for the alerts
+CongvuMailArchiveLate and CongvuMailArchiveFailed (role alerting).
 """
 
 import argparse
@@ -28,6 +31,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 
 CONF = "/etc/dovecot/congvu-mail-archive.conf"
 NAME = re.compile(r"^(?P<uid>[^/]+)-(?P<stamp>\d{8}T\d{6}Z)\.tar\.xz$")
@@ -160,6 +164,7 @@ def sync(conf):
     after = datetime.timedelta(days=int(conf["ARCHIVE_AFTER_DAYS"]))
     done = restored(conf)
     current = {}
+    archived = 0
     for uid, (address, state) in sorted(people(conf).items()):
         home = os.path.join(conf["PEOPLE_ROOT"], uid)
         if state == "terminated":
@@ -167,6 +172,7 @@ def sync(conf):
             since = datetime.datetime.strptime(since, STAMP).replace(tzinfo=datetime.UTC)
             if os.path.isdir(home) and now() - since >= after:
                 archive(conf, uid, address)
+                archived += 1
         elif state in ("active", "suspended"):
             latest = archives(conf, uid)
             if latest and os.path.basename(latest[-1][2]) not in done:
@@ -174,6 +180,7 @@ def sync(conf):
     with open(seen_path + ".new", "w", encoding="utf-8") as handle:
         json.dump(current, handle, indent=1, sort_keys=True)
     os.replace(seen_path + ".new", seen_path)
+    return archived
 
 
 def purge(conf, confirm, operator):
@@ -194,6 +201,41 @@ def purge(conf, confirm, operator):
         print("Nothing was deleted: run again with --confirm to purge these archives.")
 
 
+METRICS = "congvu_mail_archive.prom"
+LAST_SUCCESS = "congvu_mail_archive_last_success_timestamp_seconds"
+
+
+def write_metrics(conf, failed, archived=0):
+    """congvu_mail_archive.prom, written whole (the collector never reads half a file). A failed run
+    keeps the time of the last success from the previous file."""
+    folder = conf.get("TEXTFILE_DIR", "")
+    if not folder or not os.path.isdir(folder):
+        return
+    path = os.path.join(folder, METRICS)
+    last = None
+    if failed and os.path.exists(path):
+        with open(path, encoding="utf-8") as handle:
+            last = next((line.split()[1] for line in handle if line.startswith(LAST_SUCCESS + " ")), None)
+    elif not failed:
+        last = str(int(now().timestamp()))
+    lines = []
+    if last is not None:
+        lines += [f"# HELP {LAST_SUCCESS} End of the last successful sync of the archive job (Art. 7.1).",
+                  f"# TYPE {LAST_SUCCESS} gauge",
+                  f"{LAST_SUCCESS} {last}"]
+    lines += ["# HELP congvu_mail_archive_last_run_failed 1 when the last sync of the archive job failed.",
+              "# TYPE congvu_mail_archive_last_run_failed gauge",
+              f"congvu_mail_archive_last_run_failed {1 if failed else 0}",
+              "# HELP congvu_mail_archive_archived Mailboxes the last sync archived.",
+              "# TYPE congvu_mail_archive_archived gauge",
+              f"congvu_mail_archive_archived {archived}"]
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".congvu_mail_archive.")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -206,7 +248,12 @@ def main():
     conf = settings()
     os.makedirs(conf["ARCHIVE_DIR"], mode=0o700, exist_ok=True)
     if args.command == "sync":
-        sync(conf)
+        try:
+            archived = sync(conf)
+        except (Exception, SystemExit):
+            write_metrics(conf, failed=True)
+            raise
+        write_metrics(conf, failed=False, archived=archived)
     else:
         purge(conf, args.confirm, args.operator)
 
