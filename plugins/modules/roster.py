@@ -26,7 +26,9 @@ description:
 options:
   roster_path: {description: Folder with one <code>.yml per agency., type: path, required: true}
   server_uri:
-    description: ldapi:// socket or ldaps:// / ldap:// (StartTLS) URL of the directory.
+    description: >-
+      ldapi:// socket or ldaps:// / ldap:// (StartTLS) URL of the directory; several, separated by spaces,
+      are tried in order until one answers (the directory's providers, docs/cluster.md).
     type: str
     default: ldapi://%2Fvar%2Frun%2Fslapd%2Fldapi
   bind_dn: {description: DN to bind as (the reconcile service account); empty means SASL EXTERNAL., type: str}
