@@ -9,6 +9,9 @@ options:
       - >-
         The directory: the ldapi:// socket of slapd on the directory host (the default, with SASL
         EXTERNAL as root), an ldaps:// URL, or an ldap:// URL, which always uses StartTLS.
+      - >-
+        Several, separated by spaces, are tried in order until one answers (the directory's providers,
+        docs/cluster.md).
       - Over TLS the server's certificate is always verified, against I(ca_file) or the system's trust store.
     type: str
     default: ldapi://%2Fvar%2Frun%2Fslapd%2Fldapi

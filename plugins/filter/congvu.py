@@ -28,7 +28,22 @@ def congvu_quota_bytes(text):
     return int(float(match.group(1)) * 1024 ** ("kmgt".index(match.group(2).lower()) + 1))
 
 
+LDAPI = "ldapi://%2Fvar%2Frun%2Fslapd%2Fldapi"
+
+
+def congvu_ldap_uris(providers, here, port=636):
+    """The directory providers as one LDAP URI list (space-separated: libldap, Postfix and Dovecot try
+    them in order and go to the next when one does not answer, docs/cluster.md). On a provider its own
+    socket comes first (no TLS needed there); the others over ldaps://, in inventory order.
+
+    One host: exactly the single URI of before (ldapi:// on the directory host, ldaps:// elsewhere).
+    """
+    providers = list(providers or [])
+    local = [LDAPI] if here in providers else []
+    return " ".join(local + [f"ldaps://{host}:{port}" for host in providers if host != here])
+
+
 class FilterModule:
     def filters(self):
         return {"congvu_base_dn": congvu_base_dn, "congvu_base_domain": congvu_base_domain,
-                "congvu_quota_bytes": congvu_quota_bytes}
+                "congvu_quota_bytes": congvu_quota_bytes, "congvu_ldap_uris": congvu_ldap_uris}

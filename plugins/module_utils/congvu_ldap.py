@@ -31,6 +31,23 @@ def _who(params):
     return params["bind_dn"] or "root (SASL EXTERNAL)"
 
 
+def uri_list(uri):
+    """`server_uri` may name several servers, separated by spaces (the directory's providers,
+    docs/cluster.md): each is tried in order until one answers."""
+    return str(uri).split()
+
+
+def needs_tls(uris):
+    """TLS options are set when any of the servers is reached over the network."""
+    return any(not u.lower().startswith("ldapi://") for u in uris)
+
+
+def needs_starttls(uris):
+    """StartTLS only when every server is ldap:// (libldap picks one of the list; a StartTLS on an
+    ldaps:// or ldapi:// connection would fail): mix ldapi:// with ldaps://, not with ldap://."""
+    return bool(uris) and all(u.lower().startswith("ldap://") for u in uris)
+
+
 def connect(module, params):
     """An ldap3 connection, bound: simple bind as `bind_dn`, or SASL EXTERNAL on ldapi:// as root.
 
@@ -42,11 +59,15 @@ def connect(module, params):
     except ImportError:
         module.fail_json(msg="the ldap3 Python library is required (Debian: python3-ldap3)")
     uri = params["server_uri"]
+    uris = uri_list(uri)
     tls = None
-    if not uri.lower().startswith("ldapi://"):
+    if needs_tls(uris):
         tls = ldap3.Tls(validate=ssl.CERT_REQUIRED, version=ssl.PROTOCOL_TLS_CLIENT,
                         ca_certs_file=params["ca_file"])
-    server = ldap3.Server(uri, tls=tls, get_info=ldap3.NONE, connect_timeout=10)
+    servers = [ldap3.Server(u, tls=tls if not u.lower().startswith("ldapi://") else None,
+                            get_info=ldap3.NONE, connect_timeout=10) for u in uris]
+    # several providers: the first that answers (ldap3's pool, tried once each in order)
+    server = servers[0] if len(servers) == 1 else ldap3.ServerPool(servers, ldap3.FIRST, active=1, exhaust=False)
     password = _password(params)
     if params["bind_dn"]:
         conn = ldap3.Connection(server, params["bind_dn"], password, raise_exceptions=False,
@@ -55,7 +76,7 @@ def connect(module, params):
         conn = ldap3.Connection(server, authentication=ldap3.SASL, sasl_mechanism=ldap3.EXTERNAL,
                                 sasl_credentials="", raise_exceptions=False, receive_timeout=60)
     conn.open()
-    if uri.lower().startswith("ldap://"):
+    if needs_starttls(uris):
         conn.start_tls()
     if not conn.bind():
         module.fail_json(msg=f"cannot bind to {uri} as {_who(params)}: "
@@ -75,18 +96,20 @@ def connect_python_ldap(module, params):
     except ImportError:
         module.fail_json(msg="the python-ldap library is required (Debian: python3-ldap)")
     uri = params["server_uri"]
+    uris = uri_list(uri)
     try:
-        conn = ldap.initialize(uri)
+        # libldap takes the list as is and connects to the first server that answers
+        conn = ldap.initialize(" ".join(uris))
         conn.set_option(ldap.OPT_PROTOCOL_VERSION, ldap.VERSION3)
         conn.set_option(ldap.OPT_REFERRALS, 0)
         conn.set_option(ldap.OPT_NETWORK_TIMEOUT, 10)
         conn.set_option(ldap.OPT_TIMEOUT, 60)
-        if not uri.lower().startswith("ldapi://"):
+        if needs_tls(uris):
             conn.set_option(ldap.OPT_X_TLS_REQUIRE_CERT, ldap.OPT_X_TLS_DEMAND)
             if params["ca_file"]:
                 conn.set_option(ldap.OPT_X_TLS_CACERTFILE, params["ca_file"])
             conn.set_option(ldap.OPT_X_TLS_NEWCTX, 0)  # the options above take effect for this connection
-        if uri.lower().startswith("ldap://"):
+        if needs_starttls(uris):
             conn.start_tls_s()
         if params["bind_dn"]:
             conn.simple_bind_s(params["bind_dn"], _password(params))

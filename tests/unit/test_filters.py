@@ -22,3 +22,15 @@ def test_base_domain_is_the_domain_the_base_was_made_from_and_stays_when_the_dom
         assert filters.congvu_base_domain(filters.congvu_base_dn(domain)) == domain
     assert filters.congvu_base_domain("DC=quangbinh, dc=gov,dc=vn") == "quangbinh.gov.vn"
     assert filters.congvu_base_domain("o=congvu", "quangtri.gov.vn") == "quangtri.gov.vn"
+
+
+def test_art16_ldap_uris_one_provider_is_the_single_uri_of_before():
+    uris = filters.FilterModule().filters()["congvu_ldap_uris"]
+    assert uris(["mail1"], "mail1") == "ldapi://%2Fvar%2Frun%2Fslapd%2Fldapi"
+    assert uris(["ldap1.example"], "mx1.example") == "ldaps://ldap1.example:636"
+
+
+def test_art16_ldap_uris_list_every_provider_own_socket_first():
+    uris = filters.congvu_ldap_uris
+    assert uris(["ldap1", "ldap2"], "mx1") == "ldaps://ldap1:636 ldaps://ldap2:636"
+    assert uris(["ldap1", "ldap2"], "ldap2") == "ldapi://%2Fvar%2Frun%2Fslapd%2Fldapi ldaps://ldap1:636"
