@@ -113,12 +113,32 @@ def find_comment(comments: list[dict], key: str = "") -> dict | None:
 
 
 def _call(method: str, url: str, token: str, header: str, body: dict | None = None):
+    """One API request; returns the decoded answer and the URL of the next page, if any."""
     data = json.dumps(body).encode("utf-8") if body is not None else None
     request = urllib.request.Request(url, data=data, method=method,
                                      headers={header: token, "Content-Type": "application/json",
                                               "Accept": "application/json"})
     with urllib.request.urlopen(request, timeout=30) as answer:
-        return json.loads(answer.read() or b"null")
+        return json.loads(answer.read() or b"null"), next_page(answer.headers.get("Link", ""))
+
+
+def next_page(link: str) -> str | None:
+    """The rel="next" URL of an RFC 8288 Link header, as GitHub, GitLab and Gitea page their lists."""
+    for part in link.split(","):
+        url, _, params = part.partition(";")
+        if 'rel="next"' in params.replace(" ", ""):
+            return url.strip().strip("<>")
+    return None
+
+
+def _all_pages(url: str, token: str, header: str) -> list[dict]:
+    """Every item of a paged list: a pull request with more comments than one page holds must still
+    find the job's own comment, or each push would add a new one."""
+    items: list[dict] = []
+    while url:
+        page, url = _call("GET", url, token, header)
+        items.extend(page or [])
+    return items
 
 
 def post_comment(forge: str, markdown: str, key: str = "") -> str:
@@ -141,7 +161,7 @@ def post_comment(forge: str, markdown: str, key: str = "") -> str:
         listing = f"{api}/repos/{repository}/issues/{number}/comments?per_page=100"
         edit = lambda c: ("PATCH", f"{api}/repos/{repository}/issues/comments/{c['id']}")  # noqa: E731
         create = ("POST", f"{api}/repos/{repository}/issues/{number}/comments")
-    found = find_comment(_call("GET", listing, token, header) or [], key)
+    found = find_comment(_all_pages(listing, token, header), key)
     method, url = edit(found) if found else create
     _call(method, url, token, header, {field: body})
     return "updated" if found else "created"
