@@ -58,7 +58,7 @@ unit: $(COLLECTION_LINK) ## pytest of the policy core and the modules (tests/uni
 	python tools/make_demo_state.py --check
 
 playbooks: $(COLLECTION_LINK) ## pytest: the playbooks run as an operator would (tests/playbooks: the plan, the whole demo, the installed collection)
-	pytest -q -s tests/playbooks --junit-xml=$(JUNIT)/playbooks.xml
+	pytest -q -s tests/playbooks --junit-xml=$(JUNIT)/playbooks.xml --durations=15
 
 ROSTER ?= inventories/demo/roster
 PLAN_DIR ?= .plan
@@ -83,7 +83,8 @@ LOGS := .cache/test-logs
 # Every scenario runs even when one fails; one line per scenario, the logs of the failed ones, and a
 # non-zero exit if any failed. LANES=1 runs them one after the other.
 # testinfra is pytest: PYTEST_ADDOPTS gives each scenario's verify its JUnit file.
-MOLECULE_TEST = PYTEST_ADDOPTS=--junit-xml=$(CURDIR)/$(JUNIT)/molecule-$(1).xml $(MOLECULE) test -s $(1)
+# --durations: the slowest tests of each scenario in its log, to see where the suite's time goes.
+MOLECULE_TEST = PYTEST_ADDOPTS='--junit-xml=$(CURDIR)/$(JUNIT)/molecule-$(1).xml --durations=15' $(MOLECULE) test -s $(1)
 
 molecule: $(COLLECTION_LINK) ## molecule test of every scenario, LANES (2) at a time (SCENARIOS="a b" to choose, LANES=1)
 	bash scripts/lanes.sh $(LOGS) $(foreach s,$(ORDERED),$(s) "$(call MOLECULE_TEST,$(s))")
