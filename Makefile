@@ -21,7 +21,7 @@ SCENARIOS ?= $(filter-out full,$(SCENARIOS_ALL)) $(filter full,$(SCENARIOS_ALL))
 # without .git (a release tarball) runs the same scenarios.
 MOLECULE := molecule --base-config $(CURDIR)/.config/molecule/config.yml
 
-.PHONY: help bootstrap lint readmes unit playbooks plan molecule integration bench-smoke conformance test demo demo-down clean distclean
+.PHONY: help bootstrap lint sanity-venv readmes unit playbooks plan molecule integration bench-smoke conformance test demo demo-down clean distclean
 
 # The repository as the collection congvu.mail (ansible.cfg collections_path): every target that runs
 # Ansible or imports the plugins needs this link first.
@@ -44,6 +44,9 @@ lint: $(COLLECTION_LINK) ## yamllint, ansible-lint, ruff, the roles' argument sp
 	python3 tools/role_readme.py --check
 	bash scripts/alert-rules.sh check
 	bash scripts/sanity.sh
+
+sanity-venv: $(COLLECTION_LINK) ## ansible-test sanity's tests that run in virtualenvs of their own (import, pylint, pep8, validate-modules, ...): a job of make integration
+	bash scripts/sanity.sh --venv
 
 readmes: ## write each role's README.md from its meta/argument_specs.yml (lint checks they are up to date)
 	python3 tools/role_readme.py
@@ -89,12 +92,14 @@ MOLECULE_TEST = PYTEST_ADDOPTS='--junit-xml=$(CURDIR)/$(JUNIT)/molecule-$(1).xml
 molecule: $(COLLECTION_LINK) ## molecule test of every scenario, LANES (2) at a time (SCENARIOS="a b" to choose, LANES=1)
 	bash scripts/lanes.sh $(LOGS) $(foreach s,$(ORDERED),$(s) "$(call MOLECULE_TEST,$(s))")
 
-# The slow part of `make test`: the demo (tests/playbooks) beside the scenarios, in lanes. (`make`,
+# The slow part of `make test`: the demo (tests/playbooks) beside the scenarios, in lanes, and last the
+# sanity tests that need virtualenvs of their own (a few minutes, mostly waiting for pip). (`make`,
 # not $$(MAKE), in the job: `make -n integration` must only print it.)
 integration: $(COLLECTION_LINK) ## the demo test and every molecule scenario, LANES (2) at a time
 	bash scripts/lanes.sh $(LOGS) $(foreach s,$(filter full,$(ORDERED)),$(s) "$(call MOLECULE_TEST,$(s))") \
 	  playbooks "make playbooks" \
-	  $(foreach s,$(filter-out full,$(ORDERED)),$(s) "$(call MOLECULE_TEST,$(s))")
+	  $(foreach s,$(filter-out full,$(ORDERED)),$(s) "$(call MOLECULE_TEST,$(s))") \
+	  sanity "make sanity-venv"
 
 molecule-%: $(COLLECTION_LINK) ## molecule test of one scenario, e.g. make molecule-common
 	$(call MOLECULE_TEST,$*)

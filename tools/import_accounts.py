@@ -70,7 +70,7 @@ def _write(path: str, text: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     parser.add_argument("--export", required=True, help="the other system's directory export (.csv or .ldif)")
     parser.add_argument("--format", choices=("csv", "ldif"), help="default: from the file name's extension")

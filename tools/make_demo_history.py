@@ -692,7 +692,7 @@ def _utc_seconds(stamp: int) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--db", required=True,
                         help="the usage database (read only: its latest snapshot up to --to, else its latest)")
     parser.add_argument("--from", dest="start", type=dt.date.fromisoformat,

@@ -125,7 +125,7 @@ def _call(method: str, url: str, token: str, header: str, body: dict | None = No
 def next_page(link: str) -> str | None:
     """The rel="next" URL of an RFC 8288 Link header, as GitHub, GitLab and Gitea page their lists."""
     for part in link.split(","):
-        url, _, params = part.partition(";")
+        url, params = part.partition(";")[::2]
         if 'rel="next"' in params.replace(" ", ""):
             return url.strip().strip("<>")
     return None
@@ -148,8 +148,8 @@ def post_comment(forge: str, markdown: str, key: str = "") -> str:
         api, token = os.environ["CI_API_V4_URL"], os.environ.get("ROSTER_PLAN_TOKEN", "")
         project, request = os.environ["CI_PROJECT_ID"], os.environ["CI_MERGE_REQUEST_IID"]
         base = f"{api}/projects/{project}/merge_requests/{request}"
-        header, listing, field = "PRIVATE-TOKEN", f"{base}/notes?per_page=100", "body"
-        edit = lambda c: ("PUT", f"{base}/notes/{c['id']}")  # noqa: E731
+        header, listing = "PRIVATE-TOKEN", f"{base}/notes?per_page=100"
+        edit, one = "PUT", f"{base}/notes/{{id}}"
         create = ("POST", f"{base}/notes")
     else:  # GitHub, and Gitea/Forgejo Actions, which set the same variables
         api = os.environ.get("GITHUB_API_URL", "https://api.github.com")
@@ -157,18 +157,18 @@ def post_comment(forge: str, markdown: str, key: str = "") -> str:
         with open(os.environ["GITHUB_EVENT_PATH"], encoding="utf-8") as handle:
             number = json.load(handle)["pull_request"]["number"]
         token = "token " + os.environ.get("GITHUB_TOKEN", "")
-        header, field = "Authorization", "body"
+        header = "Authorization"
         listing = f"{api}/repos/{repository}/issues/{number}/comments?per_page=100"
-        edit = lambda c: ("PATCH", f"{api}/repos/{repository}/issues/comments/{c['id']}")  # noqa: E731
+        edit, one = "PATCH", f"{api}/repos/{repository}/issues/comments/{{id}}"
         create = ("POST", f"{api}/repos/{repository}/issues/{number}/comments")
     found = find_comment(_all_pages(listing, token, header), key)
-    method, url = edit(found) if found else create
-    _call(method, url, token, header, {field: body})
+    method, url = (edit, one.format(id=found["id"])) if found else create
+    _call(method, url, token, header, {"body": body})
     return "updated" if found else "created"
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     sub = parser.add_subparsers(dest="command", required=True)
     ann = sub.add_parser("annotations", help="annotations of the plan's errors and notices")
     ann.add_argument("--forge", choices=("github", "gitlab"), default="github")

@@ -282,8 +282,9 @@ def main():
                                          "export, or playbooks/roster.yml --check) and review it.", language),
                              **output)
     if result.errors:
+        conflicts = "\n".join(output["errors"])
         module.fail_json(msg=tr("the roster conflicts with the directory; nothing was changed:", language)
-                             + "\n" + "\n".join(output["errors"]), **output)
+                         + "\n" + conflicts, **output)
     if result.blocked:
         module.fail_json(msg=result.guard_message(language) + " " + tr("Nothing was changed.", language), **output)
     if module.check_mode or not result.changed:

@@ -79,10 +79,20 @@ demo_data: {description: Whether the report is marked as demo data., type: bool,
 
 import json
 import os
+import traceback
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.congvu.mail.plugins.module_utils.congvu_files import same_bytes, write_atomically
-from ansible_collections.congvu.mail.plugins.module_utils.congvu_render import FILES, ReportError, render_all
+
+# matplotlib, WeasyPrint, openpyxl and Babel: controller requirements (requirements.txt); without them
+# the module says which is missing instead of failing at import
+try:
+    from ansible_collections.congvu.mail.plugins.module_utils.congvu_render import FILES, ReportError, render_all
+except ImportError:
+    RENDER_IMPORT_ERROR = traceback.format_exc()
+    FILES, ReportError, render_all = (), ValueError, None
+else:
+    RENDER_IMPORT_ERROR = None
 
 
 def main():
@@ -96,6 +106,9 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
+    if RENDER_IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib("matplotlib, weasyprint, openpyxl and babel (requirements.txt)"),
+                         exception=RENDER_IMPORT_ERROR)
     if not os.path.isdir(params["assets_dir"]):
         module.fail_json(msg=f"assets_dir {params['assets_dir']}: no such folder")
     try:

@@ -504,7 +504,7 @@ def cmd_report(path: str, out_dir: str) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="congvu-migrate", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="congvu-migrate", description=__doc__.split("\n", maxsplit=1)[0])
     sub = parser.add_subparsers(dest="command", required=True)
     for name in ("check", "pass"):
         p = sub.add_parser(name)
@@ -539,8 +539,8 @@ def main(argv: list[str] | None = None) -> int:
         result.update({"status": "error", "error": exc.as_dict()})
     except Exception as exc:  # the playbook hides this command's output (no_log): say it in the result
         text = f"{type(exc).__name__}: {exc}"[-800:]
-        result.update({"status": "error", "error": {"code": "internal", "vi": f"Lỗi khi chuyển {args.address}: {text}",
-                                                     "en": f"{args.address}: {text}"}})
+        error = {"code": "internal", "vi": f"Lỗi khi chuyển {args.address}: {text}", "en": f"{args.address}: {text}"}
+        result.update({"status": "error", "error": error})
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print(json.dumps(result, ensure_ascii=False))
