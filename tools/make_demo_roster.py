@@ -10,6 +10,12 @@ SEED and the agency code, so changing one agency leaves the others byte for byte
 Only the standard library and PyYAML are used. The format is docs/roster-format.md; the naming rules
 (Art. 5) are in shared POLICY.md. The people are fictional.
 
+AN INDEPENDENT ORACLE of Art. 5, on purpose: `normalise`, `translit` and `base_of` below are written
+again from POLICY.md and do not import the project's naming (plugins/module_utils/congvu/naming.py).
+The README's table of expected addresses comes from them, and tests compare the two implementations
+name by name (tests/unit/test_demo_roster_oracle.py), so a fault in either shows as a disagreement
+instead of being copied into the expected results.
+
 The "story cases" (same-name groups, NFD names, transfers, pinned addresses, ...) are placed on purpose;
 inventories/demo/roster/README.md, also written by this script, says where each one is and what a
 first run into an empty directory must do with it. Apart from the listed groups no two people of one
