@@ -1,0 +1,34 @@
+"""The benchmarks that converge containers (bench_mail, bench_reconcile, bench_migrate) run by hand,
+not in `make test` (minutes of set-up each); `make bench-smoke` runs the others at a small size. So
+that none of them breaks unseen, each one's command line is parsed here: its imports (benchlib, the
+policy core) resolve and its options are the ones docs/benchmarks.md shows."""
+
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+BENCH = pathlib.Path(__file__).resolve().parents[2] / "bench"
+
+OPTIONS = {
+    "bench_mail.py": ["--messages", "--sessions", "--container", "--converge", "--json"],
+    "bench_reconcile.py": ["--people", "--container", "--skip-create-100k", "--window", "--json"],
+    "bench_migrate.py": ["--json"],
+    "bench_plan.py": ["--people"],
+    "bench_reports.py": ["--mailboxes", "--months"],
+}
+
+
+@pytest.mark.parametrize("script", sorted(OPTIONS))
+def test_every_benchmark_starts_and_offers_its_documented_options(script):
+    r = subprocess.run([sys.executable, str(BENCH / script), "--help"], capture_output=True, text=True,
+                       timeout=60, cwd=BENCH)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("usage:"), r.stdout
+    missing = [o for o in OPTIONS[script] if o not in r.stdout]
+    assert not missing, (missing, r.stdout)
+
+
+def test_no_benchmark_is_left_out():
+    assert {p.name for p in BENCH.glob("bench_*.py")} == set(OPTIONS)
