@@ -111,7 +111,8 @@ def test_invalid_roster_fails_with_every_located_error_and_plans_nothing(tmp_pat
             "chữ cái tiếng Việt: 'у' (CYRILLIC SMALL LETTER U, trông giống chữ 'y'); hãy gõ lại họ tên bằng bộ "
             "gõ tiếng Việt") in text
     assert ("stttt.yml:23: lỗi: mã cán bộ TT0001, trường 'titel': tên trường không hợp lệ (có phải là 'title'?); "
-            "các trường được dùng: id, name, given_name, leader, title, quota, quota_decision, address, state") in text
+            "các trường được dùng: id, name, given_name, leader, title, quota, quota_decision, address, state, "
+            "former_addresses") in text
     plan = json.loads((out / "plan.json").read_text(encoding="utf-8"))
     assert plan["mailboxes"] == [] and plan["blocked"] is True and len(plan["errors"]) == 2
     # plan.json: the message id, its values and the English, the file relative to the roster folder
