@@ -85,13 +85,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--id-prefix", default="", help="prefixed to every source id, e.g. QT-")
     parser.add_argument("--label", help="names this source in the files (default: the export's file name)")
     parser.add_argument("--domain", default=Settings().domain, help="the mail domain (congvu__domain)")
+    parser.add_argument("--former-domain", action="append", default=[], dest="former_domains",
+                        help="a domain this system receives for (congvu__former_domains), e.g. the other system's: "
+                             "the old addresses in it are written as the people's former_addresses, aliases of "
+                             "their new mailboxes (repeat for several)")
     parser.add_argument("--migration", help="the migration list to write (default: migrate-<label>.yml here)")
     parser.add_argument("--merge-into-existing", action="store_true",
                         help="add the imported staff at the end of existing agency files")
     parser.add_argument("--language", default=DEFAULT_LANGUAGE, help="vi (default) or en")
     args = parser.parse_args(argv)
     language = check_language(args.language)
-    settings = Settings(domain=args.domain)
+    settings = Settings(domain=args.domain, former_domains=tuple(d.strip().lower() for d in args.former_domains))
     label = args.label or os.path.basename(args.export)
     stem = "".join(c if c.isalnum() or c in "-_." else "-" for c in os.path.splitext(label)[0])
     migration = args.migration or f"migrate-{stem}.yml"

@@ -111,7 +111,8 @@ def test_invalid_roster_fails_with_every_located_error_and_plans_nothing(tmp_pat
             "chữ cái tiếng Việt: 'у' (CYRILLIC SMALL LETTER U, trông giống chữ 'y'); hãy gõ lại họ tên bằng bộ "
             "gõ tiếng Việt") in text
     assert ("stttt.yml:23: lỗi: mã cán bộ TT0001, trường 'titel': tên trường không hợp lệ (có phải là 'title'?); "
-            "các trường được dùng: id, name, given_name, leader, title, quota, quota_decision, address, state") in text
+            "các trường được dùng: id, name, given_name, leader, title, quota, quota_decision, address, state, "
+            "former_addresses") in text
     plan = json.loads((out / "plan.json").read_text(encoding="utf-8"))
     assert plan["mailboxes"] == [] and plan["blocked"] is True and len(plan["errors"]) == 2
     # plan.json: the message id, its values and the English, the file relative to the roster folder
@@ -167,3 +168,35 @@ def test_a_sub_unit_is_planned_under_a_profile_that_has_them_and_refused_under_o
     assert result.returncode != 0
     assert ("vanphong.snv.yml:2: lỗi: phần agency, trường 'code': 'vanphong.snv' là mã của một đơn vị trực thuộc"
             in flat(result))
+
+
+def test_imported_old_addresses_become_aliases_through_the_roster_flow(tmp_path):
+    """docs/import.md: the import of the other province's accounts with --former-domain writes their old
+    addresses as former_addresses; the operator's plan (congvu__former_domains set as in the inventory)
+    creates each mailbox with them as aliases until the date; without the domain, the plan is refused."""
+    roster = tmp_path / "roster"
+    shutil.copytree(os.path.join(DEMO, "roster"), roster)
+    (tmp_path / "quangtri.csv").write_text(
+        "id,name,mail,department\n1001,Lê Thị Hồng Nhung,nhunglth@quangtri.gov.vn,Sở TT&TT Quảng Trị\n",
+        encoding="utf-8")
+    (tmp_path / "map.yml").write_text(
+        "agencies:\n  qtstttt: {name: Sở TT&TT Quảng Trị (cũ), kind: department}\n"
+        "departments:\n  Sở TT&TT Quảng Trị: qtstttt\n", encoding="utf-8")
+    imported = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "tools", "import_accounts.py"), "--export", str(tmp_path / "quangtri.csv"),
+         "--agency-map", str(tmp_path / "map.yml"), "--roster", str(roster), "--no-state", "--id-prefix", "QT-",
+         "--former-domain", "quangtri.gov.vn", "--migration", str(tmp_path / "migrate.yml")],
+        cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert imported.returncode == 0, imported.stdout + imported.stderr
+    former = ["-e", '{"congvu__former_domains": ["quangtri.gov.vn"], "congvu__former_addresses_until": "2026-12-31"}']
+    result = run("roster_plan.yml", "-e", f"roster_path={roster}", "-e", f"plan_dir={tmp_path / 'out'}",
+                 "-e", "plan_date=2026-11-28", *former)
+    assert result.returncode == 0, result.stdout + result.stderr
+    plan = json.loads((tmp_path / "out" / "plan.json").read_text(encoding="utf-8"))
+    item = next(m for m in plan["mailboxes"] if m["id"] == "QT-1001")
+    assert item["action"] == "create" and item["address"] == "nhunglth.qtstttt@quangbinh.gov.vn"
+    assert item["after"]["aliases"] == [{"address": "nhunglth@quangtri.gov.vn", "expires": "2026-12-31"}]
+    refused = run("roster_plan.yml", "-e", f"roster_path={roster}", "-e", f"plan_dir={tmp_path / 'no'}",
+                  "-e", "plan_date=2026-11-28")
+    assert refused.returncode != 0
+    assert "hãy thêm 'quangtri.gov.vn' vào congvu__former_domains" in flat(refused)

@@ -217,6 +217,32 @@ def test_a_former_address_outside_the_namespace_goes_to_the_migration_list(site,
                       "dungpv@quangtri.gov.vn": ("QT-1003", "dungpv1.skhcn@quangbinh.gov.vn")}
 
 
+def test_old_addresses_in_a_former_domain_become_aliases_through_the_roster(site, capsys):
+    """--former-domain (congvu__former_domains): the old addresses in that domain are written as each
+    person's `former_addresses`, which the plan keeps as aliases of the new mailbox until the date; a
+    re-run after the apply changes nothing."""
+    export(site)
+    assert run(site, "--merge-into-existing", "--former-domain", "quangtri.gov.vn") == 0
+    text = (site / "roster" / "qtstttt.yml").read_text(encoding="utf-8")
+    assert "    former_addresses:\n      - nhunglth@quangtri.gov.vn\n" in text
+    settings = Settings(former_domains=("quangtri.gov.vn",))
+    roster = load_roster(str(site / "roster"), settings)
+    assert {p.id: p.former_addresses for p in roster.persons if p.former_addresses} == {
+        "QT-1001": ["nhunglth@quangtri.gov.vn"], "QT-1003": ["dungpv@quangtri.gov.vn"]}
+    state = State.from_dict(STATE)
+    plan = make_plan(roster, state, dt.date(2026, 12, 1))
+    item = next(i for i in plan.items if i.id == "QT-1003")
+    assert item.address == "dungpv1.skhcn@quangbinh.gov.vn"
+    assert item.after["aliases"] == [{"address": "dungpv@quangtri.gov.vn", "expires": "2027-12-01"}]
+    first, migration = files(site), (site / "migrate.yml").read_bytes()
+    (site / "state.json").write_text(plan.new_state(state).dumps(), encoding="utf-8")
+    assert run(site, "--former-domain", "quangtri.gov.vn") == 0
+    assert files(site) == first and (site / "migrate.yml").read_bytes() == migration
+    # the import reads the roster as the planner will: without the domain, the aliases are refused
+    assert run(site, language="en") == 2
+    assert "list 'quangtri.gov.vn' in congvu__former_domains" in capsys.readouterr().err
+
+
 def test_an_address_ever_used_in_the_province_is_refused(site, capsys):
     export(site, ROWS[:2] + ["1003,Phạm Văn Dũng,xuanlt.stttt@quangbinh.gov.vn,Sở Khoa học và Công nghệ,"])
     assert run(site, "--merge-into-existing", language="en") == 2

@@ -223,7 +223,7 @@ staff:
 EXPECTED_VI = """\
 danh sách có 5 lỗi:
 skhcn.yml:6: lỗi: phần agency, trường 'delegates': người được ủy quyền 'KH0009' không phải là mã cán bộ có trong danh sách
-skhcn.yml:11: lỗi: mã cán bộ KH0001, trường 'titel': tên trường không hợp lệ (có phải là 'title'?); các trường được dùng: id, name, given_name, leader, title, quota, quota_decision, address, state
+skhcn.yml:11: lỗi: mã cán bộ KH0001, trường 'titel': tên trường không hợp lệ (có phải là 'title'?); các trường được dùng: id, name, given_name, leader, title, quota, quota_decision, address, state, former_addresses
 skhcn.yml:13: lỗi: mã cán bộ KH0002, trường 'name': 'Nguyễn Thị L\u0430n' có ký tự không thuộc bảng chữ cái tiếng Việt: '\u0430' (CYRILLIC SMALL LETTER A, trông giống chữ 'a'); hãy gõ lại họ tên bằng bộ gõ tiếng Việt
 skhcn.yml:16: lỗi: mã cán bộ KH0003, trường 'quota': 5G vượt dung lượng mặc định; theo Điều 9 cần có quyết định của UBND tỉnh, ví dụ quota_decision: "123/QĐ-UBND"
 skhcn.yml:19: lỗi: mã cán bộ KH0004, trường 'state': 'nghỉ hưu' không phải trạng thái hợp lệ; dùng một trong các giá trị: active, suspended, terminated"""  # noqa: E501
@@ -231,7 +231,7 @@ skhcn.yml:19: lỗi: mã cán bộ KH0004, trường 'state': 'nghỉ hưu' khô
 EXPECTED_EN = """\
 the roster has 5 error(s):
 skhcn.yml:6: error: agency, field 'delegates': delegate 'KH0009' is not a staff id in the roster
-skhcn.yml:11: error: staff id KH0001, field 'titel': unknown field (did you mean 'title'?); allowed: id, name, given_name, leader, title, quota, quota_decision, address, state
+skhcn.yml:11: error: staff id KH0001, field 'titel': unknown field (did you mean 'title'?); allowed: id, name, given_name, leader, title, quota, quota_decision, address, state, former_addresses
 skhcn.yml:13: error: staff id KH0002, field 'name': 'Nguyễn Thị L\u0430n' has characters outside the Vietnamese alphabet: '\u0430' (CYRILLIC SMALL LETTER A, looks like 'a'); retype the name with a Vietnamese keyboard
 skhcn.yml:16: error: staff id KH0003, field 'quota': 5G is above the default quota; Art. 9 requires the provincial decision, e.g. quota_decision: "123/QĐ-UBND"
 skhcn.yml:19: error: staff id KH0004, field 'state': 'nghỉ hưu' is not a state; use one of: active, suspended, terminated"""  # noqa: E501
@@ -311,7 +311,8 @@ def test_plan_md_of_an_invalid_roster_in_both_languages(bad_roster):
     assert vi[:3] == ["# Kế hoạch thay đổi hộp thư quangbinh.gov.vn (ngày 28/11/2026)", "",
                       "**Danh sách không hợp lệ: 5 lỗi. Không có gì được thay đổi.**"]
     assert vi[5] == ("- `skhcn.yml:11` mã cán bộ KH0001, `titel`: tên trường không hợp lệ (có phải là 'title'?); "
-                     "các trường được dùng: id, name, given_name, leader, title, quota, quota_decision, address, state")
+                     "các trường được dùng: id, name, given_name, leader, title, quota, quota_decision, address, "
+                     "state, former_addresses")
     en = render_markdown(plan, language="en").splitlines()
     assert en[:3] == ["# Roster plan for quangbinh.gov.vn (2026-11-28)", "",
                       "**The roster is invalid: 5 error(s). Nothing will be changed.**"]

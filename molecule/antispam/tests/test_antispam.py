@@ -19,6 +19,9 @@ import pytest
 DOMAIN = "quangbinh.gov.vn"
 SELECTOR = "congvu1"
 KEY = f"/var/lib/rspamd/dkim/{DOMAIN}.{SELECTOR}.key"
+# the former domain of converge.yml (congvu__former_domains): its addresses are aliases here
+FORMER = "quangtri.gov.vn"
+FORMER_KEY = f"/var/lib/rspamd/dkim/{FORMER}.{SELECTOR}.key"
 HOST_ZONE = f"/etc/congvu/dns/{DOMAIN}.zone"
 MTA_STS = "/etc/congvu/dns/mta-sts.txt"
 MAILDIR = "/home/sink/Maildir/new"
@@ -136,6 +139,17 @@ def records(zone):
     return out
 
 
+def zones(fragment):
+    """{origin: records} for each `$ORIGIN` of the fragment (the domain, then each former domain)."""
+    parts = re.split(r"^\$ORIGIN (\S+)\.$", fragment, flags=re.MULTILINE)
+    return {origin: records(text) for origin, text in zip(parts[1::2], parts[2::2], strict=True)}
+
+
+def public_key(host, path):
+    pub = run(host, ["openssl", "pkey", "-in", path, "-pubout"]).stdout
+    return "".join(line for line in pub.splitlines() if not line.startswith("-----"))
+
+
 # --- Art. 13: antivirus and antispam on every message, at SMTP time --------------------------
 
 def test_art13_eicar_refused_at_smtp_with_virus_text(host):
@@ -216,10 +230,45 @@ def test_art16_outgoing_mail_carries_a_dkim_signature_that_verifies(host):
     path = delivered(host, subject)
     assert path
     assert f"d={DOMAIN}" in host.file(path).content_string and f"s={SELECTOR}" in host.file(path).content_string
-    txt = records(controller_zone())[(f"{SELECTOR}._domainkey", "TXT")][0]
+    txt = zones(controller_zone())[DOMAIN][(f"{SELECTOR}._domainkey", "TXT")][0]
     v = run(host, ["python3", "-c", VERIFY, path, txt, SELECTOR, DOMAIN])
     assert v.rc == 0, v.stderr
     assert v.stdout.split() == ["ok", "bad"], v.stdout  # valid; and a changed body breaks it
+
+
+# --- a change of domain (docs/reorganisation.md): the former domain signs with its own key ---------
+
+def test_change_of_domain_former_domain_has_its_own_2048_bit_key(host):
+    key = host.file(FORMER_KEY)
+    assert (key.user, key.group, key.mode) == ("root", "_rspamd", 0o640)
+    assert "2048 bit" in run(host, ["openssl", "pkey", "-in", FORMER_KEY, "-noout", "-text"]).stdout
+    assert public_key(host, FORMER_KEY) != public_key(host, KEY)
+
+
+def test_change_of_domain_mail_from_an_old_address_is_signed_for_the_former_domain(host):
+    """A user sends as their old address (an alias of their mailbox): the message leaves signed with
+    d=<former domain> and that domain's key, and verifies against the record the fragment publishes in
+    the former domain's zone, so DMARC passes at the receiver; not with the new domain's key."""
+    flush_ratelimits(host)
+    subject = uniq("former-signed")
+    r = send(host, inbound=False, user=f"annv@{DOMAIN}", frm=f"annv@{FORMER}",
+             to=["partner@example.org"], subject=subject, body="Signed body line.\n")
+    assert r["code"] == 250, r
+    path = delivered(host, subject)
+    assert path
+    signature = re.search(r"^DKIM-Signature:.*?(?=^\S|\Z)", headers_of(host, path), re.MULTILINE | re.DOTALL)
+    assert signature, headers_of(host, path)
+    tags = dict(t.strip().split("=", 1) for t in re.sub(r"\s+", "", signature.group(0)[15:]).split(";") if t)
+    assert (tags["d"], tags["s"]) == (FORMER, SELECTOR), tags
+    rr = zones(controller_zone())
+    v = run(host, ["python3", "-c", VERIFY, path, rr[FORMER][(f"{SELECTOR}._domainkey", "TXT")][0],
+                   SELECTOR, FORMER])
+    assert v.rc == 0, v.stderr
+    assert v.stdout.split() == ["ok", "bad"], v.stdout
+    # the new domain's record does not verify it: each domain signs with its own key
+    wrong = run(host, ["python3", "-c", VERIFY, path, rr[DOMAIN][(f"{SELECTOR}._domainkey", "TXT")][0],
+                       SELECTOR, FORMER])
+    assert wrong.stdout.split() == ["bad", "bad"], wrong.stdout + wrong.stderr
 
 
 def test_art16_inbound_mail_is_not_signed(host):
@@ -334,29 +383,33 @@ def test_clamd_runs_on_local_signatures_without_freshclam(host):
 # --- role dns_records ---------------------------------------------------------------------------
 
 def test_dns_zone_fragment_has_every_record(host):
-    zone = controller_zone()
-    assert host.file(HOST_ZONE).content_string == zone  # the same fragment on the mx host
-    rr = records(zone)
+    fragment = controller_zone()
+    assert host.file(HOST_ZONE).content_string == fragment  # the same fragment on the mx host
+    assert list(zones(fragment)) == [DOMAIN, FORMER]  # the domain's zone, then the former domain's
     mail = "mail.quangbinh.gov.vn."
-    assert rr[("@", "MX")] == [f"10 {mail}"]
-    assert rr[("@", "TXT")] == ["v=spf1 mx -all"]
-    dmarc = rr[("_dmarc", "TXT")][0]
-    assert dmarc.startswith("v=DMARC1; p=quarantine;") and f"rua=mailto:postmaster@{DOMAIN}" in dmarc
-    assert re.fullmatch(r"v=STSv1; id=[0-9a-f]{20}", rr[("_mta-sts", "TXT")][0])
-    assert rr[("_smtp._tls", "TXT")] == [f"v=TLSRPTv1; rua=mailto:postmaster@{DOMAIN}"]
-    srv = {k[0]: v[0] for k, v in rr.items() if k[1] == "SRV"}
-    assert srv == {
-        "_submissions._tcp": f"0 1 465 {mail}", "_submission._tcp": f"10 1 587 {mail}",
-        "_imaps._tcp": f"0 1 993 {mail}", "_imap._tcp": f"10 1 143 {mail}",
-        "_pop3s._tcp": f"0 1 995 {mail}", "_pop3._tcp": "0 0 0 .",
-        "_autodiscover._tcp": f"0 1 443 {mail}",
-    }
-    for name in ("autoconfig", "autodiscover", "mta-sts"):
-        assert rr[(name, "CNAME")] == [mail]
-    # the DKIM record carries the public half of the key that signs
-    pub = run(host, ["openssl", "pkey", "-in", KEY, "-pubout"]).stdout
-    p = "".join(line for line in pub.splitlines() if not line.startswith("-----"))
-    assert rr[(f"{SELECTOR}._domainkey", "TXT")] == [f"v=DKIM1; k=rsa; p={p}"]
+    for zone, key in ((DOMAIN, KEY), (FORMER, FORMER_KEY)):
+        rr = zones(fragment)[zone]
+        assert rr[("@", "MX")] == [f"10 {mail}"], zone
+        assert rr[("@", "TXT")] == ["v=spf1 mx -all"], zone
+        dmarc = rr[("_dmarc", "TXT")][0]
+        # the former domain's aggregate reports go to the new domain's postmaster too
+        assert dmarc.startswith("v=DMARC1; p=quarantine;") and f"rua=mailto:postmaster@{DOMAIN}" in dmarc, zone
+        assert re.fullmatch(r"v=STSv1; id=[0-9a-f]{20}", rr[("_mta-sts", "TXT")][0]), zone
+        assert rr[("_smtp._tls", "TXT")] == [f"v=TLSRPTv1; rua=mailto:postmaster@{DOMAIN}"], zone
+        srv = {k[0]: v[0] for k, v in rr.items() if k[1] == "SRV"}
+        assert srv == {
+            "_submissions._tcp": f"0 1 465 {mail}", "_submission._tcp": f"10 1 587 {mail}",
+            "_imaps._tcp": f"0 1 993 {mail}", "_imap._tcp": f"10 1 143 {mail}",
+            "_pop3s._tcp": f"0 1 995 {mail}", "_pop3._tcp": "0 0 0 .",
+            "_autodiscover._tcp": f"0 1 443 {mail}",
+        }, zone
+        for name in ("autoconfig", "autodiscover", "mta-sts"):
+            assert rr[(name, "CNAME")] == [mail], zone
+        # the DKIM record carries the public half of the key that signs for that domain
+        assert rr[(f"{SELECTOR}._domainkey", "TXT")] == [f"v=DKIM1; k=rsa; p={public_key(host, key)}"], zone
+    # the new domain's zone lets the former domain's DMARC reports come to its postmaster (RFC 7489 7.1)
+    assert zones(fragment)[DOMAIN][(f"{FORMER}._report._dmarc", "TXT")] == ["v=DMARC1"]
+    assert not any(name.endswith("._report._dmarc") for name, _ in zones(fragment)[FORMER])
 
 
 def test_mta_sts_policy_for_the_webmail_host(host):

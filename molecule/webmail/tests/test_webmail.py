@@ -18,6 +18,9 @@ import xml.etree.ElementTree as ET
 import pytest
 
 DOMAIN = "quangbinh.gov.vn"
+# the former domain of converge.yml (congvu__former_domains): its names are served beside the domain's
+FORMER = "quangtri.gov.vn"
+FORMER_NAMES = [f"autoconfig.{FORMER}", f"autodiscover.{FORMER}", f"mta-sts.{FORMER}"]
 MAIL_HOST = "mail.quangbinh.gov.vn"
 BASE = "dc=quangbinh,dc=gov,dc=vn"
 PEOPLE = f"ou=people,{BASE}"
@@ -34,6 +37,9 @@ MAILBOXES = {
     "wrong": ("WB0005", "Hoàng Văn Em", "emhv.stttt", "active", "Init-pass-5", None),
     "filters": ("WB0006", "Đỗ Văn Phúc", "phucdv.stttt", "active", "Init-pass-6", "Doi-roi-2029"),
 }
+# the old address of the mailbox "ready" in the former domain: an alias of it (congvuAlias), as the
+# roster keeps one after a change of domain or an import from the other province
+OLD_ADDRESS = f"annv@{FORMER}"
 # an outside domain the province lists for forwarding (converge.yml: congvu__forwarding_allowed_domains)
 ALLOWED_OUTSIDE = "bo.example"
 
@@ -77,7 +83,7 @@ def mailboxes(host):
     """Fresh test mailboxes: created by root (so with pwdReset, as the reconcile leaves them), then
     the ones that are 'ready' change their initial password themselves (ldappasswd as the user)."""
     ldif = []
-    for uid, cn, local, state, initial, _ in MAILBOXES.values():
+    for kind, (uid, cn, local, state, initial, _) in MAILBOXES.items():
         sh(host, ["ldapdelete", "-Q", "-Y", "EXTERNAL", "-H", "ldapi:///", f"uid={uid},{PEOPLE}"])
         ldif.append(textwrap.dedent(f"""\
             dn: uid={uid},{PEOPLE}
@@ -94,7 +100,7 @@ def mailboxes(host):
             congvuState: {state}
             userPassword: {initial}
             pwdReset: TRUE
-            """))
+            """) + (f"congvuAlias: {OLD_ADDRESS}\n" if kind == "ready" else ""))
     sh(host, ["ldapdelete", "-Q", "-Y", "EXTERNAL", "-H", "ldapi:///", f"cn=wbtest,ou=agencies,{BASE}"])
     ldif.append(textwrap.dedent(f"""\
         dn: cn=wbtest,ou=agencies,{BASE}
@@ -412,12 +418,16 @@ def check_against_services(host, servers):
     f"https://{MAIL_HOST}/.well-known/autoconfig/mail/config-v1.1.xml",
     f"https://autoconfig.{DOMAIN}/mail/config-v1.1.xml?emailaddress=annv.stttt%40{DOMAIN}",
     f"http://autoconfig.{DOMAIN}/mail/config-v1.1.xml",
+    f"https://autoconfig.{FORMER}/mail/config-v1.1.xml?emailaddress=annv%40{FORMER}",
+    f"http://autoconfig.{FORMER}/mail/config-v1.1.xml",
 ])
 def test_art3_thunderbird_autoconfig(host, url):
     r = sh(host, CURL + ["-f", url])
     assert r.rc == 0, r.stderr
     provider = ET.fromstring(r.stdout).find("emailProvider")
     assert provider.find("domain").text == DOMAIN
+    # the former domain's addresses are the same provider's (Thunderbird matches the address typed)
+    assert [d.text for d in provider.findall("domain")] == [DOMAIN, FORMER]
     servers = []
     for server in provider.findall("incomingServer") + provider.findall("outgoingServer"):
         assert server.find("hostname").text == MAIL_HOST
@@ -427,21 +437,23 @@ def test_art3_thunderbird_autoconfig(host, url):
     check_against_services(host, servers)
 
 
-@pytest.mark.parametrize("where", [MAIL_HOST, f"autodiscover.{DOMAIN}"])
-def test_art3_outlook_autodiscover(host, where):
+@pytest.mark.parametrize(("where", "address"), [
+    (MAIL_HOST, addr("ready")), (f"autodiscover.{DOMAIN}", addr("ready")), (f"autodiscover.{FORMER}", OLD_ADDRESS),
+])
+def test_art3_outlook_autodiscover(host, where, address):
     ns = "{http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a}"
     request = ('<?xml version="1.0" encoding="utf-8"?><Autodiscover xmlns="http://schemas.microsoft.com/'
                'exchange/autodiscover/outlook/requestschema/2006"><Request><EMailAddress>{}</EMailAddress>'
                '<AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/'
                'responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>')
     url = f"https://{where}/Autodiscover/Autodiscover.xml"
-    r = sh(host, CURL + ["-f", "-H", "Content-Type: text/xml", "--data-binary", request.format(addr("ready")), url])
+    r = sh(host, CURL + ["-f", "-H", "Content-Type: text/xml", "--data-binary", request.format(address), url])
     assert r.rc == 0, r.stderr
     account = ET.fromstring(r.stdout).find(f"{ns}Response/{ns}Account")
     servers = []
     for p in account.findall(f"{ns}Protocol"):
         assert p.find(f"{ns}Server").text == MAIL_HOST
-        assert p.find(f"{ns}LoginName").text == addr("ready")
+        assert p.find(f"{ns}LoginName").text == address
         assert p.find(f"{ns}SSL").text == "on"
         servers.append((p.find(f"{ns}Type").text.lower(), int(p.find(f"{ns}Port").text), "SSL"))
     assert sorted(s[0] for s in servers) == ["imap", "pop3", "smtp"]
@@ -468,9 +480,72 @@ def test_art3_apple_profile_per_user(host):
     assert bad.stdout == "400"
 
 
+def zone_mx(domain):
+    """The MX of `domain`'s zone in the records file role dns_records wrote on the controller."""
+    path = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "dns", f"{DOMAIN}.zone")
+    with open(path, encoding="utf-8") as f:
+        zone = f.read().split(f"$ORIGIN {domain}.\n", 1)[1].split("$ORIGIN", 1)[0]
+    return re.search(r"^@\s+IN\s+MX\s+\d+\s+(\S+)\.$", zone, re.MULTILINE).group(1)
+
+
+@pytest.mark.parametrize("domain", [DOMAIN, FORMER])
+def test_rfc8461_mta_sts_policy_served_for_each_domain(host, domain):
+    """RFC 8461: a sending server fetches https://mta-sts.<domain>/.well-known/mta-sts.txt with SNI and a
+    certificate valid for that name; the policy lists the MX of that domain's published zone."""
+    r = sh(host, CURL + ["-f", "-D", "-", f"https://mta-sts.{domain}/.well-known/mta-sts.txt"])
+    assert r.rc == 0, r.stderr
+    head, _, body = r.stdout.partition("\r\n\r\n")
+    assert "content-type: text/plain" in head.lower()
+    assert body.splitlines() == ["version: STSv1", "mode: testing", f"mx: {zone_mx(domain)}", "max_age: 604800"]
+    assert zone_mx(domain) == MAIL_HOST
+
+
 def test_rfc8461_no_mta_sts_policy_is_a_404(host):
-    """The policy is written by the role dns_records (molecule/full serves and checks it); this scenario
-    does not converge that role, so the webmail host answers 404, not an empty or stale policy."""
-    assert not host.file("/etc/congvu/dns/mta-sts.txt").exists
-    url = f"https://mta-sts.{DOMAIN}/.well-known/mta-sts.txt"
-    assert sh(host, CURL + ["-o", "/dev/null", "-w", "%{http_code}", url]).stdout == "404"
+    """Without the policy file (role dns_records not run yet on this host) the web front answers 404 on
+    every mta-sts. name, not an empty or stale policy."""
+    policy = "/etc/congvu/dns/mta-sts.txt"
+    assert host.run(f"mv {policy} {policy}.away").rc == 0
+    try:
+        for domain in (DOMAIN, FORMER):
+            url = f"https://mta-sts.{domain}/.well-known/mta-sts.txt"
+            assert sh(host, CURL + ["-o", "/dev/null", "-w", "%{http_code}", url]).stdout == "404", domain
+    finally:
+        assert host.run(f"mv {policy}.away {policy}").rc == 0
+
+
+# --- a change of domain (docs/reorganisation.md): the former domain's names on the same web front ---
+
+@pytest.mark.parametrize("name", FORMER_NAMES)
+def test_change_of_domain_certificate_covers_the_former_names(host, name):
+    r = sh(host, ["openssl", "s_client", "-verify_return_error", "-verify_hostname", name,
+                  "-connect", "127.0.0.1:443", "-servername", name], "Q")
+    assert r.rc == 0, r.stderr
+    assert "Verify return code: 0 (ok)" in r.stdout
+
+
+def test_change_of_domain_roundcube_on_the_mail_host_only(host):
+    """Roundcube answers on the mail host (clients keep their settings); the former domain's names serve
+    the client auto-configuration and the policy only."""
+    page = sh(host, CURL + ["-f", f"https://{MAIL_HOST}/"])
+    assert page.rc == 0 and 'name="_user"' in page.stdout, page.stderr
+    for name in FORMER_NAMES:
+        r = sh(host, CURL + ["-o", "/dev/null", "-w", "%{http_code}", f"https://{name}/"])
+        assert r.stdout == "404", name
+
+
+def test_change_of_domain_login_with_the_old_address_opens_the_mailbox(host, imap):
+    """The old address is an alias of the mailbox: Roundcube logs in with it (Dovecot finds the alias)."""
+    out = run_client(host, f"""
+        rc = Roundcube()
+        r = rc.login({OLD_ADDRESS!r}, {MAILBOXES["ready"][5]!r})
+        print(json.dumps({{"env": env(r["body"])}}))
+        """)
+    assert out["env"].get("task") == "mail", out
+
+
+def test_change_of_domain_apple_profile_for_the_old_address(host):
+    r = sh(host, CURL + ["-f", f"https://{MAIL_HOST}/mobileconfig?email={OLD_ADDRESS}"])
+    assert r.rc == 0, r.stderr
+    (account,) = plistlib.loads(r.stdout.encode())["PayloadContent"]
+    assert account["EmailAddress"] == account["IncomingMailServerUsername"] == OLD_ADDRESS
+    assert account["IncomingMailServerHostName"] == MAIL_HOST

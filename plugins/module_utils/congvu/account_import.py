@@ -85,6 +85,9 @@ class Imported:
     file: str
     line: int
     base: str = ""
+    # those of old_addresses in a domain this system receives for (settings.former_domains): written as
+    # `former_addresses:`, so that the roster keeps them as aliases of the new mailbox (docs/import.md)
+    kept: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -529,8 +532,9 @@ def prepare(accounts: list[Account], agency_map: AgencyMap, roster: Roster, stat
                 old.append(address)
                 outside.setdefault(code, []).append((account, address))
         login = account.values.get("login", "").strip() or None
+        kept = [a for a in old if a.partition("@")[2] in settings.former_domains]
         people.append(Imported(pid, name, code, title, pin, old, login, account.file, account.line,
-                               naming.base_of(name)))
+                               naming.base_of(name), kept))
 
     for concerned in unmapped.values():
         first = concerned[0]
@@ -670,6 +674,8 @@ def render_block(people: list[Imported], label: str) -> str:
             out.append(field_line("    ", "title", person.title))
         if person.address:
             out.append(field_line("    ", "address", person.address))
+        if person.kept:
+            out.append("    former_addresses:\n" + "".join(f"      - {scalar(a)}\n" for a in person.kept))
     out.append(END.format(label=_one_line(label)) + "\n")
     return "".join(out)
 

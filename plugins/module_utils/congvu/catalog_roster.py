@@ -65,9 +65,17 @@ MESSAGES = {
         'vi': "'%(address)s' đang hoặc đã từng là địa chỉ của mã cán bộ %(owner)s (%(name)s, %(state)s); địa chỉ đã dùng không bao giờ được cấp cho người khác (Điều 5)",
         'en': "'%(address)s' belongs or belonged to id %(owner)s (%(name)s, %(state)s); an address once used is never given to another person (Art. 5)",
     },
+    "'%(address)s' is already a former address of id %(other_id)s (%(other_file)s:%(other_line)s)": {
+        'vi': "'%(address)s' đã là địa chỉ cũ của mã cán bộ %(other_id)s (%(other_file)s:%(other_line)s)",
+        'en': "'%(address)s' is already a former address of id %(other_id)s (%(other_file)s:%(other_line)s)",
+    },
     "'%(address)s' is already pinned by id %(other_id)s (%(other_file)s:%(other_line)s)": {
         'vi': "'%(address)s' đã được ghi cố định cho mã cán bộ %(other_id)s (%(other_file)s:%(other_line)s)",
         'en': "'%(address)s' is already pinned by id %(other_id)s (%(other_file)s:%(other_line)s)",
+    },
+    "'%(address)s' is or was the address of the agency mailbox '%(code)s'; an address once used is never given to a person (Art. 5)": {
+        'vi': "'%(address)s' đang hoặc đã từng là địa chỉ của hộp thư cơ quan '%(code)s'; địa chỉ đã dùng không bao giờ được cấp cho cá nhân (Điều 5)",
+        'en': "'%(address)s' is or was the address of the agency mailbox '%(code)s'; an address once used is never given to a person (Art. 5)",
     },
     "'%(address)s' lies among the addresses of the sub-unit '%(code)s' (%(other_file)s): pin it in that file, or choose another": {
         'vi': "'%(address)s' nằm trong các địa chỉ của đơn vị trực thuộc '%(code)s' (%(other_file)s): hãy ghim địa chỉ này trong tệp đó, hoặc chọn địa chỉ khác",
@@ -117,6 +125,10 @@ MESSAGES = {
         'vi': "'%(value)s' là tên hộp thư dành riêng (RFC 2142), không được dùng làm mã cơ quan",
         'en': "'%(value)s' is a reserved mailbox name (RFC 2142) and cannot be an agency code",
     },
+    "'%(value)s' is in the domain %(domain)s, whose addresses are given by Art. 5: pin it with 'address:' if it fits the agency's addresses": {
+        'vi': "'%(value)s' thuộc tên miền %(domain)s, địa chỉ của tên miền này được cấp theo Điều 5: nếu đúng dạng địa chỉ của cơ quan thì ghi cố định bằng 'address:'",
+        'en': "'%(value)s' is in the domain %(domain)s, whose addresses are given by Art. 5: pin it with 'address:' if it fits the agency's addresses",
+    },
     "'%(value)s' is listed twice": {
         'vi': "'%(value)s' được ghi hai lần",
         'en': "'%(value)s' is listed twice",
@@ -160,6 +172,10 @@ MESSAGES = {
     "'%(value)s' is not an e-mail address (name@domain)": {
         'vi': "'%(value)s' không phải địa chỉ thư (tên@tên-miền)",
         'en': "'%(value)s' is not an e-mail address (name@domain)",
+    },
+    "'%(value)s' is not in a domain this system receives for: list '%(domain)s' in congvu__former_domains, or leave the address to the other system's forwarding (docs/import.md)": {
+        'vi': "'%(value)s' không thuộc tên miền nào hệ thống nhận thư: hãy thêm '%(domain)s' vào congvu__former_domains, hoặc để hệ thống cũ tiếp tục chuyển tiếp thư của địa chỉ này (docs/import.md)",
+        'en': "'%(value)s' is not in a domain this system receives for: list '%(domain)s' in congvu__former_domains, or leave the address to the other system's forwarding (docs/import.md)",
     },
     "'%(value)s' is not key=column; the keys are: %(allowed)s": {
         'vi': "'%(value)s' không có dạng mục=cột; các mục là: %(allowed)s",
@@ -577,6 +593,10 @@ MESSAGES = {
         'vi': 'giữ nguyên',
         'en': 'keep',
     },
+    'keeps former addresses of another system until %(until_date)s: %(addresses)s': {
+        'vi': 'giữ các địa chỉ cũ của hệ thống khác đến ngày %(until_date)s: %(addresses)s',
+        'en': 'keeps former addresses of another system until %(until_date)s: %(addresses)s',
+    },
     "leader %(name)s would get '%(plain)s' (Art. 5.2b) but it is held by another mailbox; given '%(given)s' instead. Pin an address with 'address:' to choose another.": {
         'vi': "lãnh đạo %(name)s lẽ ra được cấp '%(plain)s' (điểm b khoản 2 Điều 5) nhưng địa chỉ này đã thuộc một hộp thư khác; được cấp '%(given)s' thay thế. Muốn chọn địa chỉ khác, ghi cố định bằng 'address:'.",
         'en': "leader %(name)s would get '%(plain)s' (Art. 5.2b) but it is held by another mailbox; given '%(given)s' instead. Pin an address with 'address:' to choose another.",
@@ -604,6 +624,10 @@ MESSAGES = {
     "moved from agency '%(agency)s' (Art. 11.3)": {
         'vi': "chuyển công tác từ cơ quan '%(agency)s' (khoản 3 Điều 11)",
         'en': "moved from agency '%(agency)s' (Art. 11.3)",
+    },
+    'must be a list of addresses, e.g. [annv@quangtri.gov.vn]': {
+        'vi': 'phải là danh sách địa chỉ, ví dụ [annv@quangtri.gov.vn]',
+        'en': 'must be a list of addresses, e.g. [annv@quangtri.gov.vn]',
     },
     'must be a list of agency codes, e.g. [stttt] or [{code: stttt, mailbox: handover}]': {
         'vi': 'phải là danh sách mã cơ quan, ví dụ [stttt] hoặc [{code: stttt, mailbox: handover}]',

@@ -188,6 +188,8 @@ def make_plan(roster: Roster, state: State, today: dt.date, override: bool = Fal
     # to anybody else in the new one either (Art. 5).
     taken.update(_in_domain(a, settings) for a in owners)
     taken.update(p.address for p in roster.persons if p.address)
+    # an address another system gave (former_addresses, docs/import.md) is never an Art. 5 address either
+    taken.update(_in_domain(a, settings) for p in roster.persons for a in p.former_addresses)
     # A sub-unit's mailbox `<unit>.<parent>@` has the shape of a personal address of its parent agency
     taken.update(f"{agency.code}@{settings.domain}" for agency in roster.agencies)
     targets = _addresses(roster, state, taken, plan, owners)
@@ -206,7 +208,8 @@ def make_plan(roster: Roster, state: State, today: dt.date, override: bool = Fal
         moved_out = box is not None and box.agency != person.agency and box.agency in replaced_by
         new_domain = box is not None and _domain_of(box.address) in settings.former_domains
         item = _person_item(person, box, targets.get(person.id), today.isoformat(),
-                            former_until if moved_out or new_domain else alias_until, opens.get(person.id, []))
+                            former_until if moved_out or new_domain else alias_until, opens.get(person.id, []),
+                            former_until)
         if item is not None and moved_out and item.action == "transfer":
             item.reorganisation, item.successor = True, person.agency
             item.reason = N_("reorganisation: agency '%(old)s' is replaced by '%(new)s'") % {
@@ -379,8 +382,27 @@ def _agency_mailboxes_opened(roster: Roster, state: State | None = None,
 
 
 def _pins_taken(roster: Roster, owners: dict[str, str], state: State) -> list[Problem]:
-    """Art. 5: a pinned address that another person ever used is refused, whatever its state."""
+    """Art. 5: a pinned address that another person ever used is refused, whatever its state; so is a
+    former address (another system's, docs/import.md) that any mailbox of this province ever used."""
     errors = []
+    agency_owners = {a: code for code, box in state.agencies.items() for a in box.addresses_ever()}
+    for person in roster.persons:
+        for address in person.former_addresses:
+            owner = owners.get(address)
+            if owner is not None and owner != person.id:
+                other = state.mailboxes[owner]
+                errors.append(Problem(person.file, person.line_of("former_addresses"),
+                                      "'%(address)s' belongs or belonged to id %(owner)s (%(name)s, %(state)s); an "
+                                      "address once used is never given to another person (Art. 5)",
+                                      f"staff id {person.id}", "former_addresses",
+                                      params={"address": address, "owner": owner, "name": other.name,
+                                              "state": message(other.state)}))
+            elif address in agency_owners:
+                errors.append(Problem(person.file, person.line_of("former_addresses"),
+                                      "'%(address)s' is or was the address of the agency mailbox '%(code)s'; an "
+                                      "address once used is never given to a person (Art. 5)",
+                                      f"staff id {person.id}", "former_addresses",
+                                      params={"address": address, "code": agency_owners[address]}))
     for person in roster.persons:
         owner = owners.get(person.address) if person.address else None
         if owner is not None and owner != person.id:
@@ -411,6 +433,9 @@ def _addresses(roster: Roster, state: State, taken: set[str], plan: Plan, owners
     if roster.settings.former_domains:
         for address, pid in owners.items():
             holders.setdefault(_in_domain(address, roster.settings), set()).add(pid)
+        for person in roster.persons:
+            for address in person.former_addresses:
+                holders.setdefault(_in_domain(address, roster.settings), set()).add(person.id)
     for person in roster.persons:
         if person.state == "terminated":
             continue
@@ -423,14 +448,17 @@ def _addresses(roster: Roster, state: State, taken: set[str], plan: Plan, owners
             # this agency (a transfer back, a spelling fix undone) rather than a new number.
             own = [box.address] if box.agency == person.agency else []
             own += [a for a in box.history if a != box.address]
-            own = [a for a in own if _base_of_address(a, person.agency) == person.base]
-            # after a change of domain, the same local part in the new domain, unless another holds it
-            own = [_in_domain(a, roster.settings) for a in own]
-            own = [a for a in own if _domain_of(a) == roster.settings.domain
-                   and holders.get(a, {person.id}) == {person.id} and pins.get(a, person.id) == person.id]
-            if own:
-                targets[person.id] = own[0]
-                continue
+        else:
+            # a newcomer whose address on another system has this agency's Art. 5 form keeps its local part
+            own = list(person.former_addresses)
+        own = [a for a in own if _base_of_address(a, person.agency) == person.base]
+        # after a change of domain, the same local part in the new domain, unless another holds it
+        own = [_in_domain(a, roster.settings) for a in own]
+        own = [a for a in own if _domain_of(a) == roster.settings.domain
+               and holders.get(a, {person.id}) == {person.id} and pins.get(a, person.id) == person.id]
+        if own:
+            targets[person.id] = own[0]
+            continue
         wanted.setdefault(person.agency, []).append(naming.Candidate(person.id, person.base, person.leader))
     by_id = {p.id: p for p in roster.persons}
     domain = roster.settings.domain
@@ -449,7 +477,7 @@ def _addresses(roster: Roster, state: State, taken: set[str], plan: Plan, owners
 
 
 def _person_item(person, box: Mailbox | None, target: str | None, today: str, alias_until: str,
-                 delegate_of: list[str]) -> Item | None:
+                 delegate_of: list[str], former_until: str = "") -> Item | None:
     where = (person.file, person.line)
     if person.state == "terminated":
         if box is None:
@@ -467,8 +495,12 @@ def _person_item(person, box: Mailbox | None, target: str | None, today: str, al
         after.held_since = box.held_since
         if _held_against_roster(box, person):
             after.state = "suspended"
+    # Another system's addresses (docs/import.md): aliases until the reorganisation's date, and in the
+    # history, so that once expired they are neither given again to this person nor to anybody else.
+    kept = [a for a in person.former_addresses if box is None or a not in box.addresses_ever()]
     if box is None:
-        after.history = [target]
+        after.history = [target, *kept]
+        after.aliases = [Alias(a, former_until) for a in kept]
         return Item("person", person.id, person.agency, target, "create", None, after.as_dict(),
                     N_("new in the roster (Art. 4)"), *where)
 
@@ -479,6 +511,8 @@ def _person_item(person, box: Mailbox | None, target: str | None, today: str, al
             history.append(address)
     if target != box.address and box.state != "terminated":
         aliases.append(Alias(box.address, alias_until))
+    aliases += [Alias(a, former_until) for a in kept]
+    history += kept
     after.aliases, after.history = aliases, history
     before = box.as_dict()
     after_dict = after.as_dict()
@@ -493,6 +527,9 @@ def _person_item(person, box: Mailbox | None, target: str | None, today: str, al
         reason = N_("state: %(state)s in the roster (Art. 7.2)") % {"state": after.state}
     elif {k for k in after_dict if before.get(k) != after_dict[k]} == {"delegate_of"}:
         action, reason = "update", N_("opens other agency mailboxes: head or delegate changed (Art. 10)")
+    elif kept:
+        action, reason = "update", N_("keeps former addresses of another system until %(until_date)s: "
+                                      "%(addresses)s") % {"until_date": former_until, "addresses": ", ".join(kept)}
     else:
         action, reason = "update", ""
     if box.state == "terminated" and action != "suspend":

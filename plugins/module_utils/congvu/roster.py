@@ -50,7 +50,8 @@ RETIRED_CODE_DECISIONS = ("reuse",)
 PUBLISHED_FIELDS = ("omit",)
 # Words an agency IT person may use for the address; like the name, it is never left out.
 _ADDRESS_WORDS = ("mail", "email", "e-mail")
-PERSON_FIELDS = ("id", "name", "given_name", "leader", "title", "quota", "quota_decision", "address", "state")
+PERSON_FIELDS = ("id", "name", "given_name", "leader", "title", "quota", "quota_decision", "address", "state",
+                 "former_addresses")
 TOP_FIELDS = ("agency", "staff")
 AGENCY_CODE = re.compile(r"^[a-z0-9]+$")
 # A sub-unit of an agency, where the regulation in force has them (profile `addresses.sub_units`, e.g.
@@ -59,6 +60,9 @@ AGENCY_CODE = re.compile(r"^[a-z0-9]+$")
 SUB_UNIT_CODE = re.compile(r"^([a-z0-9]+)\.([a-z0-9]+)$")
 STAFF_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 ADDRESS_LOCAL = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*$")
+# A person's address on another system, kept as an alias (`former_addresses:`): that system's rules, not
+# Art. 5's, so a wider local part (as an import reads it, account_import._MAIL).
+FORMER_LOCAL = re.compile(r"^[a-z0-9._%+'-]{1,64}$")
 # RFC 2142 role mailboxes and system names: an agency code must not capture them.
 RESERVED_CODES = frozenset(
     {"postmaster", "abuse", "hostmaster", "webmaster", "root", "admin", "administrator",
@@ -208,6 +212,9 @@ class Person:
     address: str | None = None
     state: str = "active"
     base: str = ""
+    # addresses on another system (an imported province's domain) that deliver to this mailbox as aliases
+    # until congvu__former_addresses_until (docs/import.md)
+    former_addresses: list[str] = field(default_factory=list)
     fields_line: dict[str, int] = field(default_factory=dict)
 
     def line_of(self, name: str) -> int:
@@ -649,6 +656,8 @@ def _read_person(reader: _FileReader, agency: str, position: int, node, settings
         raw = reader.text(fields["address"][1], entry, "address", required=True)
         if raw is not None:
             person.address = _checked_pin(reader, fields["address"][1], raw, agency, settings, entry)
+    if "former_addresses" in fields:
+        person.former_addresses = _read_former_addresses(reader, fields["former_addresses"][1], settings, entry)
     if person.name:
         person.base = naming.base_of(person.name, person.given_name)
         if len(naming.name_words(person.name)) == 1:
@@ -740,6 +749,40 @@ def _checked_pin(reader: _FileReader, node, raw: str, agency: str, settings: Set
     return address
 
 
+def _read_former_addresses(reader: _FileReader, node, settings: Settings, entry: str) -> list[str]:
+    """`former_addresses: [annv@quangtri.gov.vn]`: the person's addresses on another system. Each must be in
+    a former domain (the system receives for those only, congvu__former_domains); an address of the
+    province's own domain is Art. 5's and is pinned with `address:` instead."""
+    found: list[str] = []
+    if isinstance(node, yaml.ScalarNode) and node.tag == _NULL:
+        return found
+    if not isinstance(node, yaml.SequenceNode):
+        reader.problem(node, "must be a list of addresses, e.g. [annv@quangtri.gov.vn]", entry, "former_addresses")
+        return found
+    for item in node.value:
+        raw = reader.text(item, entry, "former_addresses", required=True)
+        if raw is None:
+            continue
+        address = raw.strip().lower()
+        local, _, domain = address.partition("@")
+        if not FORMER_LOCAL.match(local) or not domain:
+            reader.problem(item, "'%(value)s' is not an e-mail address (name@domain)", entry, "former_addresses",
+                           value=raw)
+        elif domain == settings.domain:
+            reader.problem(item, "'%(value)s' is in the domain %(domain)s, whose addresses are given by Art. 5: "
+                           "pin it with 'address:' if it fits the agency's addresses", entry, "former_addresses",
+                           value=raw, domain=settings.domain)
+        elif domain not in settings.former_domains:
+            reader.problem(item, "'%(value)s' is not in a domain this system receives for: list '%(domain)s' in "
+                           "congvu__former_domains, or leave the address to the other system's forwarding "
+                           "(docs/import.md)", entry, "former_addresses", value=raw, domain=domain)
+        elif address in found:
+            reader.problem(item, "'%(value)s' is listed twice", entry, "former_addresses", value=raw)
+        else:
+            found.append(address)
+    return found
+
+
 def _validate_province(roster_path: str, settings: Settings, agencies: list[Agency],
                        persons: list[Person], problems: list[Problem]) -> None:
     """Rules that need the whole roster: unique ids and codes, heads, delegates, pins, emptiness."""
@@ -812,6 +855,16 @@ def _validate_province(roster_path: str, settings: Settings, agencies: list[Agen
     for agency in agencies:
         if agency.staff_read:
             _check_agency_people(agency, by_id, duplicated, problems)
+    formers: dict[str, Person] = {}
+    for person in persons:
+        for address in person.former_addresses:
+            first = formers.setdefault(address, person)
+            if first is not person:
+                problems.append(Problem(person.file, person.line_of("former_addresses"), "'%(address)s' is already "
+                                        "a former address of id %(other_id)s (%(other_file)s:%(other_line)s)",
+                                        f"staff id {person.id}", "former_addresses",
+                                        params={"address": address, "other_id": first.id, "other_file": first.file,
+                                                "other_line": first.line_of("former_addresses")}))
     pins: dict[str, Person] = {}
     for person in persons:
         if person.address is None:

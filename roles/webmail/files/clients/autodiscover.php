@@ -39,7 +39,9 @@ $doc->formatOutput = true;
 $root = $doc->appendChild($doc->createElementNS(NS_RESPONSE, 'Autodiscover'));
 header('Content-Type: application/xml; charset=utf-8');
 
-if (!preg_match('/^[A-Za-z0-9._+-]+@' . preg_quote($c['domain'], '/') . '$/D', $email)) {
+// an address of the domain, or of a former domain during a change of domain (clients.inc.php)
+$domains = implode('|', array_map(fn($d) => preg_quote($d, '/'), $c['domains']));
+if (!preg_match('/^[A-Za-z0-9._+-]+@(' . $domains . ')$/D', $email)) {
     $response = $root->appendChild($doc->createElementNS(NS_RESPONSE, 'Response'));
     $error = $response->appendChild($doc->createElementNS(NS_RESPONSE, 'Error'));
     $error->setAttribute('Time', gmdate('H:i:s'));

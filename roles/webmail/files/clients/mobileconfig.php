@@ -7,7 +7,9 @@
 $c = require __DIR__ . '/clients.inc.php';
 
 $email = trim((string) ($_GET['email'] ?? ''));
-if (!preg_match('/^[A-Za-z0-9._+-]+@' . preg_quote($c['domain'], '/') . '$/D', $email)) {
+// an address of the domain, or of a former domain during a change of domain (clients.inc.php)
+$domains = implode('|', array_map(fn($d) => preg_quote($d, '/'), $c['domains']));
+if (!preg_match('/^[A-Za-z0-9._+-]+@(' . $domains . ')$/D', $email)) {
     http_response_code(400);
     header('Content-Type: text/plain; charset=utf-8');
     echo "Địa chỉ không thuộc {$c['domain']} / not an address of {$c['domain']}: /mobileconfig?email=<name>@{$c['domain']}\n";
