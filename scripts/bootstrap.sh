@@ -33,6 +33,7 @@ APT_PACKAGES=(
   pflogsumm                           # bench/bench_reports.py: the baseline of the collector (make bench-smoke)
   testssl.sh                          # molecule/full: outside scanner of TLS (Art. 16.3); ssh-audit is in .venv
   shellcheck                          # ansible-test sanity's shellcheck test (scripts/sanity.sh, make lint)
+  dpkg-dev gcc libc6-dev libldap-dev  # role packages: the project's .deb built on the controller (docs/packages.md)
 )
 apt_step() {
   if [ "${CONGVU_SKIP_APT:-0}" = 1 ]; then log "apt: skipped (CONGVU_SKIP_APT=1)"; return; fi

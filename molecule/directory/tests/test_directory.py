@@ -373,13 +373,25 @@ def test_art8_prehashed_password_refused_on_every_other_path(host):
     assert "TT9102" not in root_search(host, PEOPLE, "(uid=TT9102)", "uid")
 
 
-def test_pwcheck_module_built_and_used(host):
+def test_pwcheck_module_installed_from_its_package_and_used(host):
     module = host.file("/usr/lib/ldap/congvu_pwcheck.so")
     assert module.exists and module.user == "root" and module.mode == 0o644
+    # the Debian package built on the controller owns it, and apt knows its dependencies
+    assert host.package("congvu-pwcheck").is_installed
+    owner = host.run("dpkg -S /usr/lib/ldap/congvu_pwcheck.so")
+    assert owner.rc == 0 and owner.stdout.startswith("congvu-pwcheck:"), owner.stdout + owner.stderr
+    depends = host.run("dpkg-query -W -f '${Depends}' congvu-pwcheck").stdout
+    assert "libldap-2.5-0" in depends and "slapd" in depends
     for cn in ("users", "admins"):
         policy = root_search(host, f"cn={cn},ou=policies,{BASE}", "(objectClass=*)", scope="base")
         assert "pwdCheckModule: /usr/lib/ldap/congvu_pwcheck.so" in policy
         assert "pwdCheckQuality: 2" in policy
+
+
+def test_no_compiler_on_the_directory_host(host):
+    for package in ("gcc", "libldap-dev"):
+        assert not host.package(package).is_installed, package
+    assert host.run("command -v cc gcc").rc != 0
 
 
 # --- last bind, lockout, audit -----------------------------------------------------------------

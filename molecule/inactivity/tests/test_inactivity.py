@@ -137,6 +137,15 @@ def test_art7_the_job_runs_daily_from_a_systemd_timer(host):
     assert "OnCalendar=*-*-* 06:30:00" in timer and "Persistent=true" in timer
 
 
+def test_art7_the_job_imports_the_core_of_package_congvu_core(host):
+    assert host.package("congvu-core").is_installed
+    owner = host.run("dpkg -S /usr/lib/congvu/python/congvu/inactivity.py")
+    assert owner.rc == 0 and owner.stdout.startswith("congvu-core:"), owner.stdout + owner.stderr
+    assert not host.file("/usr/local/lib/congvu/congvu").exists
+    assert "lib_dir" not in host.file("/etc/congvu/inactivity.json").content_string
+    assert not host.package("gcc").is_installed
+
+
 def test_art7_province_created_by_the_reconcile(host, roster):
     result = reconcile(roster)
     assert result["summary"]["create"] == 41  # 40 people and the agency mailbox

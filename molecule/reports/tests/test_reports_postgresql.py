@@ -32,6 +32,14 @@ def write_log(host, start, count):
     assert host.run(f"python3 - <<'PYEOF'\n{script}PYEOF").rc == 0
 
 
+def test_the_collector_imports_the_core_of_package_congvu_core(host):
+    assert host.package("congvu-core").is_installed
+    for module in ("congvu/usage_events.py", "congvu_usage/store.py", "congvu_usage/postgresql.py"):
+        owner = host.run(f"dpkg -S /usr/lib/congvu/python/{module}")
+        assert owner.rc == 0 and owner.stdout.startswith("congvu-core:"), owner.stdout + owner.stderr
+    assert not host.file("/usr/local/lib/congvu/congvu_usage").exists
+
+
 def test_postgresql_runs_and_the_collector_uses_it(host):
     assert host.service("postgresql").is_running
     config = json.loads(host.file("/etc/congvu/reports.json").content_string)

@@ -1,7 +1,8 @@
 /*
  * congvu_pwcheck.c: password quality module (pwdCheckModule) for slapd 2.5 (Debian 12),
- * the server-side part of Art. 8 of the provincial regulation. Built and installed by the
- * Ansible role `directory`; see docs/directory.md, "Password policy".
+ * the server-side part of Art. 8 of the provincial regulation. Compiled on the Ansible controller
+ * into the Debian package congvu-pwcheck (role `packages`, files/congvu-build-deb; docs/packages.md)
+ * and installed by the role `directory`; see docs/directory.md, "Password policy".
  *
  * slapd's ppolicy overlay calls check_password() for every password change of an entry whose
  * policy has pwdCheckQuality >= 1 and pwdCheckModule set, after its own checks (pwdMinLength,
