@@ -24,10 +24,11 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from congvu.plan import make_plan, plan_roster_path, render_markdown
-from congvu.roster import Problem, RosterInvalid, load_roster
+from congvu.plan import make_plan, render_markdown
+from congvu.roster import Problem, RosterInvalid
 from congvu.settings import Settings
 from congvu.state import Mailbox, State
+from congvu_planner_files import load_roster, plan_roster_path
 
 DOMAIN = "quangbinh.gov.vn"
 TODAY = dt.date(2025, 6, 2)
