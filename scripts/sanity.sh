@@ -9,7 +9,8 @@
 # bootstraps with a pip script downloaded from ci-files.testing.ansible.com, not a package registry,
 # so they cannot run here. What stands for them: ansible-doc -> tests/unit/test_collection_modules.py
 # (every module renders, its documentation is its argument spec); yamllint -> make lint (yamllint);
-# pep8 -> make lint (ruff). validate-modules, import, pylint and runtime-metadata have no stand-in.
+# pep8 -> make lint (ruff); import -> tests/unit/test_core_purity.py (every file of plugins/module_utils
+# imported with the standard library alone). validate-modules, pylint and runtime-metadata have no stand-in.
 # pslint is PowerShell (none here).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh

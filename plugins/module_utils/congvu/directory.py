@@ -209,7 +209,7 @@ def describe(exc: Exception) -> str:
     return " ".join(str(detail[k]) for k in ("desc", "info") if detail.get(k))
 
 
-def item_write(item: Item, tree: Tree, revision: str | None) -> tuple[str, str, list[tuple]] | None:
+def item_write(item: Item, tree: Tree, revision: str | None) -> tuple[str, str, list | dict] | None:
     """What one plan item sends to slapd: ("add", dn, add list) for a new agency mailbox, ("modify", dn,
     modifications) for a change, ("create", dn, attributes) for a new person (the caller draws the
     initial password and makes the add list: person_with_password), None when nothing differs after all."""
