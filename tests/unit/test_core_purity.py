@@ -46,6 +46,8 @@ FORBIDDEN_CALLS = {
     "dt.datetime.today", "dt.date.today", "time.time", "time.monotonic", "time.sleep",
     "print", "input", "exec", "eval", "__import__",
 }
+# The clock, however it is reached (`dt.datetime.now`, `from datetime import date; date.today`, an alias).
+CLOCK_METHODS = {"now", "utcnow", "today"}
 STDLIB = set(sys.stdlib_module_names)
 
 
@@ -90,10 +92,16 @@ def violations(source, name="<source>"):
         elif module not in LAZY_ALLOWED:
             found.append(f"{name}:{line}: imports {module} (not a library the core may use)")
     for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            for alias in node.names:  # `from os import listdir` is the same call without its prefix
+                if f"{node.module}.{alias.name}" in FORBIDDEN_CALLS:
+                    found.append(f"{name}:{node.lineno}: imports {node.module}.{alias.name}")
         if isinstance(node, ast.Call):
             called = _dotted(node.func)
             if called in FORBIDDEN_CALLS:
                 found.append(f"{name}:{node.lineno}: calls {called}()")
+            elif isinstance(node.func, ast.Attribute) and node.func.attr in CLOCK_METHODS:
+                found.append(f"{name}:{node.lineno}: reads the clock ({called or node.func.attr}())")
     return found
 
 
@@ -117,6 +125,8 @@ def test_core_file_is_pure(file_name):
     ("import os\nfor x in os.walk('.'): pass\n", "calls os.walk()"),
     ("import os\nos.scandir('.')\n", "calls os.scandir()"),
     ("import datetime as dt\nx = dt.datetime.now(dt.UTC)\n", "calls dt.datetime.now()"),
+    ("from datetime import date as D\nx = D.today()\n", "reads the clock (D.today())"),
+    ("from os import listdir\n", "imports os.listdir"),
 ])
 def test_the_scan_finds_each_kind_of_impurity(source, expected):
     """The scan itself can fail: each forbidden import or call is reported."""
