@@ -21,7 +21,7 @@ How it measures
       province); then, in the same process, (d) writing plan.json (`Plan.dump`, streamed) and plan.md
       (`render_markdown`), which is what the roster_plan module does after planning;
   (c) a no-op re-plan in a new process: the state the first plan produces (`plan.new_state(State())`,
-      written as a JSON state export) is read with `State.load`, the roster is loaded again and planned;
+      written as a JSON state export) is read with `load_state`, the roster is loaded again and planned;
       every item must be `keep`;
   (e) a change of domain in a new process (docs/reorganisation.md): the same state, the roster loaded
       with the domain quangtri.gov.vn and quangbinh.gov.vn as the former one, planned, plan.json and
@@ -84,10 +84,11 @@ def peak_rss_mib() -> dict:
 
 def _import_core():
     sys.path.insert(0, MODULE_UTILS)
+    import congvu_planner_files as files  # the roster folder and the state export, read as the modules read them
     import yaml
-    from congvu import naming, plan, roster, state
+    from congvu import naming, plan, state
 
-    return yaml, naming, plan, roster, state
+    return yaml, naming, plan, files, state
 
 
 def _no_ansible() -> None:
@@ -154,13 +155,13 @@ def child_naming(args) -> dict:
 
 def child_plan(args) -> dict:
     """(b) load_roster + make_plan against a new province, then (d) plan.json + plan.md."""
-    yaml, _, plan, roster, state = _import_core()
-    libyaml = roster._Loader is getattr(yaml, "CSafeLoader", None)
+    yaml, _, plan, files, state = _import_core()
+    libyaml = getattr(yaml, "CSafeLoader", None) is not None  # what congvu_planner_files.compose uses
     gc.collect()
     before = peak_rss_mib()
 
     t0 = time.perf_counter()
-    loaded = roster.load_roster(args.roster)
+    loaded = files.load_roster(args.roster)
     t1 = time.perf_counter()
     result = plan.make_plan(loaded, state.State(), PLAN_DATE)
     t2 = time.perf_counter()
@@ -200,13 +201,13 @@ def child_plan(args) -> dict:
 
 
 def child_replan(args) -> dict:
-    """(c) State.load(export of the first plan's result) + load_roster + make_plan: all `keep`."""
-    _, _, plan, roster, state = _import_core()
+    """(c) load_state(export of the first plan's result) + load_roster + make_plan: all `keep`."""
+    _, _, plan, files, state = _import_core()
     gc.collect()
     t0 = time.perf_counter()
-    current = state.State.load(args.state)
+    current = files.load_state(args.state)
     t1 = time.perf_counter()
-    loaded = roster.load_roster(args.roster)
+    loaded = files.load_roster(args.roster)
     t2 = time.perf_counter()
     result = plan.make_plan(loaded, current, PLAN_DATE)
     t3 = time.perf_counter()
@@ -226,16 +227,16 @@ def child_replan(args) -> dict:
 
 
 def child_domain(args) -> dict:
-    """(e) State.load + load_roster with a new domain + make_plan + plan.json and plan.md."""
-    _, _, plan, roster, state = _import_core()
+    """(e) load_state + load_roster with a new domain + make_plan + plan.json and plan.md."""
+    _, _, plan, files, state = _import_core()
     from congvu.settings import Settings
 
     settings = Settings(domain=NEW_DOMAIN, former_domains=(OLD_DOMAIN,), base_dn="dc=quangbinh,dc=gov,dc=vn")
     gc.collect()
     t0 = time.perf_counter()
-    current = state.State.load(args.state)
+    current = files.load_state(args.state)
     t1 = time.perf_counter()
-    loaded = roster.load_roster(args.roster, settings)
+    loaded = files.load_roster(args.roster, settings)
     t2 = time.perf_counter()
     result = plan.make_plan(loaded, current, PLAN_DATE)
     t3 = time.perf_counter()
@@ -369,8 +370,8 @@ def main(argv: list[str] | None = None) -> int:
         ("      make_plan (new province)", plan_r["make_plan_s"], None, "s"),
         ("      peak RSS", f"{plan_r['peak_b']['peak_mib']:.0f} MiB", None, None),
         ("      plan items", f"{summary_b['create']:,} create", None, None),
-        ("(c) no-op re-plan: State.load + load + plan", replan_r["replan_s"], TARGET_PLAN, "s"),
-        ("      State.load (JSON export)", replan_r["state_load_s"], None, "s"),
+        ("(c) no-op re-plan: load_state + load + plan", replan_r["replan_s"], TARGET_PLAN, "s"),
+        ("      load_state (JSON export)", replan_r["state_load_s"], None, "s"),
         ("      load_roster (YAML)", replan_r["load_s"], None, "s"),
         ("      make_plan (against that state)", replan_r["make_plan_s"], None, "s"),
         ("      peak RSS", f"{replan_r['peak_mib']:.0f} MiB", None, None),
@@ -385,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
         ("      peak RSS (after b + d)", f"{plan_r['peak_d']['peak_mib']:.0f} MiB", None, None),
         ("(b)+(d) as roster_plan runs it", plan_r["plan_s"] + plan_r["output_s"], TARGET_PLAN, "s"),
         ("(e) change of domain: load + plan + output", domain_r["domain_s"], TARGET_PLAN, "s"),
-        ("      State.load (JSON export)", domain_r["state_load_s"], None, "s"),
+        ("      load_state (JSON export)", domain_r["state_load_s"], None, "s"),
         ("      load_roster (YAML)", domain_r["load_s"], None, "s"),
         ("      make_plan", domain_r["make_plan_s"], None, "s"),
         ("      plan.json + plan.md", domain_r["output_s"], None, "s"),

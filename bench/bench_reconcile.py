@@ -227,7 +227,8 @@ def setup(box: Box, log) -> dict:
         info["converge_s"] = seconds
     box.sh(f"rm -rf {IN}/lib && mkdir -p {IN}/lib")
     box.put(os.path.join(MODULE_UTILS, "congvu"), f"{IN}/lib/")
-    box.put(os.path.join(MODULE_UTILS, "congvu_ldap.py"), f"{IN}/lib/")
+    for adapter in ("congvu_ldap.py", "congvu_directory.py", "congvu_planner_files.py"):
+        box.put(os.path.join(MODULE_UTILS, adapter), f"{IN}/lib/")
     box.put(os.path.join(HERE, "reconcile_child.py"), f"{IN}/")
     reset_path = os.path.join(WORK, "reset.sh")
     with open(reset_path, "w", encoding="utf-8") as handle:

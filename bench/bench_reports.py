@@ -36,7 +36,7 @@ How it measures
   daily_usage per mailbox and working day it was used, the Art. 12 openings, audit events and line
   counts. Then, in a new process (its peak memory is its own):
     summary.build_summary (the reports host) -> json.dumps as `congvu-reports summary` writes it ->
-    json.loads -> usage_report.build_report with a workdays.WorkCalendar (the controller)
+    json.loads -> usage_report.build_report with congvu_holidays.work_calendar (the controller)
   timed together against the 60 s (the copy between the hosts is not counted). If the renderers can
   be imported (plugins/module_utils/congvu_render and its libraries), `render_all` of that report.json
   is timed too, separately, in another process.
@@ -272,7 +272,8 @@ def profile_ingest(work: str, log: str, env: dict, timestamps: str, top: int = 1
 def fill_aggregates(database: str, people, agencies, start: dt.date, end: dt.date, seed: int, lines_per_day: int,
                     log) -> dict:
     """What six months of collecting and daily snapshots leave in the database (the parser is bypassed)."""
-    from congvu import art12, workdays
+    from congvu import art12
+    from congvu_holidays import work_calendar
     from congvu_usage import store
 
     rng = random.Random(seed)
@@ -282,7 +283,7 @@ def fill_aggregates(database: str, people, agencies, start: dt.date, end: dt.dat
     # setting up is not measured: no fsync per day, a large page cache for the snapshot index
     conn.execute("PRAGMA synchronous=OFF")
     conn.execute("PRAGMA cache_size=-1048576")
-    calendar = workdays.WorkCalendar()
+    calendar = work_calendar()
     working = set(calendar.working_days(start, end))
     periods = art12.DEFAULT_PERIODS
     heads = {a["head"] for a in agencies}
@@ -375,7 +376,8 @@ def peak_rss_mib() -> float:
 
 def child_report(args) -> dict:
     """(b) in its own process: summary on the reports host, report on the controller."""
-    from congvu import art12, usage_report, workdays
+    from congvu import art12, usage_report
+    from congvu_holidays import work_calendar
     from congvu_usage import store, summary
 
     periods = art12.DEFAULT_PERIODS
@@ -389,7 +391,7 @@ def child_report(args) -> dict:
     del result
     loaded = json.loads(text)
     t3 = time.perf_counter()
-    report = usage_report.build_report(loaded, workdays.WorkCalendar(), periods, art12.DEFAULT_THRESHOLD_PCT,
+    report = usage_report.build_report(loaded, work_calendar(), periods, art12.DEFAULT_THRESHOLD_PCT,
                                        "Quảng Bình", DOMAIN, today=end)
     t4 = time.perf_counter()
     raw = json.dumps(report, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8")

@@ -7,10 +7,10 @@
     slapcat -n1 | python3 reconcile_child.py --lib DIR tree > tree.ldif
 
 `--lib` is a copy of plugins/module_utils (the `congvu` package and `congvu_ldap.py`), so the code
-measured is the project's own, run the way the roster module runs it: `roster.load_roster`,
-`directory.read_state` (python-ldap, paged, over ldapi:// bound as cn=reconcile with the password from
+measured is the project's own, run the way the roster module runs it: `congvu_planner_files.load_roster`,
+`congvu_directory.read_state` (python-ldap, paged, over ldapi:// bound as cn=reconcile with the password from
 /etc/ldap/congvu/reconcile.secret, through `congvu_ldap.connect_python_ldap`) and `plan.make_plan`
-inside `directory.paused_gc()`, then `directory.Applier.apply` over the same connection, with
+inside `congvu_directory.paused_gc()`, then `congvu_directory.Applier.apply` over the same connection, with
 `--window` operations in flight (the module's `write_window`, default 8). No Ansible.
 
 `ldif` writes what the reconcile would create, as LDIF, built with the same functions the Applier uses
@@ -49,10 +49,12 @@ SECRET = "/etc/ldap/congvu/reconcile.secret"
 
 def _import(lib: str):
     sys.path.insert(0, lib)
+    import congvu_directory  # noqa: F401  (the adapters beside the core, as the roster module imports them)
     import congvu_ldap  # noqa: F401  (Ansible-free: it imports only ssl; ldap3 / ldap inside the functions)
-    from congvu import directory, passwords, plan, roster, settings, state
+    import congvu_planner_files
+    from congvu import directory, passwords, plan, settings, state
 
-    return congvu_ldap, directory, passwords, plan, roster, settings, state
+    return congvu_ldap, congvu_directory, directory, passwords, plan, congvu_planner_files, settings, state
 
 
 class _Module:
@@ -81,7 +83,7 @@ def ldif_entry(dn: str, classes: list[str], attrs: dict[str, list[str]]) -> str:
 
 
 def cmd_ldif(args) -> dict:
-    _, directory, passwords, plan_mod, roster_mod, settings_mod, state_mod = _import(args.lib)
+    _, live, directory, passwords, plan_mod, roster_mod, settings_mod, state_mod = _import(args.lib)
     t0 = time.perf_counter()
     loaded = roster_mod.load_roster(args.roster, settings_mod.Settings())
     t1 = time.perf_counter()
@@ -104,7 +106,7 @@ def cmd_ldif(args) -> dict:
         lock = {"pwdAccountLockedTime": [directory.LOCKED_FOREVER]} if item.after["state"] != "active" else {}
         in_tail = args.tail_every == 0 or index % args.tail_every == args.tail_every - 1
         password = passwords.generate()
-        full = {**attrs, "userPassword": [directory.initial_password_hash(password)], "pwdReset": ["TRUE"], **lock}
+        full = {**attrs, "userPassword": [live.initial_password_hash(password)], "pwdReset": ["TRUE"], **lock}
         if not in_tail:
             out["base.ldif"].write(ldif_entry(dn, directory.PERSON_CLASSES, full))
             n_base += 1
@@ -170,7 +172,7 @@ class _Timer:
 
 
 def cmd_reconcile(args) -> dict:
-    congvu_ldap, directory, passwords, plan_mod, roster_mod, settings_mod, _ = _import(args.lib)
+    congvu_ldap, live, directory, passwords, plan_mod, roster_mod, settings_mod, _ = _import(args.lib)
     import ldap
     import ldap3
 
@@ -179,14 +181,14 @@ def cmd_reconcile(args) -> dict:
     params = {"server_uri": SERVER_URI, "bind_dn": args.bind_dn, "bind_password": None,
               "bind_password_file": SECRET, "ca_file": None}
     # As plugins/modules/roster.py: load, read and plan without the cyclic GC.
-    with directory.paused_gc():
+    with live.paused_gc():
         t0 = time.perf_counter()
         loaded = roster_mod.load_roster(args.roster, settings_mod.Settings())
         t1 = time.perf_counter()
         conn = congvu_ldap.connect_python_ldap(_Module(), params)  # reads, then writes (--apply)
         t2 = time.perf_counter()
         tree = directory.Tree(loaded.settings.domain)
-        current = directory.read_state(conn, tree, args.page_size)
+        current = live.read_state(conn, tree, args.page_size)
         t3 = time.perf_counter()
         result = plan_mod.make_plan(loaded, current, dt.date.fromisoformat(args.date))
         t4 = time.perf_counter()
@@ -204,10 +206,10 @@ def cmd_reconcile(args) -> dict:
     if args.apply:
         if result.errors or result.blocked:
             raise SystemExit(f"the plan cannot be applied: {out['errors']} blocked={result.blocked}")
-        audit = directory.AuditLog(args.audit, args.revision, "bench")
-        sink = directory.SecretSink(args.secrets)
+        audit = live.AuditLog(args.audit, args.revision, "bench")
+        sink = live.SecretSink(args.secrets)
         make_password = _Timer(passwords.generate)
-        applier = directory.Applier(conn, tree, audit, sink, make_password, window=args.window)
+        applier = live.Applier(conn, tree, audit, sink, make_password, window=args.window)
         # Thin wrappers (about a microsecond each) to split the apply time; the code path is unchanged.
         # Sending (add_ext / modify_ext) returns at once; the waiting for slapd is in result3.
         conn.add_ext = add_t = _Timer(conn.add_ext)
@@ -256,7 +258,7 @@ def _ldap3_paged(conn, base: str, search_filter: str, attributes: list[str], pag
 def cmd_readref(args) -> dict:
     """read_state (python-ldap) against the former ldap3 read, turned into records by the same
     mailbox_from_entry / agency_from_entry: both times (gc on, as measured before), same records?"""
-    congvu_ldap, directory, _, _, _, _, state_mod = _import(args.lib)
+    congvu_ldap, live, directory, _, _, _, _, state_mod = _import(args.lib)
     import ldap
 
     tree = directory.Tree("quangbinh.gov.vn")
@@ -264,7 +266,7 @@ def cmd_readref(args) -> dict:
               "bind_password_file": SECRET, "ca_file": None}
     gc.collect()
     t0 = time.perf_counter()
-    ours = directory.read_state(congvu_ldap.connect_python_ldap(_Module(), params), tree, args.page_size)
+    ours = live.read_state(congvu_ldap.connect_python_ldap(_Module(), params), tree, args.page_size)
     t1 = time.perf_counter()
     gc.collect()
     t2 = time.perf_counter()

@@ -25,9 +25,11 @@ import time
 sys.path.insert(0, "/opt/bench/lib")
 sys.path.insert(0, "/opt/bench")
 
+import congvu_directory  # noqa: E402
 import congvu_ldap  # noqa: E402
 import reconcile_child as rc  # noqa: E402
-from congvu import directory, plan, roster, settings, state  # noqa: E402
+from congvu import directory, plan, settings, state  # noqa: E402
+from congvu_planner_files import load_roster  # noqa: E402
 
 BIND_DN = "cn=reconcile,ou=system,dc=quangbinh,dc=gov,dc=vn"
 TREE = directory.Tree("quangbinh.gov.vn")
@@ -52,8 +54,8 @@ def read_ldap3() -> state.State:
 
 
 def read_pyldap() -> state.State:
-    """directory.read_state as it is now (python-ldap)."""
-    return directory.read_state(congvu_ldap.connect_python_ldap(rc._Module(), PARAMS), TREE, 1000)
+    """congvu_directory.read_state as it is now (python-ldap)."""
+    return congvu_directory.read_state(congvu_ldap.connect_python_ldap(rc._Module(), PARAMS), TREE, 1000)
 
 
 def main() -> int:
@@ -70,7 +72,7 @@ def main() -> int:
                 gc.disable()
             try:
                 t0 = time.perf_counter()
-                loaded = roster.load_roster(args.roster, settings.Settings())
+                loaded = load_roster(args.roster, settings.Settings())
                 t1 = time.perf_counter()
                 current = reader()
                 t2 = time.perf_counter()

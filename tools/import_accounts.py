@@ -29,9 +29,10 @@ sys.path.insert(0, os.path.join(ROOT, "plugins", "module_utils"))
 from congvu import account_import as ai  # noqa: E402
 from congvu.messages import DEFAULT_LANGUAGE, N_, check_language, tr  # noqa: E402
 from congvu.plan import make_plan  # noqa: E402
-from congvu.roster import Problem, RosterInvalid, load_roster, roster_files  # noqa: E402
+from congvu.roster import Problem, RosterInvalid  # noqa: E402
 from congvu.settings import Settings  # noqa: E402
 from congvu.state import State  # noqa: E402
+from congvu_planner_files import IMPORT_YAML, load_roster, load_state, roster_files  # noqa: E402
 
 
 def _read(path: str, errors: list[Problem]) -> str | None:
@@ -126,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     agency_map = ai.AgencyMap(args.agency_map)
     if map_text is not None:
         if args.agency_map.lower().endswith((".yml", ".yaml")):
-            agency_map, problems = ai.parse_agency_map_yaml(map_text, args.agency_map)
+            agency_map, problems = ai.parse_agency_map_yaml(map_text, args.agency_map, IMPORT_YAML)
         else:
             agency_map, problems = ai.parse_agency_map_csv(map_text, args.agency_map)
         errors += problems
@@ -137,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         _show([p for p in exc.problems if p.severity == "error"], language, sys.stderr)
         return 2
     try:
-        state = State.load(args.state) if args.state else State()
+        state = load_state(args.state) if args.state else State()
     except (OSError, ValueError) as exc:
         errors.append(Problem(args.state, 0, "cannot read the state export: %(reason)s",
                               params={"reason": getattr(exc, "strerror", None) or str(exc)}))
@@ -149,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in roster_files(roster_dir):
         with open(os.path.join(roster_dir, name), encoding="utf-8", newline="") as handle:  # bytes kept
             existing[name] = handle.read()
-    result = ai.prepare(accounts, agency_map, roster, state, settings, label, args.id_prefix, existing,
+    result = ai.prepare(accounts, agency_map, roster, state, settings, label, IMPORT_YAML, args.id_prefix, existing,
                         args.merge_into_existing, skipped)
     if result.errors or export_errors:  # the export's bad lines and every collision, in one round
         result.errors = sorted(export_errors + result.errors, key=lambda p: (p.file, p.line))
@@ -174,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
             return _fail(plan.errors, result.notices, language)
     imported = {p.id for group in result.people.values() for p in group}
     addresses = {item.id: item.address for item in plan.items if item.kind == "person" and item.id in imported}
-    migration_text = ai.migration_text(result.people, addresses, label, bool(args.state))
+    migration_text = ai.migration_text(result.people, addresses, label, bool(args.state), IMPORT_YAML)
 
     for name in sorted(result.files):
         _write(os.path.join(roster_dir, name), result.files[name])

@@ -24,8 +24,8 @@ sys.path.insert(0, os.path.join(ROOT, "plugins", "module_utils"))
 
 from congvu import naming  # noqa: E402
 from congvu.plan import make_plan  # noqa: E402
-from congvu.roster import load_roster  # noqa: E402
 from congvu.state import State  # noqa: E402
+from congvu_planner_files import load_roster  # noqa: E402
 
 ROSTER = os.path.join(ROOT, "inventories", "demo", "roster")
 OUTPUT = os.path.join(ROOT, "inventories", "demo", "state.json")

@@ -126,8 +126,10 @@ from ansible_collections.congvu.mail.plugins.module_utils.congvu import (  # noq
 )
 from ansible_collections.congvu.mail.plugins.module_utils.congvu.messages import tr
 from ansible_collections.congvu.mail.plugins.module_utils.congvu_args import SETTINGS_ARGS, settings_from_params
+from ansible_collections.congvu.mail.plugins.module_utils.congvu_directory import paused_gc, read_state
 from ansible_collections.congvu.mail.plugins.module_utils.congvu_files import same_bytes, write_atomically
 from ansible_collections.congvu.mail.plugins.module_utils.congvu_ldap import CONNECTION_ARGS, connect_python_ldap
+from ansible_collections.congvu.mail.plugins.module_utils.congvu_planner_files import load_roster
 
 try:
     from ldap import LDAPError
@@ -193,9 +195,9 @@ def main():
     output = dict(changed=False, files=[], written=[], removed=[], archive_written=False, agencies=0,
                   mailboxes=0, omitted={}, output_dir=folder)
 
-    with directory.paused_gc():
+    with paused_gc():
         try:
-            loaded = roster.load_roster(params["roster_path"], conf)
+            loaded = load_roster(params["roster_path"], conf)
         except roster.RosterInvalid as exc:
             errors = [p.text(language) for p in exc.problems if p.severity == "error"]
             module.fail_json(msg=tr("the roster is invalid: %(count)s error(s); nothing was published:", language,
@@ -204,7 +206,7 @@ def main():
         try:
             conn = connect_python_ldap(module, params)
             tree = directory.Tree(conf.domain, conf.base_dn)
-            current = directory.read_state(conn, tree, params["page_size"])
+            current = read_state(conn, tree, params["page_size"])
         except (LDAPError, OSError) as exc:
             module.fail_json(msg=tr("cannot read the directory at %(uri)s: %(error)s", language,
                                     uri=params["server_uri"], error=str(exc)), **output)

@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Ansible adapter: Art. 6 password reset on request (congvu.passwords + congvu.directory)."""
+"""Ansible adapter: Art. 6 password reset on request (congvu.passwords + congvu.directory + congvu_directory)."""
 
 DOCUMENTATION = r"""
 module: password_reset
@@ -91,6 +91,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.congvu.mail.plugins.module_utils.congvu import directory, passwords, plan, state  # noqa: F401
+from ansible_collections.congvu.mail.plugins.module_utils.congvu_directory import AuditLog, SecretSink
 from ansible_collections.congvu.mail.plugins.module_utils.congvu_ldap import CONNECTION_ARGS, connect
 
 
@@ -120,7 +121,7 @@ def rotate_admin(module, conn, tree, uid):
         module.fail_json(msg=f"the directory refused the new password: {conn.result.get('message')}")
     if not conn.modify(dn, {"pwdReset": [(MODIFY_REPLACE, ["TRUE"])], "pwdAccountLockedTime": [(MODIFY_REPLACE, [])]}):
         module.fail_json(msg=f"could not mark {dn} for a password change: {conn.result.get('description')}")
-    directory.AuditLog(params["audit_log"], "", _actor(params)).write({
+    AuditLog(params["audit_log"], "", _actor(params)).write({
         "action": "admin_password_rotate", "kind": "admin", "id": uid, "requested_by": params["requested_by"],
         "reason": params["reason"], "outcome": "applied"})
     module.exit_json(changed=True, dn=dn, password_file=path)
@@ -165,7 +166,7 @@ def main():
     if not params["initial_passwords_dir"]:
         module.fail_json(msg="initial_passwords_dir is required to reset a personal mailbox")
     new = passwords.generate()
-    sink = directory.SecretSink(params["initial_passwords_dir"])
+    sink = SecretSink(params["initial_passwords_dir"])
     sink.store(box.agency, box.address, new, dt.date.today().isoformat())
     if not conn.extend.standard.modify_password(user=dn, new_password=new):
         module.fail_json(msg=f"the directory refused the new password: {conn.result.get('message')}")
@@ -177,7 +178,7 @@ def main():
                           "pwdAccountLockedTime": [(MODIFY_REPLACE, [])]})
     if not ok:
         module.fail_json(msg=f"could not mark {dn} for a password change: {conn.result.get('description')}")
-    directory.AuditLog(params["audit_log"], "", _actor(params)).write({
+    AuditLog(params["audit_log"], "", _actor(params)).write({
         "action": "password_reset", "kind": "person", "id": box.id, "address": box.address,
         "agency": box.agency, "requested_by": params["requested_by"], "reason": params["reason"],
         "outcome": "applied"})

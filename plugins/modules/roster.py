@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Ansible adapter over congvu.plan + congvu.directory: reconcile the roster into the live directory."""
+"""Ansible adapter over congvu.plan + congvu_directory: reconcile the roster into the live directory."""
 
 DOCUMENTATION = r"""
 module: roster
@@ -151,8 +151,16 @@ from ansible_collections.congvu.mail.plugins.module_utils.congvu import (  # noq
 )
 from ansible_collections.congvu.mail.plugins.module_utils.congvu.messages import tr, translate_text
 from ansible_collections.congvu.mail.plugins.module_utils.congvu_args import SETTINGS_ARGS, settings_from_params
+from ansible_collections.congvu.mail.plugins.module_utils.congvu_directory import (
+    Applier,
+    AuditLog,
+    SecretSink,
+    paused_gc,
+    read_state,
+)
 from ansible_collections.congvu.mail.plugins.module_utils.congvu_files import read_files, same_bytes, write_atomically
 from ansible_collections.congvu.mail.plugins.module_utils.congvu_ldap import CONNECTION_ARGS, connect_python_ldap
+from ansible_collections.congvu.mail.plugins.module_utils.congvu_planner_files import load_roster, roster_files
 
 try:
     from ldap import LDAPError
@@ -237,10 +245,10 @@ def main():
     output = dict(changed=False, applied=0, revision=revision, initial_passwords={}, errors=[], notices=[])
 
     # Load, read and plan build ~10^6 long-lived objects: without the cyclic GC (docs/benchmarks.md).
-    with directory.paused_gc():
+    with paused_gc():
         # Validate before touching the network: a bad roster never reaches the directory.
         try:
-            loaded = roster.load_roster(params["roster_path"], conf)
+            loaded = load_roster(params["roster_path"], conf)
         except roster.RosterInvalid as exc:
             output["errors"] = [p.text(language) for p in exc.problems if p.severity == "error"]
             module.fail_json(msg=tr("the roster is invalid: %(count)s error(s); nothing was changed:", language,
@@ -250,7 +258,7 @@ def main():
         try:
             # one bound connection reads the state and, when there is something to do, writes the plan
             conn = connect_python_ldap(module, params)
-            current = directory.read_state(conn, tree, params["page_size"])
+            current = read_state(conn, tree, params["page_size"])
         except (LDAPError, OSError) as exc:
             module.fail_json(msg=tr("cannot read the directory at %(uri)s: %(error)s", language,
                                     uri=params["server_uri"], error=exc), **output)
@@ -258,7 +266,7 @@ def main():
         result = plan.make_plan(loaded, current, today, params["override_guard"])
         result.basis = saved_plan.basis(
             current.digest(),
-            saved_plan.files_digest(read_files(params["roster_path"], roster.roster_files(params["roster_path"]))),
+            saved_plan.files_digest(read_files(params["roster_path"], roster_files(params["roster_path"]))),
             revision)
     output["basis"] = result.basis
     output.update(summary=result.summary(), guard=result.guard_summary(),
@@ -293,9 +301,9 @@ def main():
             output["state_export_changed"] = export_state(params["state_export"], current)
         module.exit_json(**output)
 
-    audit = directory.AuditLog(params["audit_log"], revision, actor)
-    sink = directory.SecretSink(params["initial_passwords_dir"])
-    applier = directory.Applier(conn, tree, audit, sink, window=params["write_window"])
+    audit = AuditLog(params["audit_log"], revision, actor)
+    sink = SecretSink(params["initial_passwords_dir"])
+    applier = Applier(conn, tree, audit, sink, window=params["write_window"])
     try:
         done = applier.apply(result)
     except directory.DirectoryError as exc:
@@ -307,8 +315,8 @@ def main():
     if params["state_export"]:
         # read back, not computed: the export is what the directory holds, whatever wrote it
         try:
-            with directory.paused_gc():
-                live = directory.read_state(conn, tree, params["page_size"])
+            with paused_gc():
+                live = read_state(conn, tree, params["page_size"])
         except LDAPError as exc:
             module.fail_json(msg=tr("the plan was applied, but the state could not be read back for the export: "
                                     "%(error)s; run again to write it", language, error=exc), **output)

@@ -97,6 +97,11 @@ from ansible_collections.congvu.mail.plugins.module_utils.congvu import (  # noq
 from ansible_collections.congvu.mail.plugins.module_utils.congvu.messages import tr
 from ansible_collections.congvu.mail.plugins.module_utils.congvu_args import SETTINGS_ARGS, settings_from_params
 from ansible_collections.congvu.mail.plugins.module_utils.congvu_files import read_files
+from ansible_collections.congvu.mail.plugins.module_utils.congvu_planner_files import (
+    load_state,
+    plan_roster_path,
+    roster_files,
+)
 
 
 def _write(path, fill):
@@ -129,15 +134,15 @@ def main():
     language = params["language"]
     try:
         conf = settings_from_params(params)
-        current = state.State.load(params["state_path"])
+        current = load_state(params["state_path"])
         today = dt.date.fromisoformat(params["date"]) if params["date"] else dt.date.today()
     except ValueError as exc:
         module.fail_json(msg=str(exc))
-    result = plan.plan_roster_path(params["roster_path"], current, conf, today, params["override_guard"])
+    result = plan_roster_path(params["roster_path"], current, conf, today, params["override_guard"])
     if not result.errors:  # an invalid roster's plan is never applied: no basis to record
         result.basis = saved_plan.basis(
             current.digest(),
-            saved_plan.files_digest(read_files(params["roster_path"], roster.roster_files(params["roster_path"]))),
+            saved_plan.files_digest(read_files(params["roster_path"], roster_files(params["roster_path"]))),
             params["revision"])
 
     plan_json = os.path.join(params["plan_dir"], "plan.json")

@@ -64,8 +64,9 @@ import json
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.congvu.mail.plugins.module_utils.congvu import art12, usage_report, workdays
+from ansible_collections.congvu.mail.plugins.module_utils.congvu import art12, usage_report
 from ansible_collections.congvu.mail.plugins.module_utils.congvu_files import same_bytes, write_atomically
+from ansible_collections.congvu.mail.plugins.module_utils.congvu_holidays import work_calendar
 
 
 def main():
@@ -86,7 +87,7 @@ def main():
     try:
         with open(params["summary_path"], encoding="utf-8") as handle:
             summary = json.load(handle)
-        calendar = workdays.WorkCalendar(params["day_swaps"])
+        calendar = work_calendar(params["day_swaps"])
         periods = params["periods"] or art12.DEFAULT_PERIODS
         report = usage_report.build_report(summary, calendar, periods, params["threshold_pct"],
                                            params["province"], params["domain"], params["title"])

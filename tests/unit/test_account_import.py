@@ -14,9 +14,9 @@ import pytest
 import yaml
 from congvu import account_import as ai
 from congvu.plan import make_plan
-from congvu.roster import load_roster
 from congvu.settings import Settings
 from congvu.state import State
+from congvu_planner_files import IMPORT_YAML, load_roster
 
 import scripts
 
@@ -345,7 +345,8 @@ def test_a_mapped_code_that_is_no_agency(site, capsys):
 
 
 def test_an_unknown_field_of_a_new_agency_in_the_map(site):
-    agency_map, problems = ai.parse_agency_map_yaml("agencies:\n  qtbql: {name: Ban A, B, kind: other}\n", "m.yml")
+    agency_map, problems = ai.parse_agency_map_yaml("agencies:\n  qtbql: {name: Ban A, B, kind: other}\n", "m.yml",
+                                                    IMPORT_YAML)
     assert [(p.line, p.field, p.render("en")) for p in problems] == \
         [(2, "B", "unknown field; allowed: name, kind")] and not agency_map.new_agencies
 
@@ -482,10 +483,11 @@ def test_bad_lines_and_collisions_are_reported_in_one_round(site, capsys):
 def test_merge_block_keeps_the_indentation_of_the_list():
     text = "agency:\n  code: snv\n  name: Sở Nội vụ\n  kind: department\nstaff:\n- id: NV0001\n  name: Trần Bình\n"
     person = ai.Imported("QT-1", "Hồ Pả", "snv", None, None, [], None, "x.csv", 2)
-    merged, problem = ai.merge_block(text, ai.render_block([person], "x.csv"), "x.csv", "snv.yml")
+    block = ai.render_block([person], "x.csv", IMPORT_YAML)
+    merged, problem = ai.merge_block(text, block, "x.csv", "snv.yml", IMPORT_YAML)
     assert problem is None and merged.startswith(text)
     assert yaml.safe_load(merged)["staff"][-1] == {"id": "QT-1", "name": "Hồ Pả"}
-    assert ai.merge_block(merged, ai.render_block([person], "x.csv"), "x.csv", "snv.yml") == (merged, None)
+    assert ai.merge_block(merged, block, "x.csv", "snv.yml", IMPORT_YAML) == (merged, None)
 
 
 def test_long_values_stay_within_the_line_length_and_read_back(site):

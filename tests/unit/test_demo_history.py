@@ -14,8 +14,9 @@ import shutil
 import sys
 
 import pytest
-from congvu import art12, usage_report, workdays
+from congvu import art12, usage_report
 from congvu import usage_events as ev
+from congvu_holidays import work_calendar
 from congvu_usage import store, summary
 
 import scripts
@@ -152,7 +153,7 @@ def test_art12_openings_and_an_agency_below_the_threshold(loaded, database, tool
     assert conn.execute("SELECT COUNT(*) FROM agency_open").fetchone()[0] == expected["agency_opens"]
     openers = {opener for check in result["agency_checks"] for opener in check["openers"]}
     assert f"nguoi1.stttt@{DOMAIN}" in openers  # the head
-    report = usage_report.build_report(result, workdays.WorkCalendar(), art12.DEFAULT_PERIODS, 80, "Quảng Bình",
+    report = usage_report.build_report(result, work_calendar(), art12.DEFAULT_PERIODS, 80, "Quảng Bình",
                                        DOMAIN)
     assert report["below_threshold"]
     assert report["totals"]["art12_compliance_pct"] > 50

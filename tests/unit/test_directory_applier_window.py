@@ -8,12 +8,14 @@ molecule/roster (test_reconcile.py).
 
 import json
 
+import congvu_directory
 import pytest
 from congvu import directory
-from congvu.directory import Applier, AuditLog, DirectoryError, SecretSink, Tree
+from congvu.directory import DirectoryError, Tree
 from congvu.plan import Item, Plan
 from congvu.settings import Settings
 from congvu.state import AgencyBox, Mailbox
+from congvu_directory import Applier, AuditLog, SecretSink
 
 STRONG = "Kh0i-tao-Ngay-01"
 
@@ -42,10 +44,10 @@ class FakeConnection:
     def result3(self, msgid, all=1, timeout=-1):  # noqa: A002 - python-ldap's own argument name
         self.answered.append(msgid)
         if self.down_after is not None and len(self.answered) > self.down_after:
-            raise directory.LDAPError({"desc": "Can't contact LDAP server"})
+            raise congvu_directory.LDAPError({"desc": "Can't contact LDAP server"})
         dn = self.sent[msgid - 1][2]
         if dn in self.fail_on:
-            raise directory.LDAPError({"desc": "Constraint violation", "info": "refused for the test"})
+            raise congvu_directory.LDAPError({"desc": "Constraint violation", "info": "refused for the test"})
         return (105, [], msgid, [])
 
 

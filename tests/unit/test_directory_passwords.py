@@ -9,9 +9,10 @@ import hashlib
 
 import pytest
 from congvu import passwords
-from congvu.directory import Applier, AuditLog, DirectoryError, SecretSink, Tree, initial_password_hash
+from congvu.directory import DirectoryError, Tree
 from congvu.plan import Item
 from congvu.state import Mailbox
+from congvu_directory import Applier, AuditLog, SecretSink, initial_password_hash
 
 
 def _decode(value):

@@ -7,8 +7,9 @@ import datetime as dt
 
 import pytest
 from congvu.plan import render_markdown
-from congvu.roster import RosterInvalid, load_roster
+from congvu.roster import RosterInvalid
 from congvu.settings import Settings
+from congvu_planner_files import load_roster
 from test_plan import Province, by_id, staff
 
 TODAY = dt.date(2025, 7, 1)

@@ -5,10 +5,10 @@ import json
 
 import pytest
 import yaml
-from congvu.plan import make_plan, plan_roster_path, render_markdown
-from congvu.roster import load_roster
+from congvu.plan import make_plan, render_markdown
 from congvu.settings import Settings
 from congvu.state import State
+from congvu_planner_files import load_roster, plan_roster_path
 
 D = "quangbinh.gov.vn"
 TODAY = dt.date(2026, 11, 28)

@@ -100,9 +100,10 @@ def test_switching_from_quang_binh_to_ninh_binh_lists_each_rule_and_when_it_appl
 def test_the_plan_names_the_regulation_in_force(write_roster):
     import datetime as dt
 
-    from congvu.plan import plan_roster_path, render_markdown
+    from congvu.plan import render_markdown
     from congvu.settings import Settings
     from congvu.state import State
+    from congvu_planner_files import plan_roster_path
 
     folder = write_roster({"stttt": """\
         agency: {code: stttt, name: Sở Thông tin và Truyền thông, kind: department, head: TT0001}

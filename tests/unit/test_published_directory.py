@@ -16,8 +16,9 @@ from html.parser import HTMLParser
 import pytest
 import vobject
 from congvu import published_directory as pd
-from congvu.roster import RosterInvalid, load_roster
+from congvu.roster import RosterInvalid
 from congvu.state import AgencyBox, Mailbox, State
+from congvu_planner_files import load_roster
 
 DOMAIN = "quangbinh.gov.vn"
 DAY = dt.date(2026, 12, 5)

@@ -608,7 +608,7 @@ def test_renders_what_the_policy_core_builds():
     """The producer's own report.json (congvu.usage_report.build_report) renders: the two sides agree."""
     from congvu.art12 import DEFAULT_PERIODS
     from congvu.usage_report import build_report
-    from congvu.workdays import WorkCalendar
+    from congvu_holidays import work_calendar
 
     box = {"uid": "TT1", "mail": "annv.stttt@quangbinh.gov.vn", "name": "Nguyễn Văn An", "agency": "stttt",
            "title": "", "leader": False, "state": "active", "quota": 2 * GIB, "quota_decision": None,
@@ -623,7 +623,7 @@ def test_renders_what_the_policy_core_builds():
                "mailboxes": [box, dict(copy.deepcopy(box), uid="TT2", mail="binhhv.stttt@quangbinh.gov.vn",
                                        quota_decision="123/QĐ-UBND", quota=5 * GIB, storage=GIB)],
                "monthly": [], "agency_checks": [], "quality": {"lines": 10, "malformed": 0, "unknown": 0}}
-    built = build_report(summary, WorkCalendar(), DEFAULT_PERIODS, 80, "Quảng Bình", "quangbinh.gov.vn")
+    built = build_report(summary, work_calendar(), DEFAULT_PERIODS, 80, "Quảng Bình", "quangbinh.gov.vn")
     out = render_all(raw(built), str(ASSETS), formats=("index.html", "bao-cao.xlsx", "agencies.csv",
                                                        "mailboxes.csv"))
     html = out["index.html"].decode()

@@ -20,10 +20,11 @@ from pathlib import Path
 
 import pytest
 from congvu import catalog_roster, messages
-from congvu.plan import plan_roster_path, render_markdown, summary_text
-from congvu.roster import Problem, RosterInvalid, entry_text, load_roster
+from congvu.plan import render_markdown, summary_text
+from congvu.roster import Problem, RosterInvalid, entry_text
 from congvu.settings import Settings
 from congvu.state import State
+from congvu_planner_files import load_roster, load_state, plan_roster_path
 
 import scripts
 
@@ -284,7 +285,7 @@ def test_every_other_line_the_guide_quotes_is_real(tmp_path, demo_plan):
     shutil.copytree(DEMO / "roster", folder)
     for name in ("sgddt.yml", "syt.yml"):
         (folder / name).unlink()
-    lines.append(plan_roster_path(str(folder), State.load(str(DEMO / "state.json")), Settings(), TODAY)
+    lines.append(plan_roster_path(str(folder), load_state(str(DEMO / "state.json")), Settings(), TODAY)
                  .guard_message())
     for line in lines:
         assert line in guide, f"docs/huong-dan-don-vi.md does not show: {line}"
@@ -326,7 +327,7 @@ def test_plan_md_of_an_invalid_roster_in_both_languages(bad_roster):
 def demo_plan(tmp_path_factory):
     folder = tmp_path_factory.mktemp("demo") / "roster"
     shutil.copytree(DEMO / "roster", folder)
-    return plan_roster_path(str(folder), State.load(str(DEMO / "state.json")), Settings(), TODAY)
+    return plan_roster_path(str(folder), load_state(str(DEMO / "state.json")), Settings(), TODAY)
 
 
 def test_plan_md_in_vietnamese(demo_plan):

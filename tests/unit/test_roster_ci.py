@@ -3,9 +3,9 @@
 import datetime as dt
 import json
 
-from congvu.plan import plan_roster_path
 from congvu.settings import Settings
 from congvu.state import State
+from congvu_planner_files import plan_roster_path
 
 import scripts
 

@@ -24,10 +24,12 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from congvu.plan import make_plan, plan_roster_path, render_markdown
-from congvu.roster import Problem, RosterInvalid, load_roster
+from congvu.plan import make_plan, render_markdown
+from congvu.roster import Problem, RosterFile, RosterInvalid
+from congvu.roster import load_roster as core_load_roster
 from congvu.settings import Settings
 from congvu.state import Mailbox, State
+from congvu_planner_files import compose, load_roster, plan_roster_path
 
 DOMAIN = "quangbinh.gov.vn"
 TODAY = dt.date(2025, 6, 2)
@@ -316,6 +318,18 @@ def test_roster_listing_nobody_is_refused(tmp_path):
 def test_missing_roster_folder_is_refused(tmp_path):
     folder = str(tmp_path / "no-such-roster")
     check(one_error(folder), WHOLE_FOLDER, 0, "", "", "does not exist")
+
+
+def test_the_core_validates_the_bytes_it_is_given_and_names_a_file_that_could_not_be_read():
+    """The policy core reads no file: the adapter hands it each agency file's bytes (or why it could not be
+    read) and a YAML composer; the same problems come out, with the file's name, as from a folder."""
+    files = [RosterFile("snv.yml", SNV.encode()), RosterFile("stttt.yml", unreadable="Permission denied")]
+    with pytest.raises(RosterInvalid) as caught:
+        core_load_roster(files, compose, Settings(domain=DOMAIN), "roster/")
+    errors = [p for p in caught.value.problems if p.severity == "error"]
+    assert [(p.file, p.line, p.render("en")) for p in errors][:1] == \
+        [("stttt.yml", 0, "cannot read the file: Permission denied")]
+    assert caught.value.roster.source == "roster/" and [a.code for a in caught.value.roster.agencies] == ["snv"]
 
 
 # ------------------------------------------------------------------------------ the agency (Art. 5.1)

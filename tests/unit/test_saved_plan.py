@@ -7,10 +7,9 @@ import shutil
 
 import pytest
 from congvu import saved_plan
-from congvu.plan import plan_roster_path
-from congvu.roster import roster_files
 from congvu.settings import Settings
 from congvu.state import State
+from congvu_planner_files import load_state, plan_roster_path, roster_files
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 DEMO = os.path.join(ROOT, "inventories", "demo")
@@ -37,7 +36,7 @@ def demo(tmp_path):
     """A copy of the demo roster, last month's state, and the plan a pull request would show."""
     folder = str(tmp_path / "roster")
     shutil.copytree(os.path.join(DEMO, "roster"), folder)
-    state = State.load(os.path.join(DEMO, "state.json"))
+    state = load_state(os.path.join(DEMO, "state.json"))
     return folder, state, plan_of(folder, state)
 
 
@@ -106,7 +105,7 @@ def test_the_roster_fingerprint_sees_names_contents_and_boundaries():
 
 
 def test_the_state_fingerprint_survives_the_export_and_sees_every_change():
-    state = State.load(os.path.join(DEMO, "state.json"))
+    state = load_state(os.path.join(DEMO, "state.json"))
     again = State.from_dict(json.loads(state.dumps()))
     assert again.digest() == state.digest()
     box = next(iter(again.mailboxes.values()))

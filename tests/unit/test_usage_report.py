@@ -7,7 +7,7 @@ import json
 import pytest
 from congvu.art12 import DEFAULT_PERIODS
 from congvu.usage_report import build_report, validate_summary
-from congvu.workdays import WorkCalendar
+from congvu_holidays import work_calendar
 
 D = "quangbinh.gov.vn"
 G = 1024**3
@@ -70,7 +70,7 @@ def summary():
 
 def build(summary, **kwargs):
     kwargs.setdefault("threshold_pct", 80)
-    return build_report(summary, WorkCalendar(), DEFAULT_PERIODS, province="Quảng Bình", domain=D, **kwargs)
+    return build_report(summary, work_calendar(), DEFAULT_PERIODS, province="Quảng Bình", domain=D, **kwargs)
 
 
 def test_report_has_the_fields_of_the_contract(summary):
@@ -213,7 +213,7 @@ def test_art12_the_report_uses_the_operator_periods_and_threshold(summary):
         build(summary, threshold_pct=120)
     periods = [{"key": "sang", "label": "Buổi sáng", "start": "07:00", "end": "12:00"}]
     with pytest.raises(ValueError, match="other periods than these settings"):
-        build_report(summary, WorkCalendar(), periods, 80, "Quảng Bình", D)
+        build_report(summary, work_calendar(), periods, 80, "Quảng Bình", D)
 
 
 def test_report_passes_demo_data_on(summary):

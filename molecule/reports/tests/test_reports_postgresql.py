@@ -59,6 +59,33 @@ def test_the_daily_snapshot_runs_on_postgresql(host):
     assert r.rc == 0, r.stderr
 
 
+def test_the_snapshot_reads_the_tree_under_the_configured_base_dn_after_a_change_of_domain(host):
+    """A province whose domain changed keeps its directory where it was (congvu__base_dn): the snapshot reads
+    the tree under the base DN of its configuration, not under one derived from the new domain (that tree
+    does not exist, and the read would fail or find nobody)."""
+    config = json.loads(host.file("/etc/congvu/reports.json").content_string)
+    base = config["base_dn"]
+    assert base == "dc=quangbinh,dc=gov,dc=vn"
+    agency = f"cn=basetest,ou=agencies,{base}"
+    ldif = (f"dn: {agency}\nobjectClass: top\nobjectClass: congvuAgencyMailbox\ncn: basetest\n"
+            "mail: basetest@quangtri.gov.vn\ndescription: Ban thu nghiem\ncongvuKind: other\ncongvuState: active\n")
+    added = host.run(f"ldapadd -Q -Y EXTERNAL -H ldapi:/// <<'EOF'\n{ldif}EOF")
+    assert added.rc == 0, added.stderr
+    try:
+        moved = {**config, "domain": "quangtri.gov.vn"}  # the new domain, the base DN unchanged
+        host.run("mkdir -p /root/base-test")
+        write = host.run(f"cat > /root/base-test/reports.json <<'EOF'\n{json.dumps(moved)}\nEOF")
+        assert write.rc == 0, write.stderr
+        run = host.run("CONGVU_REPORTS_CONFIG=/root/base-test/reports.json congvu-reports snapshot --day 2020-01-01")
+        assert run.rc == 0, run.stderr
+        rows = host.run("psql -At 'postgresql://congvu_reports@/congvu_reports?host=/run/postgresql' "
+                        "-c \"SELECT code || ' ' || name FROM agency_snapshot WHERE day = '2020-01-01'\"")
+        assert rows.rc == 0, rows.stderr
+        assert "basetest Ban thu nghiem" in rows.stdout.splitlines()
+    finally:
+        host.run(f"ldapdelete -Q -Y EXTERNAL -H ldapi:/// {agency}")
+
+
 def test_a_restart_of_postgresql_between_batches_loses_and_duplicates_nothing(host):
     host.run(f"rm -f {FILE}")
     before = imap_logins(host)

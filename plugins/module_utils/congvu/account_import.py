@@ -3,7 +3,9 @@
 The pure part of tools/import_accounts.py (docs/import.md): read a directory export (CSV or LDIF, as
 text), map each account to a roster person of an agency through the operator's department map, check
 every collision against this province's roster and state, and produce the agency files' text and the
-old address -> new mailbox list. No I/O and no Ansible import: the tool reads and writes the files.
+old address -> new mailbox list. No I/O and no Ansible import: the tool reads and writes the files, and
+the YAML is read and written with PyYAML through a YamlCodec the caller gives
+(congvu_planner_files.IMPORT_YAML), so that this file imports with the standard library alone.
 
 Problems are roster Problems (message ids of the roster catalogs, docs/translations.md): the file is
 the export or the map as the operator named it, the line is the line in that file, the entry the
@@ -17,9 +19,8 @@ import binascii
 import csv
 import re
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass, field
-
-import yaml
 
 from . import naming
 from .messages import N_, message
@@ -31,13 +32,24 @@ from .roster import (
     STAFF_ID,
     Problem,
     Roster,
+    YamlSyntaxError,
     _describe_char,
+    _kind,
     pin_fault,
 )
 from .settings import Settings
 from .state import State
 
 TOOL = "tools/import_accounts.py"
+
+
+@dataclass(frozen=True)
+class YamlCodec:
+    """What the import needs of a YAML library (congvu_planner_files.IMPORT_YAML gives PyYAML's): each
+    raises YamlSyntaxError for text that is not YAML."""
+    compose_all: Callable[[str], list]  # the root node of each document
+    load: Callable[[str], object]  # one document as plain data
+    node_data: Callable[[object], object]  # a composed node as plain data
 # What an account is made of, and the source column or attribute each is read from by default.
 KEYS = ("id", "name", "agency", "mail", "title", "login")
 REQUIRED_KEYS = ("id", "name", "agency")
@@ -275,28 +287,32 @@ def parse_ldif(text: str, file: str, columns: dict[str, str],
 # ----------------------------------------------------------------------------------------- the map
 
 
-def parse_agency_map_yaml(text: str, file: str) -> tuple[AgencyMap, list[Problem]]:
+def parse_agency_map_yaml(text: str, file: str, codec: YamlCodec) -> tuple[AgencyMap, list[Problem]]:
     """departments: {source department: code}; agencies: {code: {name, kind}} (the ones to create)."""
     result = AgencyMap(file)
     problems: list[Problem] = []
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        return result, [_error(file, mark.line + 1 if mark else 1, N_("the department map is not valid YAML "
+        documents = codec.compose_all(text)
+    except YamlSyntaxError as exc:
+        documents, line = None, exc.line
+    if documents is not None and len(documents) > 1:  # one document only, as PyYAML's compose() demands
+        documents, line = None, documents[1].start_mark.line + 1
+    if documents is None:
+        return result, [_error(file, line, N_("the department map is not valid YAML "
                                "(check indentation and quoting near this line)"))]
-    if not isinstance(root, yaml.MappingNode):
+    root = documents[0] if documents else None
+    if _kind(root) != "mapping":
         return result, [_error(file, 1, N_("the department map must be a mapping with 'departments:' and, for "
                                "new agencies, 'agencies:'"))]
     for key_node, value_node in root.value:
         line = key_node.start_mark.line + 1
-        if key_node.value == "departments" and isinstance(value_node, yaml.MappingNode):
+        if key_node.value == "departments" and _kind(value_node) == "mapping":
             for dep_node, code_node in value_node.value:
                 _add_department(result, problems, str(dep_node.value), code_node.value
-                                if isinstance(code_node, yaml.ScalarNode) else "", dep_node.start_mark.line + 1)
-        elif key_node.value == "agencies" and isinstance(value_node, yaml.MappingNode):
+                                if _kind(code_node) == "scalar" else "", dep_node.start_mark.line + 1)
+        elif key_node.value == "agencies" and _kind(value_node) == "mapping":
             for code_node, fields in value_node.value:
-                data = yaml.safe_load(yaml.serialize(fields)) if isinstance(fields, yaml.MappingNode) else None
+                data = codec.node_data(fields) if _kind(fields) == "mapping" else None
                 _add_agency(result, problems, str(code_node.value), data, code_node.start_mark.line + 1)
         else:
             problems.append(_error(file, line, N_("the department map must be a mapping with 'departments:' and, "
@@ -405,8 +421,8 @@ def fits(address: str, agency: str, settings: Settings) -> bool:
 
 
 def prepare(accounts: list[Account], agency_map: AgencyMap, roster: Roster, state: State | None,
-            settings: Settings, label: str, id_prefix: str = "", existing: dict[str, str] | None = None,
-            merge: bool = False, skipped: int = 0) -> Result:
+            settings: Settings, label: str, codec: YamlCodec, id_prefix: str = "",
+            existing: dict[str, str] | None = None, merge: bool = False, skipped: int = 0) -> Result:
     """Everything the import would write, and every error and notice, before anything is written.
 
     `existing`: the text of this province's agency files the import would write (file name -> text), to
@@ -568,7 +584,7 @@ def prepare(accounts: list[Account], agency_map: AgencyMap, roster: Roster, stat
         return result
     for code in sorted(result.people):
         file_name = f"{code}.yml"
-        block = render_block(result.people[code], label)
+        block = render_block(result.people[code], label, codec)
         if code in agencies or file_name in existing:
             text = existing.get(file_name)
             if text is None:  # an agency of the roster under another file name (SNV.YML): never guessed
@@ -579,7 +595,7 @@ def prepare(accounts: list[Account], agency_map: AgencyMap, roster: Roster, stat
                 continue
             if code in agency_map.new_agencies:  # a file this import made: rewritten while nobody edited it
                 name, kind = agency_map.new_agencies[code]
-                fresh = render_new_agency(code, name, kind, block, label, settings.domain)
+                fresh = render_new_agency(code, name, kind, block, label, settings.domain, codec)
                 if fresh == text:
                     result.unchanged.append(file_name)
                     continue
@@ -587,7 +603,7 @@ def prepare(accounts: list[Account], agency_map: AgencyMap, roster: Roster, stat
                     result.files[file_name] = fresh
                     result.new_files.append(file_name)
                     continue
-            merged, problem = merge_block(text, block, label, file_name)
+            merged, problem = merge_block(text, block, label, file_name, codec)
             if problem is None and merged == text:
                 result.unchanged.append(file_name)
             elif not merge:
@@ -601,7 +617,7 @@ def prepare(accounts: list[Account], agency_map: AgencyMap, roster: Roster, stat
                 result.merged_files.append(file_name)
         else:
             name, kind = agency_map.new_agencies[code]
-            result.files[file_name] = render_new_agency(code, name, kind, block, label, settings.domain)
+            result.files[file_name] = render_new_agency(code, name, kind, block, label, settings.domain, codec)
             result.new_files.append(file_name)
     return result
 
@@ -632,13 +648,13 @@ def _same_bases(result: Result, roster: Roster, notices: list[Problem], rerun: s
 MAX_LINE = 120  # the repository's yamllint line length: the written files live in inventories/
 
 
-def scalar(value: str, flow: bool = False) -> str:
+def scalar(value: str, codec: YamlCodec, flow: bool = False) -> str:
     """A YAML scalar: plain when it reads back as the same text, else double-quoted."""
     try:
-        if yaml.safe_load(f"k: {value}\n") == {"k": value} and value == value.strip() and "#" not in value \
+        if codec.load(f"k: {value}\n") == {"k": value} and value == value.strip() and "#" not in value \
                 and not (flow and any(c in value for c in ",[]{}")):
             return value
-    except yaml.YAMLError:
+    except YamlSyntaxError:
         pass
     return _quoted(value)
 
@@ -647,10 +663,10 @@ def _quoted(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def field_line(lead: str, key: str, value: str) -> str:
+def field_line(lead: str, key: str, value: str, codec: YamlCodec) -> str:
     """`<lead><key>: <value>` and a newline; a value too long for one line is double-quoted and folded at
     single spaces (a line break in a double-quoted scalar reads back as one space)."""
-    line = f"{lead}{key}: {scalar(value)}"
+    line = f"{lead}{key}: {scalar(value, codec)}"
     if len(line) <= MAX_LINE or "  " in value or not value.strip():
         return line + "\n"
     indent = " " * (len(lead) + 2)
@@ -664,18 +680,18 @@ def field_line(lead: str, key: str, value: str) -> str:
     return "\n".join(lines) + '"\n'
 
 
-def render_block(people: list[Imported], label: str) -> str:
+def render_block(people: list[Imported], label: str, codec: YamlCodec) -> str:
     """The staff entries of one agency between the import's markers (sorted by id: the roster order)."""
     out = [BEGIN.format(label=_one_line(label)) + "\n"]
     for person in people:
-        out.append(field_line("  - ", "id", person.id))
-        out.append(field_line("    ", "name", person.name))
+        out.append(field_line("  - ", "id", person.id, codec))
+        out.append(field_line("    ", "name", person.name, codec))
         if person.title:
-            out.append(field_line("    ", "title", person.title))
+            out.append(field_line("    ", "title", person.title, codec))
         if person.address:
-            out.append(field_line("    ", "address", person.address))
+            out.append(field_line("    ", "address", person.address, codec))
         if person.kept:
-            out.append("    former_addresses:\n" + "".join(f"      - {scalar(a)}\n" for a in person.kept))
+            out.append("    former_addresses:\n" + "".join(f"      - {scalar(a, codec)}\n" for a in person.kept))
     out.append(END.format(label=_one_line(label)) + "\n")
     return "".join(out)
 
@@ -690,7 +706,8 @@ def _comment(lines: list[str]) -> str:
                    for part in (textwrap.wrap(ln, MAX_LINE - 2, break_long_words=False) or [""]))
 
 
-def render_new_agency(code: str, name: str, kind: str, block: str, label: str, domain: str) -> str:
+def render_new_agency(code: str, name: str, kind: str, block: str, label: str, domain: str,
+                      codec: YamlCodec) -> str:
     label = _one_line(label)
     lines = [f"Danh sách hộp thư công vụ: {name}",
              f"(mã cơ quan {code}, hộp thư cơ quan {code}@{domain}).",
@@ -703,8 +720,8 @@ def render_new_agency(code: str, name: str, kind: str, block: str, label: str, d
              "staff edit this file by pull request. Add head and delegates once the agency names them.",
              "Format / định dạng: docs/roster-format.md, docs/import.md."]
     head = _comment(lines)
-    return (f"{head}---\nagency:\n" + field_line("  ", "code", code) + field_line("  ", "name", name)
-            + field_line("  ", "kind", kind) + f"staff:\n{block}")
+    return (f"{head}---\nagency:\n" + field_line("  ", "code", code, codec) + field_line("  ", "name", name, codec)
+            + field_line("  ", "kind", kind, codec) + f"staff:\n{block}")
 
 
 def find_block(text: str, label: str) -> tuple[int, int] | None:
@@ -727,7 +744,7 @@ def _without_block(text: str, label: str) -> str:
     return "".join(lines[:found[0] - 1] + lines[found[1]:])
 
 
-def merge_block(text: str, block: str, label: str, file_name: str) -> tuple[str, Problem | None]:
+def merge_block(text: str, block: str, label: str, file_name: str, codec: YamlCodec) -> tuple[str, Problem | None]:
     """The agency file with this import's block at the end of its staff list (replacing the block a
     previous run of the same import left there), everything else kept byte for byte; or the reason it is
     not safe to do so. A byte-order mark and Windows line ends (CRLF) are kept, the block written with them."""
@@ -742,22 +759,22 @@ def merge_block(text: str, block: str, label: str, file_name: str) -> tuple[str,
                             "", "staff", file=file_name, reason=message(reason))
 
     try:
-        documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
-    except yaml.YAMLError:
+        documents = codec.compose_all(text)
+    except YamlSyntaxError:
         return refused(N_("the file is not valid YAML"))
-    if len(documents) != 1 or not isinstance(documents[0], yaml.MappingNode) or \
+    if len(documents) != 1 or _kind(documents[0]) != "mapping" or \
             re.search(r"^\.\.\.\s*$", text, re.MULTILINE):
         return refused(N_("the file is not one YAML mapping"))
     root = documents[0]
     last_key, staff = root.value[-1] if root.value else (None, None)
     if last_key is None or last_key.value != "staff":
         return refused(N_("'staff:' is not the last section of the file"))
-    if isinstance(staff, yaml.SequenceNode) and not staff.flow_style and staff.value:
+    if _kind(staff) == "sequence" and not staff.flow_style and staff.value:
         first_line = text.splitlines()[staff.value[0].start_mark.line]
         indent = len(first_line) - len(first_line.lstrip())
         if not first_line.lstrip().startswith("-"):
             return refused(N_("the staff list is not written one '- ' entry per line"))
-    elif isinstance(staff, yaml.ScalarNode) and staff.tag == "tag:yaml.org,2002:null" and not staff.value:
+    elif _kind(staff) == "scalar" and staff.tag == "tag:yaml.org,2002:null" and not staff.value:
         indent = 2
     else:
         return refused(N_("the staff list is not a block list"))
@@ -768,23 +785,24 @@ def merge_block(text: str, block: str, label: str, file_name: str) -> tuple[str,
     if not text.endswith("\n"):
         text += newline
     merged = text + block.replace("\n", newline)
-    check = yaml.safe_load(merged)
-    before = yaml.safe_load(text).get("staff") or []
+    check = codec.load(merged)
+    before = codec.load(text).get("staff") or []
     if not isinstance(check, dict) or len(check.get("staff") or []) != len(before) + count:
         return refused(N_("the file does not read back with the staff added"))
     return bom + merged, None
 
 
-def _flow_or_block(item: dict[str, str]) -> str:
+def _flow_or_block(item: dict[str, str], codec: YamlCodec) -> str:
     """A list item on one line (as docs/migration.md writes them) when it fits, else one field a line."""
-    line = "  - {" + ", ".join(f"{k}: {scalar(v, flow=True)}" for k, v in item.items()) + "}"
+    line = "  - {" + ", ".join(f"{k}: {scalar(v, codec, flow=True)}" for k, v in item.items()) + "}"
     if len(line) <= MAX_LINE:
         return line
-    return "".join(field_line("  - " if i == 0 else "    ", k, v) for i, (k, v) in enumerate(item.items())).rstrip()
+    return "".join(field_line("  - " if i == 0 else "    ", k, v, codec)
+                   for i, (k, v) in enumerate(item.items())).rstrip()
 
 
 def migration_text(people: dict[str, list[Imported]], addresses: dict[str, str], label: str,
-                   state_used: bool) -> str:
+                   state_used: bool, codec: YamlCodec) -> str:
     """The mail migration's list (docs/migration.md `migrate__mailboxes`: the new address and the login
     on the legacy server) and the former addresses to keep forwarding, as YAML, sorted by id."""
     every = sorted((p for group in people.values() for p in group), key=lambda p: p.id)
@@ -800,9 +818,9 @@ def migration_text(people: dict[str, list[Imported]], addresses: dict[str, str],
         if not olds:
             continue
         login = person.login or olds[0]
-        mailboxes.append(_flow_or_block({"address": new, "source_user": login}))
+        mailboxes.append(_flow_or_block({"address": new, "source_user": login}, codec))
         for old in person.old_addresses:
-            former.append(_flow_or_block({"address": old, "id": person.id, "mailbox": new}))
+            former.append(_flow_or_block({"address": old, "id": person.id, "mailbox": new}, codec))
     if not mailboxes:
         out[-1] += " []"
     out += mailboxes

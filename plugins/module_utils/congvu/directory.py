@@ -1,36 +1,23 @@
-"""The live side of the reconcile, without Ansible: read the state from slapd and apply a Plan (python-ldap).
+"""The directory's records, without a server: DNs, planner records <-> LDAP attributes, the writes of a plan.
 
-The tree and the schema are in docs/directory.md. Every write is one LDAP operation on one entry, and
-each operation leaves the entry in its planned final form; an apply interrupted at any point is
-finished by the next run, which re-reads the state and plans only what is left (no duplicate: the DN is
-the staff id; no lost entry: nothing is ever deleted).
+The tree and the schema are in docs/directory.md. Everything here is data in, data out: the entries
+come as dicts of values (bytes or str, as python-ldap and ldap3 give them), and the writes go out as
+python-ldap's modification lists. Reading slapd and sending the writes is the adapter's
+(plugins/module_utils/congvu_directory.py: read_state, Applier, the audit log and the initial
+passwords' files), so that this mapping is unit-tested without python-ldap and imports with the
+standard library alone.
 """
 
 from __future__ import annotations
 
 import base64
-import collections
-import contextlib
-import datetime as dt
-import gc
 import hashlib
-import json
-import os
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from . import inactivity, passwords
-from .plan import Item, Plan
+from .plan import Item
 from .settings import base_dn_of as base_dn
 from .state import AgencyBox, Alias, Mailbox, State
-
-try:
-    import ldap
-    from ldap import LDAPError
-except ImportError:  # pragma: no cover - reported by the module as a missing requirement
-    ldap = None
-
-    class LDAPError(Exception):
-        """Stands in for python-ldap's, so that the policy core imports where python-ldap is absent."""
 
 # RFC 4511's "replace" modification (ldap.MOD_REPLACE): an empty value list deletes the attribute.
 MOD_REPLACE = 2
@@ -174,121 +161,21 @@ def agency_from_entry(entry: dict, tree: Tree) -> AgencyBox:
     )
 
 
-# --- reading -----------------------------------------------------------------------------------
-
-def _paged(conn, base: str, search_filter: str, attributes: list[str], page_size: int) -> Iterable[dict]:
-    """Every entry one level under `base` matching the filter, read in pages (RFC 2696) so that
-    100,000 entries never meet the server's size limit. `conn` is a bound python-ldap connection
-    (congvu_ldap.connect_python_ldap); values come as bytes, which mailbox_from_entry decodes."""
-    from ldap.controls import SimplePagedResultsControl
-
-    control = SimplePagedResultsControl(True, size=page_size, cookie=b"")
-    while True:
-        msgid = conn.search_ext(base, ldap.SCOPE_ONELEVEL, search_filter, attributes, serverctrls=[control])
-        _, data, _, controls = conn.result3(msgid)
-        for dn, entry in data:
-            if dn is not None:  # search references carry no DN
-                yield entry
-        control.cookie = next((c.cookie for c in controls if c.controlType == control.controlType), b"")
-        if not control.cookie:
-            return
-
-
-def read_state(conn, tree: Tree, page_size: int = 1000) -> State:
-    """The mailboxes as the directory has them, for the planner (python-ldap: 100k entries in ~2-4 s,
-    where ldap3 took 16-20 s; docs/benchmarks.md)."""
+def state_from_entries(people: Iterable[dict], agencies: Iterable[dict], tree: Tree) -> State:
+    """The State of the entries read under ou=people and ou=agencies (congvu_directory.read_state)."""
     state = State()
-    for entry in _paged(conn, tree.people, "(objectClass=congvuMailbox)", PERSON_ATTRS, page_size):
+    for entry in people:
         box = mailbox_from_entry(entry)
         state.mailboxes[box.id] = box
-    for entry in _paged(conn, tree.agencies, "(objectClass=congvuAgencyMailbox)", AGENCY_ATTRS, page_size):
+    for entry in agencies:
         agency = agency_from_entry(entry, tree)
         state.agencies[agency.code] = agency
     return state
 
 
-@contextlib.contextmanager
-def paused_gc():
-    """No cyclic garbage collection while loading, reading and planning (100k: 23 s -> 4-5 s with the
-    python-ldap read, docs/benchmarks.md): those steps build ~10^6 long-lived objects and almost no
-    cycles, and each generation-2 pass would walk all of them again. On the way out the survivors are
-    frozen (gc.freeze: later collections, during the apply, skip them, and they are never freed: meant
-    for a short-lived process such as a module run) and collection resumes."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if was_enabled:
-            gc.enable()
-
-
 # --- writing -----------------------------------------------------------------------------------
 
-class AuditLog:
-    """Append-only JSON lines: one line per applied change, with the roster revision (POLICY.md)."""
-
-    def __init__(self, path: str | None, revision: str, actor: str):
-        self.path = path
-        self.revision = revision
-        self.actor = actor
-
-    def record(self, item: Item, outcome: str = "applied", detail: str = "") -> None:
-        fields = {"kind": item.kind, "id": item.id, "agency": item.agency, "address": item.address,
-                  "action": item.action, "changes": item.changes, "outcome": outcome}
-        if detail:
-            fields["detail"] = detail
-        self.write(fields)
-
-    def write(self, fields: dict) -> None:
-        """One line: time, revision and actor, then the event's own fields."""
-        if not self.path:
-            return
-        line = {"time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "revision": self.revision,
-                "actor": self.actor, **fields}
-        os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
-        with open(self.path, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n")
-
-
-class SecretSink:
-    """Initial passwords, written before the entry that uses them exists (so a crash between the two
-    loses nothing): one CSV file per agency, mode 0600 in a 0700 folder, for delivery to the agency."""
-
-    def __init__(self, folder: str | None):
-        self.folder = folder
-        self.written: dict[str, int] = {}
-        self._files: dict[str, int] = {}  # agency -> open descriptor: one open per agency and run
-
-    def _file(self, agency: str) -> int:
-        if agency not in self._files:
-            if not self.folder:
-                raise DirectoryError("no folder for initial passwords was given (initial_passwords_dir)")
-            if not self._files:
-                os.makedirs(self.folder, mode=0o700, exist_ok=True)
-                os.chmod(self.folder, 0o700)
-            path = os.path.join(self.folder, f"{agency}.csv")
-            new = not os.path.exists(path)
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            if new:
-                os.write(fd, b"address,initial_password,created\n")
-            self._files[agency] = fd
-        return self._files[agency]
-
-    def store(self, agency: str, address: str, password: str, when: str) -> None:
-        fd = self._file(agency)
-        os.write(fd, f"{address},{password},{when}\n".encode())
-        os.fsync(fd)  # on disk before the entry exists, each time: a crash may follow the add
-        self.written[agency] = self.written.get(agency, 0) + 1
-
-    def close(self) -> None:
-        for fd in self._files.values():
-            os.close(fd)
-        self._files.clear()
-
-
-def _changes(before: dict[str, list[str]], after: dict[str, list[str]]) -> list[tuple]:
+def modifications(before: dict[str, list[str]], after: dict[str, list[str]]) -> list[tuple]:
     return [(MOD_REPLACE, name, [v.encode() for v in values]) for name, values in after.items()
             if sorted(before.get(name, [])) != sorted(values)]
 
@@ -304,12 +191,12 @@ def lock_values(before_state: str | None, after_state: str) -> list[str] | None:
     return None
 
 
-def _lock_change(before_state: str | None, after_state: str) -> list[tuple]:
+def lock_modification(before_state: str | None, after_state: str) -> list[tuple]:
     values = lock_values(before_state, after_state)
     return [] if values is None else [(MOD_REPLACE, "pwdAccountLockedTime", [v.encode() for v in values] or None)]
 
 
-def _add_list(classes: list[str], attrs: dict[str, list[str]]) -> list[tuple]:
+def add_list(classes: list[str], attrs: dict[str, list[str]]) -> list[tuple]:
     return [("objectClass", [c.encode() for c in classes])] + [
         (name, [v.encode() for v in values]) for name, values in attrs.items() if values]
 
@@ -322,131 +209,56 @@ def describe(exc: Exception) -> str:
     return " ".join(str(detail[k]) for k in ("desc", "info") if detail.get(k))
 
 
-class Applier:
-    """Apply a plan's items to the directory: one LDAP operation per entry, several in flight.
-
-    `conn` is a bound python-ldap connection (congvu_ldap.connect_python_ldap). Up to `window`
-    operations are sent before the oldest answer is read, so slapd works on one entry while this
-    process builds the next; one at a time, each side sat idle while the other worked, 10,003 times
-    for a 10k create (x1.48 with 8 in flight, docs/benchmarks.md, run 6). People's operations are independent of each
-    other (the DN is the staff id, and no person entry refers to another), so their order among
-    themselves does not matter to slapd. Agency mailboxes are sent only when every person operation
-    has been answered: congvuHead and congvuDelegate point at person entries.
-
-    Answers are read in plan order, and each gets its audit line. After a failure nothing new is sent,
-    but the answers of what was already sent are still read and audited, so the log says exactly what
-    was applied; the next run re-reads the directory and finishes the rest.
-    """
-
-    def __init__(self, conn, tree: Tree, audit: AuditLog, secrets: SecretSink,
-                 make_password: Callable[[], str] = passwords.generate, window: int = 8,
-                 timeout: int = 120):
-        self.conn = conn
-        self.tree = tree
-        self.audit = audit
-        self.secrets = secrets
-        self.make_password = make_password
-        self.window = max(1, window)
-        self.timeout = timeout
-        self.done: list[Item] = []
-
-    def apply(self, plan: Plan) -> list[Item]:
-        if plan.blocked:
-            raise DirectoryError("the plan is blocked (invalid roster or guard); nothing was written")
-        for kind in ("person", "agency"):
-            self._apply_all([i for i in plan.items if i.kind == kind and i.action != "keep"])
-        return self.done
-
-    def _apply_all(self, items: list[Item]) -> None:
-        pending: collections.deque = collections.deque()  # (msgid, item), oldest first
-        failure: DirectoryError | None = None
-        for item in items:
-            try:
-                msgid = self._send(item)
-            except DirectoryError as exc:
-                failure = exc
-                break
-            except LDAPError as exc:
-                failure = self._failed(item, exc)
-                break
-            if msgid is None:  # nothing differs after all: audit it like an applied change
-                self._applied(item)
-                continue
-            pending.append((msgid, item))
-            if len(pending) >= self.window:
-                failure = self._settle(*pending.popleft())
-                if failure:
-                    break
-        while pending:
-            failure = self._settle(*pending.popleft()) or failure
-        if failure:
-            raise failure
-
-    def _settle(self, msgid: int, item: Item) -> DirectoryError | None:
-        try:
-            self.conn.result3(msgid, all=1, timeout=self.timeout)
-        except LDAPError as exc:
-            return self._failed(item, exc)
-        self._applied(item)
-        return None
-
-    def _applied(self, item: Item) -> None:
-        self.audit.record(item)
-        self.done.append(item)
-
-    def _failed(self, item: Item, exc: Exception) -> DirectoryError:
-        # After a lost connection the outcome of an operation in flight is unknown; the next run's
-        # read of the directory settles it.
-        self.audit.record(item, "failed", describe(exc))
-        return DirectoryError(f"{item.action} of {item.kind} {item.id} ({item.address}) failed: "
-                              f"{describe(exc)}; entries before it were applied, run again to finish")
-
-    def _send(self, item: Item) -> int | None:
-        revision = self.audit.revision
-        if item.kind == "person":
-            dn = self.tree.person(item.id)
-            after = person_attributes(Mailbox.from_dict(item.after), revision)
-            if item.before is None:
-                return self._create_person(dn, item, after)
-            before = person_attributes(Mailbox.from_dict(item.before))
-            changes = _changes(before, after) + _lock_change(item.before["state"], item.after["state"])
-        else:
-            dn = self.tree.agency(item.id)
-            after = agency_attributes(AgencyBox.from_dict(item.after), self.tree, revision)
-            if item.before is None:
-                return self.conn.add_ext(dn, _add_list(AGENCY_CLASSES, after))
-            changes = _changes(agency_attributes(AgencyBox.from_dict(item.before), self.tree), after)
-        return self.conn.modify_ext(dn, changes) if changes else None
-
-    def _create_person(self, dn: str, item: Item, after: dict[str, list[str]]) -> int:
-        attrs = dict(after)
-        password = self.make_password()
-        # slapd takes a pre-hashed value on trust (cn=reconcile is a password administrator for new
-        # entries only): the Art. 8 check, and the length that makes a fast hash safe, happen here.
-        problems = passwords.problems(password)
-        if len(password) < passwords.INITIAL_LENGTH:
-            problems.append(f"an initial password needs at least {passwords.INITIAL_LENGTH} characters")
-        if problems:
-            raise DirectoryError(f"refusing the generated initial password for {item.id}: {'; '.join(problems)}")
-        attrs["userPassword"] = [initial_password_hash(password)]
-        # Art. 4.3: the owner must change this password at the first login (pwdReset).
-        attrs["pwdReset"] = ["TRUE"]
-        if item.after["state"] != "active":
-            attrs["pwdAccountLockedTime"] = [LOCKED_FOREVER]
-        # On disk before the add is sent: a crash after the add must not lose the only copy.
-        self.secrets.store(item.agency, item.address, password,
-                           dt.datetime.now(dt.UTC).date().isoformat())
-        return self.conn.add_ext(dn, _add_list(PERSON_CLASSES, attrs))
+def item_write(item: Item, tree: Tree, revision: str | None) -> tuple[str, str, list | dict] | None:
+    """What one plan item sends to slapd: ("add", dn, add list) for a new agency mailbox, ("modify", dn,
+    modifications) for a change, ("create", dn, attributes) for a new person (the caller draws the
+    initial password and makes the add list: person_with_password), None when nothing differs after all."""
+    if item.kind == "person":
+        dn = tree.person(item.id)
+        after = person_attributes(Mailbox.from_dict(item.after), revision)
+        if item.before is None:
+            return "create", dn, after
+        before = person_attributes(Mailbox.from_dict(item.before))
+        changes = modifications(before, after) + lock_modification(item.before["state"], item.after["state"])
+    else:
+        dn = tree.agency(item.id)
+        after = agency_attributes(AgencyBox.from_dict(item.after), tree, revision)
+        if item.before is None:
+            return "add", dn, add_list(AGENCY_CLASSES, after)
+        changes = modifications(agency_attributes(AgencyBox.from_dict(item.before), tree), after)
+    return ("modify", dn, changes) if changes else None
 
 
-def initial_password_hash(password: str) -> str:
-    """`{SSHA512}` (slapd's pw-sha2 module): SHA-512 of the password and a 16-byte random salt.
+def initial_password_problems(password: str) -> list[str]:
+    """Why a generated initial password is refused ([] when it is fine). slapd takes a pre-hashed value on
+    trust (cn=reconcile is a password administrator for new entries only): the Art. 8 check, and the length
+    that makes a fast hash safe, happen here."""
+    problems = passwords.problems(password)
+    if len(password) < passwords.INITIAL_LENGTH:
+        problems.append(f"an initial password needs at least {passwords.INITIAL_LENGTH} characters")
+    return problems
+
+
+def person_with_password(item: Item, after: dict[str, list[str]], password_hash: str) -> list[tuple]:
+    """The add list of a new person: its attributes, the initial password's hash, the Art. 4.3 reset flag,
+    and slapd's lock when the person starts suspended."""
+    attrs = dict(after)
+    attrs["userPassword"] = [password_hash]
+    # Art. 4.3: the owner must change this password at the first login (pwdReset).
+    attrs["pwdReset"] = ["TRUE"]
+    if item.after["state"] != "active":
+        attrs["pwdAccountLockedTime"] = [LOCKED_FOREVER]
+    return add_list(PERSON_CLASSES, attrs)
+
+
+def initial_password_hash(password: str, salt: bytes) -> str:
+    """`{SSHA512}` (slapd's pw-sha2 module): SHA-512 of the password and a 16-byte random salt (the
+    adapter draws it: congvu_directory.initial_password_hash).
 
     Only for the random one-time initial passwords (>= 16 characters from 66, about 95 bits): a
     memory-hard hash protects guessable human passwords, and no amount of hashing speed makes 2^95
     guesses feasible, while slapd's {ARGON2} cost 16-30 ms per new mailbox (docs/directory.md,
     "Initial passwords"). The owner's own password, set at the first login, is stored with {ARGON2}.
     """
-    salt = os.urandom(16)
     digest = hashlib.sha512(password.encode("utf-8") + salt).digest()
     return "{SSHA512}" + base64.b64encode(digest + salt).decode("ascii")

@@ -8,7 +8,8 @@ made; it is turned into text when it is shown, in the language asked for.
 The translations come from the gettext catalogs `locale/<lang>/LC_MESSAGES/roster.po` beside this file,
 through `catalog_roster.py`, a plain-Python copy that `tools/make_roster_catalog.py` generates from them
 (the roster module runs on the directory host, where Ansible ships only the .py files of module_utils and
-Babel is absent). Plain Python, no I/O.
+Babel is absent). Plain Python, no I/O: the catalogs are data shipped as code, so they stay in the core
+(the report renderer's catalogs, read from .po files at run time, are in its adapter congvu_render).
 """
 
 from __future__ import annotations

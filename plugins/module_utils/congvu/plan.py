@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from . import naming
 from .messages import DEFAULT_LANGUAGE, N_, check_language, message, tr, translate_text
-from .roster import Problem, Roster, RosterInvalid, entry_text, load_roster
+from .roster import Problem, Roster, RosterInvalid, entry_text
 from .settings import Settings, format_quota
 from .state import AgencyBox, Alias, Mailbox, State
 
@@ -158,20 +158,17 @@ class Plan:
         return result
 
 
-def plan_roster_path(roster_path: str, state: State, settings: Settings, today: dt.date,
-                     override: bool = False) -> Plan:
-    """Load + validate the roster folder and plan it; a roster that fails gives a plan of errors only."""
-    try:
-        roster = load_roster(roster_path, settings)
-    except RosterInvalid as exc:
-        plan = Plan(settings, today.isoformat(), source=roster_path, override=override)
-        plan.errors = [p for p in exc.problems if p.severity == "error"]
-        if exc.roster is not None:  # every error in one round, also those that need the state
-            plan.errors += _pins_taken(exc.roster, state.address_owners(), state)
-            plan.errors.sort(key=lambda p: (p.file, p.line))
-        plan.notices = [p for p in exc.problems if p.severity == "warning"]
-        return plan
-    return make_plan(roster, state, today, override)
+def invalid_plan(exc: RosterInvalid, state: State, settings: Settings, today: dt.date, source: str = "",
+                 override: bool = False) -> Plan:
+    """The plan of a roster that failed to load: its errors and notices only (every error in one round,
+    also those that need the state). congvu_planner_files.plan_roster_path loads the folder and plans."""
+    plan = Plan(settings, today.isoformat(), source=source, override=override)
+    plan.errors = [p for p in exc.problems if p.severity == "error"]
+    if exc.roster is not None:
+        plan.errors += _pins_taken(exc.roster, state.address_owners(), state)
+        plan.errors.sort(key=lambda p: (p.file, p.line))
+    plan.notices = [p for p in exc.problems if p.severity == "warning"]
+    return plan
 
 
 def make_plan(roster: Roster, state: State, today: dt.date, override: bool = False) -> Plan:

@@ -9,8 +9,11 @@ shown in Vietnamese by default, in English on request (messages.py, docs/transla
 are relative to the roster folder, so a pull-request check and the run on the directory host (which
 reads a copy elsewhere) name the same `stttt.yml:12`.
 
-YAML is walked at the node level (composed by libyaml's C parser when present) rather than loaded into
-dicts, because plain loading silently keeps the last of two equal keys and loses line numbers.
+YAML is walked at the node level rather than loaded into dicts, because plain loading silently keeps the
+last of two equal keys and loses line numbers. The files come as bytes and the nodes from a composer the
+caller passes in (the adapter plugins/module_utils/congvu_planner_files.py reads the folder and composes
+with libyaml's C parser): this file walks PyYAML's node objects by their kind (`node.id`) and never
+imports PyYAML, so that it runs and is tested with the standard library alone.
 """
 
 from __future__ import annotations
@@ -20,19 +23,13 @@ import difflib
 import os
 import re
 import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-
-import yaml
 
 from . import naming
 from .messages import DEFAULT_LANGUAGE, N_, message, render, tr
 from .published_directory import INDEX, NEVER_OMITTED, OMITTABLE
 from .settings import _QUOTA, Settings, parse_quota
-
-try:  # libyaml: about ten times faster on a 100,000-person roster
-    _Loader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - pure-Python fallback
-    _Loader = yaml.SafeLoader
 
 AGENCY_KINDS = ("department", "district", "other")
 STATES = ("active", "suspended", "terminated")
@@ -233,11 +230,39 @@ class Roster:
         return next((a for a in self.agencies if a.code == code), None)
 
 
+def _kind(node) -> str | None:
+    """"scalar", "sequence" or "mapping": PyYAML's name for the kind of a composed node (`Node.id`)."""
+    return getattr(node, "id", None)
+
+
+@dataclass
+class RosterFile:
+    """One agency file as read from the roster folder: its name there and its bytes, or why it could not
+    be read (the system's reason)."""
+    name: str
+    data: bytes = b""
+    unreadable: str = ""
+
+
+class YamlSyntaxError(Exception):
+    """What a composer raises for text that is not YAML: the parser's own words and where (lines from 1)."""
+
+    def __init__(self, problem: str, line: int = 1, context: str = "", context_line: int | None = None):
+        super().__init__(problem)
+        self.problem = problem
+        self.line = line
+        self.context = context
+        self.context_line = context_line
+
+
+# text -> the root node (PyYAML's, or None for an empty document); raises YamlSyntaxError
+Composer = Callable[[str], object]
+
+
 class _FileReader:
     """Walks one agency file and records problems against it."""
 
-    def __init__(self, path: str, display: str, problems: list[Problem]):
-        self.path = path
+    def __init__(self, display: str, problems: list[Problem]):
         self.file = display
         self.problems = problems
 
@@ -252,7 +277,7 @@ class _FileReader:
         `prefix + key`, for the fields of a nested mapping such as `published.omit`)."""
         result: dict[str, tuple] = {}
         for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            key = key_node.value if _kind(key_node) == "scalar" else None
             if key is None:
                 self.problem(key_node, "a field name must be a plain word", entry)
                 continue
@@ -273,7 +298,7 @@ class _FileReader:
 
     def text(self, value_node, entry: str, field: str, required: bool = False) -> str | None:
         """A scalar taken as the text the person typed (so `no` stays `no`, `00123` stays `00123`)."""
-        if not isinstance(value_node, yaml.ScalarNode):
+        if _kind(value_node) != "scalar":
             self.problem(value_node, "must be a single value, not a list or a mapping", entry, field)
             return None
         if value_node.tag == _NULL or (value_node.tag == _STR and not value_node.value.strip()):
@@ -283,28 +308,34 @@ class _FileReader:
         return value_node.value
 
     def boolean(self, value_node, entry: str, field: str) -> bool:
-        if isinstance(value_node, yaml.ScalarNode) and value_node.tag == _BOOL:
+        if _kind(value_node) == "scalar" and value_node.tag == _BOOL:
             return value_node.value.lower() in ("true", "yes", "on")
-        if isinstance(value_node, yaml.ScalarNode) and value_node.tag == _NULL:
+        if _kind(value_node) == "scalar" and value_node.tag == _NULL:
             return False
         self.problem(value_node, "must be true or false", entry, field)
         return False
 
 
-def _display_path(roster_path: str, name: str) -> str:
+def _display_path(name: str) -> str:
     """How messages name a file: relative to the roster folder (`stttt.yml`), wherever the folder is."""
     return name
 
 
-def roster_files(roster_path: str) -> list[str]:
-    """The agency files of a roster folder, in file-name order (this order is the roster order)."""
-    # Any case of the extension: a file named SNV.YML that was skipped would terminate an agency.
-    return sorted(n for n in os.listdir(roster_path)
-                  if n.lower().endswith((".yml", ".yaml")) and not n.startswith("."))
+def is_roster_file(name: str) -> bool:
+    """An agency file of a roster folder: any case of the extension (a file named SNV.YML that was skipped
+    would terminate an agency), no hidden file."""
+    return name.lower().endswith((".yml", ".yaml")) and not name.startswith(".")
 
 
-def load_roster(roster_path: str, settings: Settings | None = None) -> Roster:
-    """Read every agency file under `roster_path`, validate all of it, and return the Roster.
+def roster_order(names: Iterable[str]) -> list[str]:
+    """The agency files among a folder's names, in file-name order (this order is the roster order)."""
+    return sorted(n for n in names if is_roster_file(n))
+
+
+def load_roster(files: Iterable[RosterFile] | None, compose: Composer, settings: Settings | None = None,
+                source: str = "") -> Roster:
+    """Validate every agency file (in roster order) and return the Roster; `files` is None when the roster
+    folder does not exist, `compose` turns a file's text into YAML nodes, `source` names the folder.
 
     Raises RosterInvalid listing every error (and warning) when anything is wrong.
     """
@@ -312,28 +343,27 @@ def load_roster(roster_path: str, settings: Settings | None = None) -> Roster:
     problems: list[Problem] = []
     agencies: list[Agency] = []
     persons: list[Person] = []
-    if not os.path.isdir(roster_path):
+    if files is None:
         raise RosterInvalid([Problem("", 0, "the roster folder does not exist")])
-    for name in roster_files(roster_path):
-        reader = _FileReader(os.path.join(roster_path, name), _display_path(roster_path, name), problems)
-        _read_file(reader, name, settings, agencies, persons)
-    _validate_province(roster_path, settings, agencies, persons, problems)
+    for file in files:
+        reader = _FileReader(_display_path(file.name), problems)
+        _read_file(reader, file, compose, settings, agencies, persons)
+    _validate_province(settings, agencies, persons, problems)
     problems.sort(key=lambda p: (p.file, p.line))
     warnings = [p for p in problems if p.severity == "warning"]
-    roster = Roster(settings, agencies, persons, warnings, roster_path)
+    roster = Roster(settings, agencies, persons, warnings, source)
     if any(p.severity == "error" for p in problems):
         raise RosterInvalid(problems, roster)
     return roster
 
 
-def _read_file(reader: _FileReader, name: str, settings: Settings, agencies: list[Agency],
-               persons: list[Person]) -> None:
-    try:
-        with open(reader.path, "rb") as handle:
-            raw = handle.read()
-    except OSError as exc:
-        reader.problem(0, "cannot read the file: %(reason)s", reason=exc.strerror)
+def _read_file(reader: _FileReader, file: RosterFile, compose: Composer, settings: Settings,
+               agencies: list[Agency], persons: list[Person]) -> None:
+    name = file.name
+    if file.unreadable:
+        reader.problem(0, "cannot read the file: %(reason)s", reason=file.unreadable)
         return
+    raw = file.data
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -342,18 +372,18 @@ def _read_file(reader: _FileReader, name: str, settings: Settings, agencies: lis
                        reason=exc.reason, byte=exc.start)
         return
     try:
-        root = yaml.compose(text, Loader=_Loader)
-    except yaml.YAMLError as exc:
+        root = compose(text)
+    except YamlSyntaxError as exc:
         line, code, params = _yaml_error(exc, text)
         reader.problem(line, code, **params)
         return
     if root is None:
         reader.problem(1, "the file is empty; it needs an 'agency:' section and a 'staff:' list")
         return
-    if isinstance(root, yaml.SequenceNode):
+    if _kind(root) == "sequence":
         reader.problem(root, "the file is a list; it must be a mapping with 'agency:' and 'staff:'")
         return
-    if not isinstance(root, yaml.MappingNode):
+    if _kind(root) != "mapping":
         reader.problem(root, "the file is a single value; it must be a mapping with 'agency:' and 'staff:'")
         return
     top = reader.mapping(root, "", TOP_FIELDS)
@@ -369,9 +399,9 @@ def _read_file(reader: _FileReader, name: str, settings: Settings, agencies: lis
         agency.staff_read = False
         return
     staff_node = top["staff"][1]
-    if isinstance(staff_node, yaml.ScalarNode) and staff_node.tag == _NULL:
+    if _kind(staff_node) == "scalar" and staff_node.tag == _NULL:
         return
-    if not isinstance(staff_node, yaml.SequenceNode):
+    if _kind(staff_node) != "sequence":
         reader.problem(staff_node, "must be a list of people, each starting with '- id:'", "", "staff")
         agency.staff_read = False
         return
@@ -399,16 +429,14 @@ YAML_PROBLEMS = (
 )
 
 
-def _yaml_error(exc: yaml.YAMLError, text: str) -> tuple[int, str, dict]:
+def _yaml_error(exc: YamlSyntaxError, text: str) -> tuple[int, str, dict]:
     """Line, message id and values of a YAML syntax error, in terms of what the person typed."""
-    mark = getattr(exc, "problem_mark", None)
-    line = mark.line + 1 if mark else 1
-    detail = getattr(exc, "problem", None) or str(exc)
-    context = getattr(exc, "context", None) or ""
-    context_mark = getattr(exc, "context_mark", None)
+    line = exc.line
+    detail = exc.problem
+    context = exc.context
     lines = text.splitlines()
-    if context.startswith("while scanning") and context_mark is not None and "quoted" in context:
-        return context_mark.line + 1, N_("YAML syntax error: a quote opened on this line is never closed"), {}
+    if context.startswith("while scanning") and exc.context_line is not None and "quoted" in context:
+        return exc.context_line, N_("YAML syntax error: a quote opened on this line is never closed"), {}
     if 0 < line <= len(lines):
         indent = lines[line - 1][: len(lines[line - 1]) - len(lines[line - 1].lstrip())]
         if "\t" in indent:
@@ -419,7 +447,7 @@ def _yaml_error(exc: yaml.YAMLError, text: str) -> tuple[int, str, dict]:
 
 def _read_agency(reader: _FileReader, file_name: str, node, settings: Settings) -> Agency | None:
     entry = "agency"
-    if not isinstance(node, yaml.MappingNode):
+    if _kind(node) != "mapping":
         reader.problem(node, "must be a mapping with code, name and kind", entry)
         return None
     fields = reader.mapping(node, entry, AGENCY_FIELDS)
@@ -472,7 +500,7 @@ def _read_agency(reader: _FileReader, file_name: str, node, settings: Settings) 
     delegate_lines: dict[str, int] = {}
     if "delegates" in fields:
         dnode = fields["delegates"][1]
-        if isinstance(dnode, yaml.SequenceNode):
+        if _kind(dnode) == "sequence":
             for item in dnode.value:
                 value = reader.text(item, entry, "delegates", required=True)
                 if value is not None:
@@ -481,7 +509,7 @@ def _read_agency(reader: _FileReader, file_name: str, node, settings: Settings) 
                     else:
                         delegates.append(value)
                         delegate_lines[value] = item.start_mark.line + 1
-        elif not (isinstance(dnode, yaml.ScalarNode) and dnode.tag == _NULL):
+        elif not (_kind(dnode) == "scalar" and dnode.tag == _NULL):
             reader.problem(dnode, "must be a list of staff ids, e.g. [TT0002, TT0007]", entry, "delegates")
     omit = _read_published(reader, fields["published"][1]) if "published" in fields else ()
     replaces, replaces_lines = _read_replaces(reader, fields["replaces"][1], code) if "replaces" in fields else ({}, {})
@@ -505,13 +533,13 @@ def _read_replaces(reader: _FileReader, node, own_code: str | None) -> tuple[dic
     """`replaces: [stttt, {code: huyenqn, mailbox: handover}]`: the agencies this one replaces (a merger, a
     rename, an abolished agency's successor), each with what becomes of its agency mailbox."""
     entry, found, lines = "agency", {}, {}
-    if not isinstance(node, yaml.SequenceNode):
+    if _kind(node) != "sequence":
         reader.problem(node, "must be a list of agency codes, e.g. [stttt] or [{code: stttt, mailbox: handover}]",
                        entry, "replaces")
         return found, lines
     for item in node.value:
         mode = "alias"
-        if isinstance(item, yaml.MappingNode):
+        if _kind(item) == "mapping":
             fields = reader.mapping(item, entry, REPLACES_FIELDS, prefix="replaces.")
             if "code" not in fields:
                 reader.problem(item, "is missing", entry, "replaces.code")
@@ -545,18 +573,18 @@ def _read_published(reader: _FileReader, node) -> tuple[str, ...]:
     Only OMITTABLE fields may be left out. The name and the address never: a directory without them
     tells nobody whom to write to."""
     entry = "agency"
-    if isinstance(node, yaml.ScalarNode) and node.tag == _NULL:
+    if _kind(node) == "scalar" and node.tag == _NULL:
         return ()
-    if not isinstance(node, yaml.MappingNode):
+    if _kind(node) != "mapping":
         reader.problem(node, "must be a mapping, e.g. 'published: {omit: [title]}'", entry, "published")
         return ()
     fields = reader.mapping(node, entry, PUBLISHED_FIELDS, prefix="published.")
     if "omit" not in fields:
         return ()
     onode = fields["omit"][1]
-    if isinstance(onode, yaml.ScalarNode) and onode.tag == _NULL:
+    if _kind(onode) == "scalar" and onode.tag == _NULL:
         return ()
-    if not isinstance(onode, yaml.SequenceNode):
+    if _kind(onode) != "sequence":
         reader.problem(onode, "must be a list of the fields to leave out, e.g. [title]", entry, "published.omit")
         return ()
     omit: list[str] = []
@@ -586,12 +614,12 @@ def _read_published(reader: _FileReader, node) -> tuple[str, ...]:
 def _read_person(reader: _FileReader, agency: str, position: int, node, settings: Settings,
                  order: int) -> Person | None:
     entry = f"staff entry #{position}"
-    if not isinstance(node, yaml.MappingNode):
+    if _kind(node) != "mapping":
         reader.problem(node, "each person must be a mapping starting with '- id:'", entry)
         return None
     # Name the entry by its id in every message, also those about fields that come before `id:`.
-    raw_id = next((v.value for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == "id"
-                   and isinstance(v, yaml.ScalarNode) and STAFF_ID.match(v.value or "")), None)
+    raw_id = next((v.value for k, v in node.value if _kind(k) == "scalar" and k.value == "id"
+                   and _kind(v) == "scalar" and STAFF_ID.match(v.value or "")), None)
     if raw_id is not None:
         entry = f"staff id {raw_id}"
     fields = reader.mapping(node, entry, PERSON_FIELDS)
@@ -754,9 +782,9 @@ def _read_former_addresses(reader: _FileReader, node, settings: Settings, entry:
     a former domain (the system receives for those only, congvu__former_domains); an address of the
     province's own domain is Art. 5's and is pinned with `address:` instead."""
     found: list[str] = []
-    if isinstance(node, yaml.ScalarNode) and node.tag == _NULL:
+    if _kind(node) == "scalar" and node.tag == _NULL:
         return found
-    if not isinstance(node, yaml.SequenceNode):
+    if _kind(node) != "sequence":
         reader.problem(node, "must be a list of addresses, e.g. [annv@quangtri.gov.vn]", entry, "former_addresses")
         return found
     for item in node.value:
@@ -783,7 +811,7 @@ def _read_former_addresses(reader: _FileReader, node, settings: Settings, entry:
     return found
 
 
-def _validate_province(roster_path: str, settings: Settings, agencies: list[Agency],
+def _validate_province(settings: Settings, agencies: list[Agency],
                        persons: list[Person], problems: list[Problem]) -> None:
     """Rules that need the whole roster: unique ids and codes, heads, delegates, pins, emptiness."""
     if not agencies and not any(p.severity == "error" for p in problems):

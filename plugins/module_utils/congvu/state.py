@@ -133,19 +133,16 @@ class State:
         return state
 
     @classmethod
-    def load(cls, path: str | None) -> State:
-        """Read a JSON export; no path means a new province with no mailbox yet."""
-        if not path:
-            return cls()
-        with open(path, encoding="utf-8") as handle:
-            try:
-                data = json.load(handle)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}: not a JSON state export: {exc}") from None
+    def loads(cls, text: str, name: str) -> State:
+        """A JSON export's text (the file `name`, for the messages; congvu_planner_files.load_state reads it)."""
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{name}: not a JSON state export: {exc}") from None
         try:
             return cls.from_dict(data)
         except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"{path}: {exc}") from None
+            raise ValueError(f"{name}: {exc}") from None
 
     def as_dict(self) -> dict:
         return {

@@ -3,8 +3,10 @@
 A working day is Monday to Friday, minus Vietnam's public holidays, plus or minus the day swaps the
 government announces. The holidays come from the maintained library `holidays` (Tết and the Hùng Kings'
 day follow the lunar calendar; days off carried over from a weekend, and the Saturdays worked in exchange
-for a bridge day, are in it for the years it knows). Each year the government may announce swaps the
-library does not have yet, or that a province applies differently: the operator lists them as
+for a bridge day, are in it for the years it knows), read by the adapter congvu_holidays.py and handed in
+as a function of the year, so that this file imports with the standard library alone. Each year the
+government may announce swaps the library does not have yet, or that a province applies differently: the
+operator lists them as
 {"date": "2026-01-03", "kind": "work" | "off", "note": "..."} and they win over the library.
 
 No I/O. Days are dates in Asia/Ho_Chi_Minh (congvu.art12.TZ).
@@ -13,10 +15,8 @@ No I/O. Days are dates in Asia/Ho_Chi_Minh (congvu.art12.TZ).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-
-import holidays
 
 from .art12 import TZ, months_between
 
@@ -81,19 +81,24 @@ def local_date(moment: dt.datetime) -> dt.date:
     return moment.astimezone(TZ).date() if moment.tzinfo is not None else moment.date()
 
 
+# year -> (the public holidays and carried-over days off of that year with their Vietnamese names, the
+# weekend days worked in exchange for a bridge day): congvu_holidays.vietnam
+YearTable = tuple[dict[dt.date, str], frozenset[dt.date]]
+
+
 class WorkCalendar:
-    """Which days are working days: weekdays - holidays + the library's worked Saturdays, then the swaps."""
+    """Which days are working days: weekdays - holidays + the library's worked Saturdays, then the swaps.
 
-    def __init__(self, swaps: Iterable[Mapping] | None = ()):
+    `holidays_of(year)` gives a year's holidays (congvu_holidays.work_calendar passes the library's)."""
+
+    def __init__(self, swaps: Iterable[Mapping] | None, holidays_of: Callable[[int], YearTable]):
         self.swaps = {swap.day: swap for swap in parse_swaps(swaps)}
-        self._years: dict[int, tuple[dict[dt.date, str], frozenset[dt.date]]] = {}
+        self.holidays_of = holidays_of
+        self._years: dict[int, YearTable] = {}
 
-    def _year(self, year: int) -> tuple[dict[dt.date, str], frozenset[dt.date]]:
+    def _year(self, year: int) -> YearTable:
         if year not in self._years:
-            table = holidays.country_holidays("VN", years=year, language="vi")
-            names = {day: "; ".join(table.get_list(day)) for day in table}
-            worked = frozenset(d for d in getattr(table, "weekend_workdays", ()) if d.year == year)
-            self._years[year] = (names, worked)
+            self._years[year] = self.holidays_of(year)
         return self._years[year]
 
     def holiday(self, day: dt.date) -> str | None:
