@@ -207,17 +207,16 @@ def wait_port(host: str, port: int, seconds: float = 30) -> None:
             time.sleep(0.2)
 
 
-def cpu_by_program() -> dict[str, float]:
-    """CPU seconds (user + system) of every live process in the container, by program; children that
-    already exited and were reaped count under their parent as "<parent> (exited children)" (Postfix's
-    smtpd and cleanup processes that reached max_use, under master). Programs are named by argv[0]'s
-    last two path parts: Postfix's LMTP client and Dovecot's LMTP server are both "lmtp"."""
+def cpu_by_program() -> dict[str, tuple[float, float, str]]:
+    """CPU seconds (user + system) of every live process in the container: "<program> [pid]" -> (its own,
+    its children's that exited and were reaped, its parent's key). Postfix's smtpd and cleanup processes
+    that reached max_use, and Dovecot's login and imap processes, are such children (of master, of
+    dovecot). Programs are named by argv[0]'s last two path parts: Postfix's LMTP client and Dovecot's
+    LMTP server are both "lmtp"."""
     tick = os.sysconf("SC_CLK_TCK")
-    out: dict[str, float] = {}
-    me = str(os.getpid())  # the load generator (this process and its smtp-source children) is not the path
+    me = str(os.getpid())  # the load generator (this process and its children: senders, clients) is not the path
+    seen: dict[str, tuple[str, str, list[str]]] = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
-        if pid == me:
-            continue
         try:
             with open(f"/proc/{pid}/stat", encoding="utf-8") as handle:
                 raw = handle.read()
@@ -229,9 +228,48 @@ def cpu_by_program() -> dict[str, float]:
         name = raw[raw.index("(") + 1:raw.rindex(")")]
         if "/" in argv0:
             name = "/".join(argv0.split(" ")[0].split("/")[-2:])
-        name = f"{name} [{pid}]"  # per process: a restarted program must not subtract from another
-        out[name] = (int(fields[11]) + int(fields[12])) / tick
-        out[name + " (exited children)"] = (int(fields[13]) + int(fields[14])) / tick
+        seen[pid] = (name, fields[1], fields)
+
+    def mine(pid: str) -> bool:
+        for _ in range(64):
+            if pid == me:
+                return True
+            if pid not in seen:
+                return False
+            pid = seen[pid][1]
+        return False
+
+    def key(pid: str) -> str:
+        return f"{seen[pid][0]} [{pid}]" if pid in seen else f"? [{pid}]"
+
+    out: dict[str, tuple[float, float, str]] = {}
+    for pid, (_, ppid, fields) in seen.items():
+        if not mine(pid):  # keyed per process: a restarted program must not subtract from another
+            out[key(pid)] = ((int(fields[11]) + int(fields[12])) / tick, (int(fields[13]) + int(fields[14])) / tick,
+                             key(ppid))
+    return out
+
+
+def cpu_split(before: dict[str, tuple[float, float, str]], after: dict[str, tuple[float, float, str]]
+              ) -> dict[str, float]:
+    """The CPU each program used between two snapshots. A process that exits in between adds its whole
+    life's CPU to its parent's reaped children; what it had used before the first snapshot is taken off
+    again, so that, e.g., smtpd processes of the previous path that time out now are not counted."""
+    earlier: dict[str, float] = {}
+    for k, (own, kids, parent) in before.items():
+        if k not in after:
+            earlier[parent] = earlier.get(parent, 0.0) + own + kids
+    out: dict[str, float] = {}
+
+    def add(program: str, used: float) -> None:
+        if used > 0:
+            out[program] = round(out.get(program, 0.0) + used, 3)
+
+    for k, (own, kids, _) in after.items():
+        own0, kids0, _ = before.get(k, (0.0, 0.0, ""))
+        program = k.split(" [", 1)[0]
+        add(program, own - own0)
+        add(program + " (exited children)", kids - kids0 - earlier.get(k, 0.0))
     return out
 
 
@@ -250,18 +288,6 @@ def memory_by_program() -> dict[str, dict]:
         entry = out.setdefault(name, {"processes": 0, "pss_mib": 0.0})
         entry["processes"] += 1
         entry["pss_mib"] = round(entry["pss_mib"] + pss / 1024, 2)
-    return out
-
-
-def cpu_split(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
-    """The CPU each program used between two snapshots (processes gone in between are not counted,
-    except through the parent that reaped them)."""
-    out: dict[str, float] = {}
-    for key, seconds in after.items():
-        used = seconds - before.get(key, 0.0)
-        if used > 0:
-            program = key.split(" [", 1)[0] + (" (exited children)" if key.endswith("(exited children)") else "")
-            out[program] = round(out.get(program, 0.0) + used, 2)
     return out
 
 

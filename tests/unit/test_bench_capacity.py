@@ -60,3 +60,14 @@ def test_messages_are_distinct_across_nonces_and_parse_as_mail():
     parts = [p for raw in one for p in email.message_from_bytes(raw, policy=email.policy.default).iter_attachments()]
     payloads = [p.get_content() for p in parts]
     assert len(payloads) == len({bytes(x) for x in payloads}) > 10  # no attachment repeats
+
+
+def test_cpu_of_a_process_that_exits_counts_only_what_it_used_between_the_snapshots():
+    before = {"master [10]": (1.0, 5.0, "systemd [1]"), "smtpd [11]": (0.5, 0.0, "master [10]"),
+              "smtpd [12]": (0.2, 0.0, "master [10]")}
+    # smtpd 11 used 0.5 s before and 0.25 s after the first snapshot, then exited and was reaped;
+    # smtpd 12 was born and reaped in between (0.3 s); smtpd 13 is new and alive (0.1 s)
+    after = {"master [10]": (1.1, 5.0 + 0.75 + 0.2 + 0.3, "systemd [1]"), "smtpd [13]": (0.1, 0.0, "master [10]")}
+    used = mail_child.cpu_split(before, after)
+    assert used == {"master": pytest.approx(0.1), "master (exited children)": pytest.approx(0.25 + 0.3),
+                    "smtpd": pytest.approx(0.1)}
