@@ -26,21 +26,22 @@ import sys
 # reconcile, session 3: up to 3x), so these are upper bounds.
 INPUTS = {
     "message_cpu_ms": (
-        26.0, "ms", "CPU per message of the full path, DNS stub (postscreen, smtpd, rspamd + ClamAV, "
-        "cleanup, LMTP into Dovecot), the seeded mix: bench_mail.py, Mail path, run 7 (b')"),
+        42.7, "ms", "CPU per message of the full path, DNS stub (postscreen, smtpd, rspamd + ClamAV, "
+        "cleanup, LMTP into Dovecot), the seeded mix: bench_mail.py (b'), mean of runs 7-8 (46.0, 39.4)"),
     "lmtp_cpu_ms": (
-        9.0, "ms", "CPU per message of Postfix delivering by LMTP into Dovecot, no filter, the same mix: "
-        "run 7 (l); stands for a replica's write of a message until the replication cost is measured"),
+        14.1, "ms", "CPU per message of Postfix delivering by LMTP into Dovecot, no filter, the same mix: "
+        "(l), mean of runs 7-8 (14.6, 13.7); stands for a replica's write until replication is measured"),
     "login_cold_cpu_ms": (
-        40.0, "ms", "CPU per IMAP login with Dovecot's auth cache empty (TLS, LOGIN with a bind to slapd "
-        "as the person, SELECT, LOGOUT): run 7 (d)"),
+        95.7, "ms", "CPU per IMAP login with Dovecot's auth cache empty (TLS, LOGIN with a bind to slapd "
+        "as the person, its argon2 check 66.5 ms of it, SELECT, LOGOUT): (d), run 8"),
     "login_warm_cpu_ms": (
-        15.0, "ms", "CPU per IMAP login answered by the auth cache: run 7 (d')"),
+        18.2, "ms", "CPU per IMAP login answered by the auth cache: (d'), run 8"),
     "fetch_cpu_ms": (
-        1.0, "ms", "CPU per IMAP FETCH of a whole message of the mix: run 7 (c)"),
+        1.07, "ms", "CPU per IMAP FETCH of a whole message of the mix (mean 232 KB): (c), mean of runs 7-8 "
+        "(1.24, 0.91)"),
     "session_mib": (
-        3.0, "MiB", "memory (Pss) of one open IMAPS session: its imap process and the imap-login that "
-        "holds its TLS: run 7 (c)"),
+        2.6, "MiB", "memory (Pss) of one open IMAPS session: its imap process (1.2 MiB) and the "
+        "imap-login that holds its TLS (1.4 MiB): (c), runs 7-8"),
     "reconcile_entry_cpu_ms": (
         1.92, "ms", "CPU per entry of a roster create (reconcile 0.27 + slapd 1.65 ms): Directory "
         "reconcile, run 7 (100,002 entries, quiet machine)"),
@@ -134,7 +135,14 @@ def model(mailboxes: int, i: dict, a: dict) -> dict:
                 break
             n += 1
         disk_tib = data_tib / n * value(a, "disk_headroom")
+        # what one node fewer would run out of ("-" when two nodes, the fewest, already carry it)
+        fewer = n - 2
+        limits = [] if fewer < 1 else [
+            name for name, short in (("CPU", vcpu / fewer > cores * value(a, "cpu_target")),
+                                     ("RAM", value(a, "base_ram_gib") + session_gib / fewer
+                                      > ram * value(a, "ram_target"))) if short]
         options.append({"vcpu": cores, "ram_gib": ram, "nodes": n, "total_vcpu": n * cores,
+                        "limit": " + ".join(limits) or "-",
                         "disk_tib_per_node": disk_tib,
                         "peak_cpu_share_one_lost": vcpu / (n - 1) / cores,
                         "peak_cpu_share_all_up": vcpu / n / cores})
@@ -185,7 +193,7 @@ def show(results: list[dict]) -> None:
         cells = [f"{r['mailboxes']:,}"]
         for o in r["options"]:
             cells.append(f"{o['nodes']} nodes, {o['disk_tib_per_node']:.1f} TiB each "
-                         f"({o['peak_cpu_share_one_lost'] * 100:.0f} % CPU, one lost)")
+                         f"({o['peak_cpu_share_one_lost'] * 100:.0f} % CPU one lost; bound by {o['limit']})")
         b = r["recommended"]
         cells.append(f"{b['nodes']} x {b['vcpu']} vCPU / {b['ram_gib']} GiB / {b['disk_tib_per_node']:.1f} TiB")
         line(cells)
@@ -210,8 +218,10 @@ def main(argv: list[str] | None = None) -> int:
     changed = apply_sets(args.set, parser)
     if args.inputs:
         for title, table in (("measured", INPUTS), ("assumed", ASSUMPTIONS)):
+            print(f"| {title} | value | where from, why |\n| --- | ---: | --- |")
             for name, (number, unit, why) in table.items():
-                print(f"{title:9} {name:28} {number:>9g} {unit:9} {why}")
+                print(f"| `{name}` | {number:g} {unit} | {why} |")
+            print()
         return 0
     sizes = args.mailboxes or list(PROVINCES)
     if min(sizes) < 1:
