@@ -107,7 +107,9 @@ molecule-%: $(COLLECTION_LINK) ## molecule test of one scenario, e.g. make molec
 # Every benchmark that needs no container, at a small size, so that none breaks unseen: a figure over
 # its target (exit 1) is no failure at this size, a broken run (exit 2, a traceback) is. The benchmarks
 # that converge containers (bench_mail, bench_reconcile, bench_migrate) are run by hand (docs/benchmarks.md).
-BENCH_SMOKE := "bench/bench_plan.py --people 2000" "bench/bench_reports.py --mailboxes 200 --months 1"
+# The capacity model (docs/capacity.md) is arithmetic on their recorded figures: it runs whole.
+BENCH_SMOKE := "bench/bench_plan.py --people 2000" "bench/bench_reports.py --mailboxes 200 --months 1" \
+	"bench/capacity.py"
 bench-smoke: ## every container-free benchmark at a small size (part of make test)
 	mkdir -p $(LOGS); for b in $(BENCH_SMOKE); do \
 	  echo "=== python $$b"; rc=0; python3 $$b > $(LOGS)/bench-smoke.log 2>&1 || rc=$$?; \

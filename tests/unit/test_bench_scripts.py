@@ -1,7 +1,8 @@
 """The benchmarks that converge containers (bench_mail, bench_reconcile, bench_migrate) run by hand,
-not in `make test` (minutes of set-up each); `make bench-smoke` runs the others at a small size. So
-that none of them breaks unseen, each one's command line is parsed here: its imports (benchlib, the
-policy core) resolve and its options are the ones docs/benchmarks.md shows."""
+not in `make test` (minutes of set-up each); `make bench-smoke` runs the others at a small size, and the
+capacity model (capacity.py, docs/capacity.md) whole. So that none of them breaks unseen, each one's
+command line is parsed here: its imports (benchlib, the policy core) resolve and its options are the
+ones docs/benchmarks.md and docs/capacity.md show."""
 
 import pathlib
 import subprocess
@@ -12,11 +13,13 @@ import pytest
 BENCH = pathlib.Path(__file__).resolve().parents[2] / "bench"
 
 OPTIONS = {
-    "bench_mail.py": ["--messages", "--sessions", "--container", "--converge", "--json"],
+    "bench_mail.py": ["--messages", "--sessions", "--load", "--seed", "--attachment-mb", "--dns", "--logins",
+                      "--login-accounts", "--container", "--converge", "--json"],
     "bench_reconcile.py": ["--people", "--container", "--skip-create-100k", "--window", "--json"],
     "bench_migrate.py": ["--json"],
     "bench_plan.py": ["--people"],
     "bench_reports.py": ["--mailboxes", "--months"],
+    "capacity.py": ["--mailboxes", "--set", "--inputs", "--json"],
 }
 
 
@@ -31,4 +34,4 @@ def test_every_benchmark_starts_and_offers_its_documented_options(script):
 
 
 def test_no_benchmark_is_left_out():
-    assert {p.name for p in BENCH.glob("bench_*.py")} == set(OPTIONS)
+    assert {p.name for p in BENCH.glob("bench_*.py")} | {"capacity.py"} == set(OPTIONS)
