@@ -1,7 +1,7 @@
 """The collection congvu.mail as someone who is not in this repository gets it: `ansible-galaxy collection
 build`, installed into a fresh project with no network, and its offline plan playbook run from there
-(docs/collection.md). The whole demo from the installed collection runs in test_demo.py, on the host
-`make demo` made; the fixture `project` (conftest.py) builds and installs the collection once for both."""
+(docs/collection.md). The fixture `project` (conftest.py) builds and installs the collection; the whole demo
+from it is run by hand (docs/collection.md says what that showed)."""
 
 import json
 import subprocess

@@ -50,6 +50,8 @@ class YamlCodec:
     compose_all: Callable[[str], list]  # the root node of each document
     load: Callable[[str], object]  # one document as plain data
     node_data: Callable[[object], object]  # a composed node as plain data
+
+
 # What an account is made of, and the source column or attribute each is read from by default.
 KEYS = ("id", "name", "agency", "mail", "title", "login")
 REQUIRED_KEYS = ("id", "name", "agency")
@@ -291,6 +293,7 @@ def parse_agency_map_yaml(text: str, file: str, codec: YamlCodec) -> tuple[Agenc
     """departments: {source department: code}; agencies: {code: {name, kind}} (the ones to create)."""
     result = AgencyMap(file)
     problems: list[Problem] = []
+    line = 1
     try:
         documents = codec.compose_all(text)
     except YamlSyntaxError as exc:

@@ -343,7 +343,7 @@ def _replaced_item(box: AgencyBox, successor, former_until: str, settings: Setti
             "new": successor.code}
         action = "handover" if after.as_dict() != box.as_dict() else "keep"
         if address != box.address and (after.head, after.delegates, box.state) == (box.head, box.delegates,
-                                                                                  "active"):
+                                                                                   "active"):
             action, reason = "rename", _DOMAIN_CHANGE % {"old": _domain_of(box.address), "new": settings.domain}
     else:
         after.state = "terminated"

@@ -41,7 +41,7 @@ def _get(obj: Mapping, key: str, path: str) -> object:
 
 def _count(obj: Mapping, key: str, path: str) -> int:
     value = obj.get(key, _MISSING)
-    if type(value) is not int:  # bool is not a count
+    if isinstance(value, bool) or not isinstance(value, int):  # bool is not a count
         raise _bad(f"{path}.{key}", "missing" if value is _MISSING else f"not an integer ({value!r})")
     if value < 0:
         raise _bad(f"{path}.{key}", f"negative ({value})")
