@@ -120,3 +120,31 @@ def test_the_all_in_one_host_uses_the_sockets_and_the_loopback(host):
     assert got["mta__sieve_listener"] == "127.0.0.1:10027"
     assert int(got["imap__lmtp_port"]) == 0
     assert got["imap__sieve_submission_host"] == "127.0.0.1:10027"
+
+
+def role_lines(*suffixes):
+    for path in role_files():
+        if path.endswith(suffixes):
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                for number, line in enumerate(handle, 1):
+                    yield os.path.relpath(path, ROOT), number, line
+
+
+def test_the_restart_policy_is_written_by_role_common_alone():
+    """Restart= in a drop-in of a service is role common's (tasks_from restart); a unit a role defines whole
+    (a .service file of its own) keeps its own line."""
+    found = [f"{path}:{number}: {line.strip()}" for path, number, line in role_lines(".conf", ".conf.j2")
+             if re.match(r"\s*Restart(Sec)?=", line) and not path.startswith(os.path.join("roles", "common", ""))]
+    assert not found, "use include_role: {name: common, tasks_from: restart}:\n" + "\n".join(found)
+
+
+def test_a_new_certificate_is_watched_by_role_tls_alone():
+    """The checksum of the certificate is compared in one place (role tls, tasks_from watch), and the services'
+    reload handlers listen to its topic."""
+    readers = [f"{path}:{number}: {line.strip()}" for path, number, line in role_lines(".yml")
+               if re.search(r"(?:path:|-)\s*\"\{\{\s*tls__(?:cert|key)_path\s*\}\}\"", line)
+               and not path.startswith(os.path.join("roles", "tls", ""))]
+    assert not readers, "use include_role: {name: tls, tasks_from: watch}:\n" + "\n".join(readers)
+    for role in ("mta", "imap", "webmail"):
+        with open(os.path.join(ROOT, "roles", role, "handlers", "main.yml"), encoding="utf-8") as handle:
+            assert "congvu certificate changed" in handle.read(), role
