@@ -44,7 +44,7 @@ def test_art16_filter_matches_the_failed_logins_only(host, jail_filter, sample, 
 
 def test_art16_2_fail2ban_restarts_after_a_crash(host):
     drop_ins = host.check_output("systemctl show -p DropInPaths --value fail2ban.service")
-    assert "/etc/systemd/system/fail2ban.service.d/congvu.conf" in drop_ins
+    assert "/etc/systemd/system/fail2ban.service.d/congvu-restart.conf" in drop_ins  # role common's policy
     pid = host.check_output("systemctl show -p MainPID --value fail2ban.service")
     host.check_output(f"kill -9 {pid}")
     assert wait_for(lambda: host.run("fail2ban-client ping").rc == 0

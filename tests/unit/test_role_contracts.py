@@ -1,0 +1,150 @@
+"""The ports between roles (docs/architecture.md, "Contracts between roles"): each number is written once, in
+the inventory's group_vars/all, and the roles' defaults render it the same on a host that runs only one side.
+
+A role that listens and a role that connects run in different plays, often on different hosts, and under
+--limit; a fact set by the listener is not there, and a role's defaults cannot read another role's defaults
+(the argument validation at the start of a role templates them before any task could load the other role).
+So the number is a province-wide setting, and no role spells it.
+"""
+
+import os
+import re
+
+import pytest
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar, trust_as_template
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+INVENTORIES = ("demo", "example")
+
+# setting -> the number, and how a role would spell it if it wrote it itself
+CONTRACTS = {
+    "congvu__lmtp_port": (24, re.compile(r"(?::|port\s*[:=]\s*|else\s+|\[)24\b")),
+    "congvu__sasl_port": (12345, re.compile(r"\b12345\b")),
+    "congvu__sieve_submission_port": (10027, re.compile(r"\b10027\b")),
+    "congvu__managesieve_port": (4190, re.compile(r"\b4190\b")),
+}
+
+
+def role_files():
+    for folder, subfolders, names in os.walk(os.path.join(ROOT, "roles")):
+        subfolders[:] = [s for s in subfolders if not s.startswith(".")]
+        for name in names:
+            # the README is generated from meta/argument_specs.yml, which is checked here
+            if name != "README.md":
+                yield os.path.join(folder, name)
+
+
+def test_no_role_writes_a_port_another_role_relies_on():
+    found = []
+    for path in role_files():
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            for number, line in enumerate(handle, 1):
+                for setting, (_, pattern) in CONTRACTS.items():
+                    if pattern.search(line.split("#", 1)[0] if path.endswith((".yml", ".j2")) else line):
+                        found.append(f"{os.path.relpath(path, ROOT)}:{number}: {line.strip()} (use {setting})")
+    assert not found, "\n".join(found)
+
+
+def test_every_inventory_sets_each_port_once_with_the_same_number():
+    for inventory in INVENTORIES:
+        folder = os.path.join(ROOT, "inventories", inventory, "group_vars", "all")
+        text = "".join(open(os.path.join(folder, name), encoding="utf-8").read() for name in sorted(os.listdir(folder)))
+        for setting, (number, _) in CONTRACTS.items():
+            lines = re.findall(rf"^{setting}:\s*(.*)$", text, re.MULTILINE)
+            assert lines == [str(number)], f"{inventory}: {setting} {lines}"
+
+
+def trusted(value):
+    """Strings of the repository's own files are templates to Ansible (as when it loads a role or inventory)."""
+    if isinstance(value, str):
+        return trust_as_template(value)
+    if isinstance(value, list):
+        return [trusted(v) for v in value]
+    if isinstance(value, dict):
+        return {k: trusted(v) for k, v in value.items()}
+    return value
+
+
+def render(host: str, groups: dict, names: list[str]) -> dict:
+    """The roles' defaults as Ansible renders them on `host` of an inventory with these groups."""
+    loader = DataLoader()
+    variables = {}
+    for path in [("inventories", "demo", "group_vars", "all", "congvu.yml")] + [
+            ("roles", role, "defaults", "main.yml") for role in ("mta", "imap", "webmail", "hardening", "monitoring")]:
+        variables.update(trusted(loader.load_from_file(os.path.join(ROOT, *path))))
+    variables.update({
+        "inventory_hostname": host,
+        "groups": groups,
+        "group_names": sorted(g for g, members in groups.items() if host in members and g != "all"),
+        "ansible_facts": {},
+    })
+    templar = Templar(loader=loader, variables=variables)
+    return {name: templar.template(variables[name]) for name in names}
+
+
+SPLIT = {"all": ["dir1", "mx1", "imap1", "web1"], "mail": ["dir1", "mx1", "imap1", "web1"], "directory": ["dir1"],
+         "mx": ["mx1"], "imap": ["imap1"], "webmail": ["web1"]}
+
+
+def test_an_mx_only_host_delivers_and_authenticates_on_the_imap_hosts_ports():
+    got = render("mx1", SPLIT, ["mta__lmtp_destination", "mta__sasl_path", "mta__sieve_listener",
+                                "hardening__firewall_sieve_ports"])
+    assert got["mta__lmtp_destination"] == "lmtp:inet:imap1:24"
+    assert got["mta__sasl_path"] == "inet:imap1:12345"
+    assert str(got["mta__sieve_listener"]) == "10027"  # every address: Dovecot is on another host
+    assert got["hardening__firewall_sieve_ports"] == []  # no ManageSieve on the MX
+
+
+def test_an_imap_only_host_listens_where_the_mx_connects():
+    got = render("imap1", SPLIT, ["imap__lmtp_port", "imap__auth_port", "imap__sieve_submission_host",
+                                  "imap__managesieve_port", "hardening__firewall_sieve_ports"])
+    assert int(got["imap__lmtp_port"]) == 24 and int(got["imap__auth_port"]) == 12345
+    assert got["imap__sieve_submission_host"] == "mx1:10027"
+    assert int(got["imap__managesieve_port"]) == 4190
+    assert [int(p) for p in got["hardening__firewall_sieve_ports"]] == [4190]
+
+
+def test_a_webmail_only_host_reaches_managesieve_on_the_imap_port():
+    got = render("web1", SPLIT, ["webmail__sieve_port"])
+    assert int(got["webmail__sieve_port"]) == 4190
+
+
+@pytest.mark.parametrize("host", ["mail1"])
+def test_the_all_in_one_host_uses_the_sockets_and_the_loopback(host):
+    groups = {g: [host] for g in ("all", "mail", "directory", "mx", "imap", "webmail")}
+    got = render(host, groups, ["mta__lmtp_destination", "mta__sasl_path", "mta__sieve_listener", "imap__lmtp_port",
+                                "imap__sieve_submission_host"])
+    assert got["mta__lmtp_destination"] == "lmtp:unix:private/dovecot-lmtp"
+    assert got["mta__sasl_path"] == "private/auth"
+    assert got["mta__sieve_listener"] == "127.0.0.1:10027"
+    assert int(got["imap__lmtp_port"]) == 0
+    assert got["imap__sieve_submission_host"] == "127.0.0.1:10027"
+
+
+def role_lines(*suffixes):
+    for path in role_files():
+        if path.endswith(suffixes):
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                for number, line in enumerate(handle, 1):
+                    yield os.path.relpath(path, ROOT), number, line
+
+
+def test_the_restart_policy_is_written_by_role_common_alone():
+    """Restart= in a drop-in of a service is role common's (tasks_from restart); a unit a role defines whole
+    (a .service file of its own) keeps its own line."""
+    found = [f"{path}:{number}: {line.strip()}" for path, number, line in role_lines(".conf", ".conf.j2")
+             if re.match(r"\s*Restart(Sec)?=", line) and not path.startswith(os.path.join("roles", "common", ""))]
+    assert not found, "use include_role: {name: common, tasks_from: restart}:\n" + "\n".join(found)
+
+
+def test_a_new_certificate_is_watched_by_role_tls_alone():
+    """The checksum of the certificate is compared in one place (role tls, tasks_from watch), and the services'
+    reload handlers listen to its topic."""
+    readers = [f"{path}:{number}: {line.strip()}" for path, number, line in role_lines(".yml")
+               if re.search(r"(?:path:|-)\s*\"\{\{\s*tls__(?:cert|key)_path\s*\}\}\"", line)
+               and not path.startswith(os.path.join("roles", "tls", ""))]
+    assert not readers, "use include_role: {name: tls, tasks_from: watch}:\n" + "\n".join(readers)
+    for role in ("mta", "imap", "webmail"):
+        with open(os.path.join(ROOT, "roles", role, "handlers", "main.yml"), encoding="utf-8") as handle:
+            assert "congvu certificate changed" in handle.read(), role
