@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark: throughput of the mail path and of IMAP on the whole stack in a container (issues 4, 15).
+"""Benchmark: throughput of the mail path and of IMAP on the whole stack in a container.
 
     python3 bench/bench_mail.py [--messages 2000] [--sessions 10] [--load distinct|repeat] [--seed 1]
                                 [--attachment-mb 20] [--recipients 10] [--dns both|testbed|stub]

@@ -23,7 +23,7 @@ import sys
 # Measured (docs/benchmarks.md). CPU is user + system time of every program in the benchmark's container
 # (Postfix, rspamd, clamd, redis, Dovecot, slapd, journald), divided by the work done. Measured on the
 # shared 2-vCPU VM while other work ran: a busy VM inflates CPU time (docs/benchmarks.md, directory
-# reconcile, session 3: up to 3x), so these are upper bounds.
+# reconcile, runs 4-5 against 6-7: up to 3x), so these are upper bounds.
 INPUTS = {
     "message_cpu_ms": (
         42.7, "ms", "CPU per message of the full path, DNS stub (postscreen, smtpd, rspamd + ClamAV, "
