@@ -19,6 +19,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 VENV_TESTS=(ansible-doc import pep8 pylint runtime-metadata validate-modules yamllint)
+args=()
 if [ "${1:-}" = --venv ]; then
   # the pip release ansible-test bootstraps (python_requirements.py: default_packages pip='...')
   src=$(python3 -c 'import ansible_test, os; print(os.path.dirname(ansible_test.__file__))')
@@ -27,10 +28,8 @@ if [ "${1:-}" = --venv ]; then
   cache="$HOME/.ansible/test/cache"
   mkdir -p "$cache"
   cp "$REPO_ROOT/scripts/ansible_test_get_pip.py" "$cache/get_pip_${pip_version//./_}.py"
-  args=()
   for test in "${VENV_TESTS[@]}"; do args+=(--test "$test"); done
 else
-  args=()
   for test in pslint "${VENV_TESTS[@]}"; do args+=(--skip-test "$test"); done
 fi
 DEST=$(mktemp -d "${TMPDIR:-/tmp}/congvu-sanity.XXXXXX")

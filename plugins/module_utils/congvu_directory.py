@@ -22,35 +22,13 @@ import os
 from collections.abc import Callable, Iterable
 
 if __package__:  # the collection's module_utils (a module run)
+    from .congvu import directory as core
     from .congvu import passwords
-    from .congvu.directory import (
-        AGENCY_ATTRS,
-        PERSON_ATTRS,
-        DirectoryError,
-        Tree,
-        describe,
-        initial_password_problems,
-        item_write,
-        person_with_password,
-        state_from_entries,
-    )
-    from .congvu.directory import initial_password_hash as _hash
     from .congvu.plan import Item, Plan
     from .congvu.state import State
 else:  # a host script or a test: the core on sys.path as the package congvu
+    from congvu import directory as core
     from congvu import passwords
-    from congvu.directory import (
-        AGENCY_ATTRS,
-        PERSON_ATTRS,
-        DirectoryError,
-        Tree,
-        describe,
-        initial_password_problems,
-        item_write,
-        person_with_password,
-        state_from_entries,
-    )
-    from congvu.directory import initial_password_hash as _hash
     from congvu.plan import Item, Plan
     from congvu.state import State
 
@@ -84,12 +62,12 @@ def paged(conn, base: str, search_filter: str, attributes: list[str], page_size:
             return
 
 
-def read_state(conn, tree: Tree, page_size: int = 1000) -> State:
+def read_state(conn, tree: core.Tree, page_size: int = 1000) -> State:
     """The mailboxes as the directory has them, for the planner (python-ldap: 100k entries in ~2-4 s,
     where ldap3 took 16-20 s; docs/benchmarks.md)."""
-    return state_from_entries(
-        paged(conn, tree.people, "(objectClass=congvuMailbox)", PERSON_ATTRS, page_size),
-        paged(conn, tree.agencies, "(objectClass=congvuAgencyMailbox)", AGENCY_ATTRS, page_size),
+    return core.state_from_entries(
+        paged(conn, tree.people, "(objectClass=congvuMailbox)", core.PERSON_ATTRS, page_size),
+        paged(conn, tree.agencies, "(objectClass=congvuAgencyMailbox)", core.AGENCY_ATTRS, page_size),
         tree)
 
 
@@ -150,7 +128,7 @@ class SecretSink:
     def _file(self, agency: str) -> int:
         if agency not in self._files:
             if not self.folder:
-                raise DirectoryError("no folder for initial passwords was given (initial_passwords_dir)")
+                raise core.DirectoryError("no folder for initial passwords was given (initial_passwords_dir)")
             if not self._files:
                 os.makedirs(self.folder, mode=0o700, exist_ok=True)
                 os.chmod(self.folder, 0o700)
@@ -176,7 +154,7 @@ class SecretSink:
 
 def initial_password_hash(password: str) -> str:
     """The core's `{SSHA512}` of `password` with a fresh 16-byte salt from the system's random source."""
-    return _hash(password, os.urandom(16))
+    return core.initial_password_hash(password, os.urandom(16))
 
 
 class Applier:
@@ -195,7 +173,7 @@ class Applier:
     was applied; the next run re-reads the directory and finishes the rest.
     """
 
-    def __init__(self, conn, tree: Tree, audit: AuditLog, secrets: SecretSink,
+    def __init__(self, conn, tree: core.Tree, audit: AuditLog, secrets: SecretSink,
                  make_password: Callable[[], str] = passwords.generate, window: int = 8,
                  timeout: int = 120):
         self.conn = conn
@@ -209,18 +187,18 @@ class Applier:
 
     def apply(self, plan: Plan) -> list[Item]:
         if plan.blocked:
-            raise DirectoryError("the plan is blocked (invalid roster or guard); nothing was written")
+            raise core.DirectoryError("the plan is blocked (invalid roster or guard); nothing was written")
         for kind in ("person", "agency"):
             self._apply_all([i for i in plan.items if i.kind == kind and i.action != "keep"])
         return self.done
 
     def _apply_all(self, items: list[Item]) -> None:
         pending: collections.deque = collections.deque()  # (msgid, item), oldest first
-        failure: DirectoryError | None = None
+        failure: core.DirectoryError | None = None
         for item in items:
             try:
                 msgid = self._send(item)
-            except DirectoryError as exc:
+            except core.DirectoryError as exc:
                 failure = exc
                 break
             except LDAPError as exc:
@@ -239,7 +217,7 @@ class Applier:
         if failure:
             raise failure
 
-    def _settle(self, msgid: int, item: Item) -> DirectoryError | None:
+    def _settle(self, msgid: int, item: Item) -> core.DirectoryError | None:
         try:
             self.conn.result3(msgid, all=1, timeout=self.timeout)
         except LDAPError as exc:
@@ -251,15 +229,15 @@ class Applier:
         self.audit.record(item)
         self.done.append(item)
 
-    def _failed(self, item: Item, exc: Exception) -> DirectoryError:
+    def _failed(self, item: Item, exc: Exception) -> core.DirectoryError:
         # After a lost connection the outcome of an operation in flight is unknown; the next run's
         # read of the directory settles it.
-        self.audit.record(item, "failed", describe(exc))
-        return DirectoryError(f"{item.action} of {item.kind} {item.id} ({item.address}) failed: "
-                              f"{describe(exc)}; entries before it were applied, run again to finish")
+        self.audit.record(item, "failed", core.describe(exc))
+        return core.DirectoryError(f"{item.action} of {item.kind} {item.id} ({item.address}) failed: "
+                                   f"{core.describe(exc)}; entries before it were applied, run again to finish")
 
     def _send(self, item: Item) -> int | None:
-        write = item_write(item, self.tree, self.audit.revision)
+        write = core.item_write(item, self.tree, self.audit.revision)
         if write is None:
             return None
         what, dn, data = write
@@ -271,10 +249,10 @@ class Applier:
 
     def _create_person(self, dn: str, item: Item, after: dict[str, list[str]]) -> int:
         password = self.make_password()
-        problems = initial_password_problems(password)
+        problems = core.initial_password_problems(password)
         if problems:
-            raise DirectoryError(f"refusing the generated initial password for {item.id}: {'; '.join(problems)}")
-        add = person_with_password(item, after, initial_password_hash(password))
+            raise core.DirectoryError(f"refusing the generated initial password for {item.id}: {'; '.join(problems)}")
+        add = core.person_with_password(item, after, initial_password_hash(password))
         # On disk before the add is sent: a crash after the add must not lose the only copy.
         self.secrets.store(item.agency, item.address, password,
                            dt.datetime.now(dt.UTC).date().isoformat())

@@ -14,9 +14,13 @@ import os
 import shlex
 import shutil
 import subprocess
+import sys
 
 import pytest
 import yaml
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
+from ansible_output import json_callback_output  # noqa: E402
 
 ROOT = os.environ.get("MOLECULE_PROJECT_DIRECTORY") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", "..", ".."))
@@ -252,10 +256,3 @@ def test_art7_reactivate_refuses_a_mailbox_the_job_did_not_suspend(host):
 def test_art7_the_next_reconcile_keeps_the_inactivity_suspension(host, roster):
     result = reconcile(roster, "--check")
     assert result["summary"]["reactivate"] == 0, "the reconcile would undo the job's suspension"
-
-
-def json_callback_output(stdout: str) -> dict:
-    """The document of Ansible's json stdout callback: the other callbacks the test bed enables
-    (profile_tasks' timings) print lines before and after it."""
-    start = 0 if stdout.startswith("{") else stdout.index("\n{") + 1
-    return json.JSONDecoder().raw_decode(stdout[start:])[0]

@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
+from ansible_output import json_callback_output  # noqa: E402
 from ldaptools import AGENCIES, BASE, PEOPLE, sh  # noqa: E402
 from ldaptools import root_search as search  # noqa: E402
 
@@ -659,10 +660,3 @@ def test_a_merger_moves_the_staff_without_recreating_a_mailbox_and_keeps_the_old
     # the plan shows the reorganisation as its own section
     md = host.file("/var/lib/congvu/last-plan/plan.md").content_string
     assert "## Tổ chức lại: skhcn (" in md and "(không tính vào chốt an toàn)" in md
-
-
-def json_callback_output(stdout: str) -> dict:
-    """The document of Ansible's json stdout callback: the other callbacks the test bed enables
-    (profile_tasks' timings) print lines before and after it."""
-    start = 0 if stdout.startswith("{") else stdout.index("\n{") + 1
-    return json.JSONDecoder().raw_decode(stdout[start:])[0]

@@ -378,6 +378,16 @@ def _agency_mailboxes_opened(roster: Roster, state: State | None = None,
     return {pid: sorted(addresses) for pid, addresses in opens.items()}
 
 
+def _taken_by_another(person, field: str, address: str, owner: str, state: State) -> Problem:
+    """Art. 5: `address` (the person's `field`) is, or was, mailbox `owner`'s."""
+    other = state.mailboxes[owner]
+    return Problem(person.file, person.line_of(field),
+                   "'%(address)s' belongs or belonged to id %(owner)s (%(name)s, %(state)s); an "
+                   "address once used is never given to another person (Art. 5)",
+                   f"staff id {person.id}", field,
+                   params={"address": address, "owner": owner, "name": other.name, "state": message(other.state)})
+
+
 def _pins_taken(roster: Roster, owners: dict[str, str], state: State) -> list[Problem]:
     """Art. 5: a pinned address that another person ever used is refused, whatever its state; so is a
     former address (another system's, docs/import.md) that any mailbox of this province ever used."""
@@ -387,13 +397,7 @@ def _pins_taken(roster: Roster, owners: dict[str, str], state: State) -> list[Pr
         for address in person.former_addresses:
             owner = owners.get(address)
             if owner is not None and owner != person.id:
-                other = state.mailboxes[owner]
-                errors.append(Problem(person.file, person.line_of("former_addresses"),
-                                      "'%(address)s' belongs or belonged to id %(owner)s (%(name)s, %(state)s); an "
-                                      "address once used is never given to another person (Art. 5)",
-                                      f"staff id {person.id}", "former_addresses",
-                                      params={"address": address, "owner": owner, "name": other.name,
-                                              "state": message(other.state)}))
+                errors.append(_taken_by_another(person, "former_addresses", address, owner, state))
             elif address in agency_owners:
                 errors.append(Problem(person.file, person.line_of("former_addresses"),
                                       "'%(address)s' is or was the address of the agency mailbox '%(code)s'; an "
@@ -403,13 +407,7 @@ def _pins_taken(roster: Roster, owners: dict[str, str], state: State) -> list[Pr
     for person in roster.persons:
         owner = owners.get(person.address) if person.address else None
         if owner is not None and owner != person.id:
-            other = state.mailboxes[owner]
-            errors.append(Problem(person.file, person.line_of("address"),
-                                  "'%(address)s' belongs or belonged to id %(owner)s (%(name)s, %(state)s); an "
-                                  "address once used is never given to another person (Art. 5)",
-                                  f"staff id {person.id}", "address",
-                                  params={"address": person.address, "owner": owner, "name": other.name,
-                                          "state": message(other.state)}))
+            errors.append(_taken_by_another(person, "address", person.address, owner, state))
     return errors
 
 
