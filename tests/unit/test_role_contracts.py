@@ -148,3 +148,24 @@ def test_a_new_certificate_is_watched_by_role_tls_alone():
     for role in ("mta", "imap", "webmail"):
         with open(os.path.join(ROOT, "roles", role, "handlers", "main.yml"), encoding="utf-8") as handle:
             assert "congvu certificate changed" in handle.read(), role
+
+
+# certificate -> the role that makes it; every other role reads the owner's variable after including the
+# owner's entry point without side effects (tls: tasks_from policy, directory: tasks_from paths)
+OWNED_PATHS = {
+    "/etc/ldap/congvu/tls/server.crt": "directory",   # directory__tls_cert_path
+    "/etc/congvu/tls/mail.crt": "tls",                # tls__cert_path
+}
+
+
+def test_no_role_spells_a_path_another_role_owns():
+    found = []
+    for path in role_files():
+        role = os.path.relpath(path, os.path.join(ROOT, "roles")).split(os.sep)[0]
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            for number, line in enumerate(handle, 1):
+                code = line.split("#", 1)[0] if path.endswith((".yml", ".j2")) else line
+                for owned, owner in OWNED_PATHS.items():
+                    if owned in code and role != owner:
+                        found.append(f"{os.path.relpath(path, ROOT)}:{number}: {line.strip()} (role {owner} owns it)")
+    assert not found, "\n".join(found)
