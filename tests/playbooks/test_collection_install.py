@@ -1,46 +1,13 @@
 """The collection congvu.mail as someone who is not in this repository gets it: `ansible-galaxy collection
-build`, installed into a fresh project with no network, and its offline plan playbook run from there
-(docs/collection.md). The whole demo from the installed collection is run by hand (docs/collection.md says
-what that showed)."""
+build`, installed into a fresh project with no network (the fixture `project`, conftest.py), and its offline
+plan playbook run from there (docs/collection.md). The whole demo from the installed collection runs in
+test_demo.py, on the host `make demo` made."""
 
 import json
-import os
-import shutil
 import subprocess
-import sys
 import tarfile
 
 import pytest
-import yaml
-
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BIN = os.path.dirname(sys.executable)
-
-
-def tool(name):
-    return shutil.which(name, path=BIN) or name
-
-
-@pytest.fixture(scope="module")
-def project(tmp_path_factory):
-    """A new project folder whose ansible.cfg knows only its own collections folder, the collection built
-    from this checkout installed there: (project, installed collection, the tarball)."""
-    base = tmp_path_factory.mktemp("collection")
-    version = yaml.safe_load(open(os.path.join(ROOT, "galaxy.yml"), encoding="utf-8"))["version"]
-    build = subprocess.run([tool("ansible-galaxy"), "collection", "build", "--output-path", str(base), ROOT],
-                           cwd=base, capture_output=True, text=True, timeout=300)
-    assert build.returncode == 0, build.stdout + build.stderr
-    tarball = base / f"congvu-mail-{version}.tar.gz"
-    project = base / "project"
-    project.mkdir()
-    (project / "ansible.cfg").write_text("[defaults]\ncollections_path = ../collections\n", encoding="utf-8")
-    env = dict(os.environ, ANSIBLE_CONFIG=str(project / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    # --no-deps: community.general & co. come with the ansible package, and there is no Galaxy here
-    install = subprocess.run([tool("ansible-galaxy"), "collection", "install", "--offline", "--no-deps",
-                              "-p", str(base / "collections"), str(tarball)],
-                             cwd=project, env=env, capture_output=True, text=True, timeout=300)
-    assert install.returncode == 0, install.stdout + install.stderr
-    return project, base / "collections" / "ansible_collections" / "congvu" / "mail", tarball, env
 
 
 def test_the_artifact_holds_the_collection_and_nothing_of_the_checkout(project):
@@ -61,13 +28,13 @@ def test_installed_collection_plans_the_demo_roster(project):
     """`ansible-playbook congvu.mail.roster_plan` from the fresh project: the plan of the demo roster
     against last month's state, made by the installed copy of the module (not this checkout's)."""
     folder, installed, _, env = project
-    where = subprocess.run([tool("ansible-doc"), "congvu.mail.roster_plan"], cwd=folder, env=env,
+    where = subprocess.run(["ansible-doc", "congvu.mail.roster_plan"], cwd=folder, env=env,
                            capture_output=True, text=True, timeout=120)
     assert where.returncode == 0, where.stderr
     assert f"({installed}/plugins/modules/roster_plan.py)" in where.stdout.splitlines()[0]
     demo = installed / "inventories" / "demo"
     result = subprocess.run(
-        [tool("ansible-playbook"), "congvu.mail.roster_plan", "-i", str(demo / "hosts.yml"),
+        ["ansible-playbook", "congvu.mail.roster_plan", "-i", str(demo / "hosts.yml"),
          "-e", f"roster_path={demo}/roster", "-e", f"state_path={demo}/state.json",
          "-e", "plan_dir=plan", "-e", "plan_date=2026-11-28"],
         cwd=folder, env=env, capture_output=True, text=True, timeout=300)
@@ -88,7 +55,7 @@ def test_installed_playbooks_find_every_role_and_module(project, playbook):
     demo resolves in the installed copy: Ansible parses each task's action and each role when it loads."""
     folder, installed, _, env = project
     result = subprocess.run(
-        [tool("ansible-playbook"), f"congvu.mail.{playbook}", "--list-tasks",
+        ["ansible-playbook", f"congvu.mail.{playbook}", "--list-tasks",
          "-i", str(installed / "inventories" / "demo" / "hosts.yml")],
         cwd=folder, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
