@@ -66,18 +66,21 @@ def trusted(value):
     return value
 
 
-def render(host: str, groups: dict, names: list[str]) -> dict:
-    """The roles' defaults as Ansible renders them on `host` of an inventory with these groups."""
+def render(host: str, groups: dict, names: list[str], hostvars: dict | None = None) -> dict:
+    """The roles' defaults (and role hardening's vars) as Ansible renders them on `host` of an inventory with
+    these groups; `hostvars` as the facts of a run would give them."""
     loader = DataLoader()
     variables = {}
     for path in [("inventories", "demo", "group_vars", "all", "congvu.yml")] + [
-            ("roles", role, "defaults", "main.yml") for role in ("mta", "imap", "webmail", "hardening", "monitoring")]:
+            ("roles", role, "defaults", "main.yml") for role in ("mta", "imap", "webmail", "hardening", "monitoring")
+    ] + [("roles", "hardening", "vars", "main.yml")]:
         variables.update(trusted(loader.load_from_file(os.path.join(ROOT, *path))))
     variables.update({
         "inventory_hostname": host,
         "groups": groups,
         "group_names": sorted(g for g, members in groups.items() if host in members and g != "all"),
         "ansible_facts": {},
+        "hostvars": hostvars or {},
     })
     templar = Templar(loader=loader, variables=variables)
     return {name: templar.template(variables[name]) for name in names}
@@ -120,6 +123,42 @@ def test_the_all_in_one_host_uses_the_sockets_and_the_loopback(host):
     assert got["mta__sieve_listener"] == "127.0.0.1:10027"
     assert int(got["imap__lmtp_port"]) == 0
     assert got["imap__sieve_submission_host"] == "127.0.0.1:10027"
+
+
+# A province on separate hosts: two directory providers, two MX, one IMAP host, a web front, a monitoring host.
+# ldap2 has no facts in this run (--limit), only its ansible_host; web1 neither (it is left out).
+SEPARATE = {"all": ["ldap1", "ldap2", "mx1", "mx2", "imap1", "web1", "mon1"],
+            "mail": ["ldap1", "ldap2", "mx1", "mx2", "imap1", "web1", "mon1"],
+            "directory": ["ldap1", "ldap2"], "mx": ["mx1", "mx2"], "imap": ["imap1"], "webmail": ["web1"],
+            "monitoring": ["mon1"]}
+ADDRESSES = {"ldap1": "10.0.0.1", "mx1": "10.0.0.11", "mx2": "10.0.0.12", "imap1": "10.0.0.21", "mon1": "10.0.0.41"}
+HOSTVARS = {**{h: {"ansible_facts": {"default_ipv4": {"address": a}}} for h, a in ADDRESSES.items()},
+            "ldap2": {"ansible_facts": {}, "ansible_host": "10.0.0.2"}, "web1": {"ansible_facts": {}}}
+
+
+def peer_rules(host):
+    return {rule["name"].split(" ")[0]: (rule["ports"], rule["v4"])
+            for rule in render(host, SEPARATE, ["hardening__peer_rules"], HOSTVARS)["hardening__peer_rules"]}
+
+
+def test_a_directory_provider_opens_replication_to_the_other_provider_and_ldaps_to_the_mail_hosts():
+    rules = peer_rules("ldap1")
+    assert rules["LDAP"] == ([389], ["10.0.0.2"])
+    # web1's address is unknown in this run: left out, not guessed
+    assert rules["LDAPS"] == ([636], ["10.0.0.21", "10.0.0.11", "10.0.0.12"])  # by host name
+    assert rules["the"] == ([9100, 9154], ["10.0.0.41"])
+
+
+def test_an_imap_host_opens_lmtp_and_sasl_to_the_mx_and_an_mx_its_sieve_port_to_the_imap_host():
+    assert peer_rules("imap1")["LMTP"] == ([24, 12345], ["10.0.0.11", "10.0.0.12"])
+    assert peer_rules("mx1")["mail"] == ([10027], ["10.0.0.21"])
+    assert "LMTP" not in peer_rules("mx1")
+
+
+def test_the_all_in_one_host_opens_nothing_to_peers():
+    groups = {g: ["mail1"] for g in ("all", "mail", "directory", "mx", "imap", "webmail", "monitoring")}
+    hostvars = {"mail1": {"ansible_facts": {"default_ipv4": {"address": "10.0.0.9"}}}}
+    assert render("mail1", groups, ["hardening__peer_rules"], hostvars)["hardening__peer_rules"] == []
 
 
 def role_lines(*suffixes):
