@@ -1,0 +1,325 @@
+"""Art. 16.2: the mail pair (docs/cluster.md, "The mail pair").
+
+Two mail nodes (congvu-mail1, congvu-mail2), each MX + submission + Dovecot, Dovecot's dsync replication
+between them, the virtual address of role failover (keepalived) that IMAP, POP3, submission and every
+MX's LMTP deliveries go to, and one DKIM key. Everything goes through real clients: smtplib and imaplib
+from the controller (as a sending server on the Internet and a mail client would), `docker kill` for a
+node that dies, doveadm to count what each replica holds, python3-dkim (Debian) to verify signatures. Runs after test_cluster.py, whose roster apply made the mailboxes.
+"""
+
+import imaplib
+import os
+import re
+import smtplib
+import ssl
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from email.message import EmailMessage
+
+import testinfra
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
+from ldaptools import PEOPLE, ROOT, sh  # noqa: E402
+
+DOMAIN = "quangbinh.gov.vn"
+SELECTOR = "congvu1"
+NAMES = ("congvu-mail1", "congvu-mail2")
+# the fixed addresses of molecule.yml, and the virtual address of host_vars/
+ADDRESS = {"congvu-mail1": "10.216.16.21", "congvu-mail2": "10.216.16.22"}
+VIRTUAL = "10.216.16.100"
+M1, M2 = (testinfra.get_host(f"docker://{name}") for name in NAMES)
+NODE = {"congvu-mail1": M1, "congvu-mail2": M2}
+L1, L2 = (testinfra.get_host(f"docker://{name}") for name in ("congvu-ldap1", "congvu-ldap2"))
+PASSWORDS = "/var/lib/congvu/initial-passwords"
+ZONE = os.path.join(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", ""), "dns", f"{DOMAIN}.zone")
+# the user of these tests: a person of the demo roster's stttt, whose password the first test sets
+UID = "TT0012"
+PASSWORD = "Mat-khau-cap-16"
+
+
+def wait(predicate, timeout=120, step=2, what="condition"):
+    end = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > end:
+            raise AssertionError(f"{what}: not reached within {timeout} s")
+        time.sleep(step)
+
+
+def docker(*argv):
+    subprocess.run(["docker", *argv], check=True, capture_output=True, timeout=120)
+
+
+def client_context():
+    # the nodes' certificates come from local CAs the controller does not hold: the test reads mail, it
+    # does not judge the certificate (molecule/full does)
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def address_of(uid):
+    r = sh(L1, ["ldapsearch", "-LLL", *ROOT, "-b", PEOPLE, f"(uid={uid})", "mail"])
+    return next(line.split(": ", 1)[1] for line in r.stdout.splitlines() if line.startswith("mail: "))
+
+
+def initial_password(address):
+    agency = address.split("@")[0].split(".")[-1]
+    for host in (L1, L2):  # written where the reconcile ran
+        r = host.run(f"grep -h '^{address},' {PASSWORDS}/{agency}.csv 2>/dev/null | tail -n 1 | cut -d, -f2")
+        if r.stdout.strip():
+            return r.stdout.strip()
+    raise AssertionError(f"no initial password of {address}")
+
+
+def imap_login(host, user, password):
+    """True when `user` logs in over IMAPS at `host` (an address)."""
+    try:
+        with imaplib.IMAP4_SSL(host, 993, ssl_context=client_context(), timeout=20) as imap:
+            imap.login(user, password)
+            imap.logout()
+        return True
+    except imaplib.IMAP4.error:
+        return False
+
+
+def holder():
+    """The node that holds the virtual address now (None while none does)."""
+    holders = [name for name, host in NODE.items() if up(name) and VIRTUAL in host.run("ip -o -4 addr show").stdout]
+    assert len(holders) <= 1, f"both nodes hold {VIRTUAL}"
+    return holders[0] if holders else None
+
+
+def up(name):
+    r = subprocess.run(["docker", "inspect", "-f", "{{.State.Running}}", name], capture_output=True, text=True)
+    return r.stdout.strip() == "true"
+
+
+def message_ids(host, user):
+    """Message-ID -> number of copies, in every folder of `user` on that replica (doveadm)."""
+    r = host.run(f"doveadm -f tab fetch -u {user} hdr.message-id mailbox '*' all")
+    assert r.rc == 0, r.stderr
+    counts = {}
+    for line in r.stdout.splitlines()[1:]:
+        value = line.strip()
+        if value:
+            counts[value] = counts.get(value, 0) + 1
+    return counts
+
+
+def test_art16_dns_records_list_both_mx_and_both_sign_with_one_key():
+    zone = open(ZONE, encoding="utf-8").read()
+    mx = re.findall(r"^@\s+IN MX\s+(\d+) (\S+)$", zone, re.MULTILINE)
+    assert sorted(name for _, name in mx) == [f"{n}." for n in NAMES], zone
+    assert len({priority for priority, _ in mx}) == 1, mx  # both accept mail alike
+    # one key, made once and given to the other MX: the same file on both, one DKIM record
+    key = f"/var/lib/rspamd/dkim/{DOMAIN}.{SELECTOR}.key"
+    assert M1.file(key).sha256sum == M2.file(key).sha256sum
+    assert zone.count("._domainkey") == 1
+
+
+def test_art8_password_changed_in_the_directory_logs_in_on_both_nodes():
+    address = address_of(UID)
+    initial = initial_password(address)
+    r = sh(L1, ["ldappasswd", "-x", "-H", "ldapi:///", "-D", f"uid={UID},{PEOPLE}", "-w", initial,
+                "-a", initial, "-s", PASSWORD])
+    assert r.rc == 0, r.stderr
+    for name in NAMES:
+        assert wait(lambda name=name: imap_login(ADDRESS[name], address, PASSWORD), timeout=30,
+                    what=f"the new password on {name}")
+        assert not imap_login(ADDRESS[name], address, initial), name
+
+
+class Sender:
+    """Sends `count` messages to `to` as servers on the Internet do for a domain with two MX: batches
+    over `workers` connections at once, each batch to either MX, and what a batch could not hand over
+    to the other MX. A message counts as sent once an MX said 250 (it is in that MX's queue). The
+    workers run beside the test, which kills and starts a node meanwhile."""
+
+    def __init__(self, to, count, batch=25, workers=6):
+        self.to, self.count, self.batch = to, count, batch
+        self.run_id = uuid.uuid4().hex[:12]
+        self.sent, self.retried, self.errors, self.failures = [], [], [], []
+        self.batches = list(range(0, count, batch))
+        self.lock = threading.Lock()
+        self.threads = [threading.Thread(target=self.work, args=(n,), daemon=True) for n in range(workers)]
+
+    def message(self, i):
+        msg = EmailMessage()
+        msg["From"] = "citizen@example.org"
+        msg["To"] = self.to
+        msg["Subject"] = f"Pair {self.run_id} {i}"
+        msg["Message-ID"] = f"<pair-{self.run_id}-{i}@example.org>"
+        msg.set_content(f"Message {i} of {self.count} to the mail pair.\n")
+        return msg
+
+    def deliver(self, mx, pending):
+        """Hands over as many of `pending` as `mx` takes; returns the rest."""
+        sending = None
+        try:
+            with smtplib.SMTP(ADDRESS[mx], 25, local_hostname="sender.example.org", timeout=30) as smtp:
+                while pending:
+                    sending = pending[0]
+                    smtp.send_message(self.message(sending), "citizen@example.org", [self.to])
+                    self.sent.append(sending)
+                    sending, pending = None, pending[1:]
+        except (OSError, smtplib.SMTPException) as exc:
+            self.errors.append(f"{mx}: {exc!r}")
+            if sending is not None:  # cut off in the middle of that message: sent again to the other MX
+                self.retried.append(sending)
+        return pending
+
+    def work(self, n):
+        try:
+            turn = n
+            while True:
+                with self.lock:
+                    if not self.batches:
+                        return
+                    start = self.batches.pop(0)
+                pending = list(range(start, min(start + self.batch, self.count)))
+                end = time.monotonic() + 180
+                while pending:
+                    if time.monotonic() > end:
+                        raise AssertionError(f"no MX took messages {pending[:3]}...: {self.errors[-3:]}")
+                    mx = NAMES[turn % 2]
+                    turn += 1
+                    if up(mx):
+                        pending = self.deliver(mx, pending)
+                    if pending:
+                        time.sleep(1)
+        except Exception as exc:  # noqa: BLE001 -- reported by the test
+            self.failures.append(exc)
+
+    def start(self):
+        for thread in self.threads:
+            thread.start()
+
+    def join(self, timeout):
+        end = time.monotonic() + timeout
+        for thread in self.threads:
+            thread.join(max(0.0, end - time.monotonic()))
+
+    @property
+    def error(self):
+        return self.failures[0] if self.failures else None
+
+
+def test_art16_a_thousand_messages_while_a_node_dies_arrive_once_on_both_replicas():
+    address = address_of(UID)
+    first = wait(holder, timeout=30, what="a node holding the virtual address")
+    other = NAMES[1 - NAMES.index(first)]
+    sender = Sender(address, 1000)
+    t0 = time.monotonic()
+    sender.start()
+    wait(lambda: len(sender.sent) >= 300 or sender.error, timeout=300, step=0.5, what="300 messages sent")
+    docker("kill", first)
+    killed_at = time.monotonic()
+    try:
+        # the other node takes the virtual address, and the mail is read there through it
+        assert wait(lambda: holder() == other, timeout=30, step=0.5, what="the address on the other node")
+        moved = time.monotonic() - killed_at
+
+        def readable():
+            with imaplib.IMAP4_SSL(VIRTUAL, 993, ssl_context=client_context(), timeout=20) as imap:
+                imap.login(address, PASSWORD)
+                imap.select("INBOX", readonly=True)
+                found = imap.search(None, "HEADER", "Message-ID", f"pair-{sender.run_id}-")[1][0].split()
+                if not found:
+                    return False
+                body = imap.fetch(found[0], "(BODY.PEEK[TEXT])")[1][0][1]
+                return len(found) if b"to the mail pair" in body else False
+
+        read = wait(readable, timeout=60, what="the messages over IMAP at the virtual address")
+        wait(lambda: len(sender.sent) >= 700 or sender.error, timeout=300, step=0.5, what="700 messages sent")
+    finally:
+        docker("start", first)
+    sender.join(timeout=600)
+    assert sender.error is None, sender.error
+    assert sorted(sender.sent) == list(range(1000)), sender.errors
+    sent_in = time.monotonic() - t0
+    # the address stays where it went (nopreempt): the node that came back catches up first
+    assert wait(lambda: NODE[first].run("systemctl is-active dovecot").stdout.strip() == "active", timeout=120)
+    assert holder() == other
+    expected = {f"<pair-{sender.run_id}-{i}@example.org>" for i in range(1000)}
+
+    def complete(host):
+        counts = {k: v for k, v in message_ids(host, address).items() if k in expected}
+        return set(counts) == expected and all(v == 1 for v in counts.values()) and counts
+
+    last = {}
+
+    def both():
+        for name in NAMES:
+            counts = message_ids(NODE[name], address)
+            mine = {k: v for k, v in counts.items() if k in expected}
+            last[name] = (len(mine), sorted(k for k, v in mine.items() if v > 1)[:5])
+        return all(complete(NODE[name]) for name in NAMES)
+
+    try:
+        wait(both, timeout=420, step=5, what="every message once on both replicas")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}: (count, duplicates) {last}; retried {sender.retried}; "
+                             f"queues {[NODE[n].run('postqueue -p | tail -n 1').stdout for n in NAMES]}") from None
+    print(f"1000 messages sent in {sent_in:.0f} s; the address moved in {moved:.1f} s; {read} read over IMAP "
+          f"during the outage; retried after an error: {len(sender.retried)}")
+
+
+VERIFY = r'''
+import dkim, sys
+msg = open(sys.argv[1], "rb").read()
+txt = sys.argv[2].encode()
+def dnsfunc(name, timeout=5):
+    assert name == b"%s._domainkey.%s." % (sys.argv[3].encode(), sys.argv[4].encode()), name
+    return txt
+print("ok" if dkim.verify(msg, dnsfunc=dnsfunc) else "bad")
+'''
+
+
+def dkim_record():
+    zone = open(ZONE, encoding="utf-8").read()
+    block = re.search(rf"^{SELECTOR}\._domainkey\s+IN TXT\s+\((.*?)\)", zone, re.MULTILINE | re.DOTALL).group(1)
+    return "".join(re.findall(r'"([^"]*)"', block))
+
+
+def test_art16_mail_leaving_either_mx_carries_a_dkim_signature_that_verifies():
+    address = address_of(UID)
+    record = dkim_record()
+    for name in NAMES:
+        host = NODE[name]
+        subject = f"DKIM {name} {uuid.uuid4().hex[:8]}"
+        msg = EmailMessage()
+        msg["From"] = address
+        msg["To"] = "partner@example.org"
+        msg["Subject"] = subject
+        msg.set_content("Signed body line.\n")
+        # submission on this node's own address: this MX signs and queues the message for the Internet
+        with smtplib.SMTP(ADDRESS[name], 587, timeout=30) as smtp:
+            smtp.starttls(context=client_context())
+            smtp.login(address, PASSWORD)
+            smtp.send_message(msg)
+
+        def queued(host=host, subject=subject):
+            ids = host.run("postqueue -j").stdout.splitlines()
+            for line in ids:
+                qid = re.search(r'"queue_id": *"([0-9A-F]+)"', line)
+                if qid and subject in host.run(f"postcat -h -q {qid.group(1)}").stdout:
+                    return qid.group(1)
+            return None
+
+        qid = wait(queued, timeout=60, what=f"the message in {name}'s queue")
+        try:
+            text = host.run(f"postcat -h -b -q {qid}").stdout
+            assert f"d={DOMAIN}" in text and f"s={SELECTOR}" in text, text[:2000]
+            path = f"/tmp/dkim-{qid}.eml"
+            host.run(f"postcat -h -b -q {qid} | grep -v '^\\*\\*\\* ' > {path}")
+            v = host.run(f"python3 -c '{VERIFY}' {path} '{record}' {SELECTOR} {DOMAIN}")
+            assert v.stdout.split() == ["ok"], (name, v.stdout, v.stderr)
+        finally:
+            host.run(f"postsuper -d {qid}")
