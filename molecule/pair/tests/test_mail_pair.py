@@ -4,7 +4,9 @@ Two mail nodes (congvu-mail1, congvu-mail2), each MX + submission + Dovecot, Dov
 between them, the virtual address of role failover (keepalived) that IMAP, POP3, submission and every
 MX's LMTP deliveries go to, and one DKIM key. Everything goes through real clients: smtplib and imaplib
 from the controller (as a sending server on the Internet and a mail client would), `docker kill` for a
-node that dies, doveadm to count what each replica holds, python3-dkim (Debian) to verify signatures. Runs after test_cluster.py, whose roster apply made the mailboxes.
+node that dies, doveadm to count what each replica holds, python3-dkim (Debian) to verify signatures.
+Runs after test_cluster.py (the directory's tests, linked from molecule/cluster), whose roster apply made
+the mailboxes.
 """
 
 import imaplib
