@@ -1,4 +1,5 @@
-"""`make demo` as a newcomer runs it: the whole demo, twice, then `make demo-down`.
+"""`make demo` as a newcomer runs it, the demo again from the installed collection on the same host (no change
+there), then `make demo-down`.
 
 What a newcomer gets is checked from this machine, through the ports the demo publishes on 127.0.0.1,
 with real clients: the webmail page over HTTPS, IMAP and submission with an account of
