@@ -19,6 +19,7 @@ import testinfra
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
 from ldaptools import BASE, PEOPLE, parse_ldif, sh  # noqa: E402
+from polling import wait  # noqa: E402
 
 ROOT = os.environ.get("MOLECULE_PROJECT_DIRECTORY") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", "..", ".."))
@@ -30,17 +31,6 @@ PASSWORDS = "/var/lib/congvu/initial-passwords"
 # Per-server values that are not data: the replication state itself (compared on its own) and what
 # slapd computes for each read.
 LOCAL_ATTRS = {"contextCSN", "entryDN", "subschemaSubentry", "hasSubordinates"}
-
-
-def wait(predicate, timeout=120, step=2, what="condition"):
-    end = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > end:
-            raise AssertionError(f"{what}: not reached within {timeout} s")
-        time.sleep(step)
 
 
 def dump(host):

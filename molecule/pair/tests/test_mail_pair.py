@@ -25,6 +25,7 @@ import testinfra
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
 from ldaptools import PEOPLE, ROOT, sh  # noqa: E402
+from polling import wait  # noqa: E402
 
 DOMAIN = "quangbinh.gov.vn"
 SELECTOR = "congvu1"
@@ -40,17 +41,6 @@ ZONE = os.path.join(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", ""), "dns", f
 # the user of these tests: a person of the demo roster's stttt, whose password the first test sets
 UID = "TT0012"
 PASSWORD = "Mat-khau-cap-16"
-
-
-def wait(predicate, timeout=120, step=2, what="condition"):
-    end = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > end:
-            raise AssertionError(f"{what}: not reached within {timeout} s")
-        time.sleep(step)
 
 
 def docker(*argv):
