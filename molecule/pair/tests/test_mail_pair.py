@@ -24,6 +24,7 @@ from email.message import EmailMessage
 import testinfra
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
+import dkim_verify  # noqa: E402
 from ldaptools import PEOPLE, ROOT, sh  # noqa: E402
 from polling import wait  # noqa: E402
 
@@ -263,17 +264,6 @@ def test_art16_a_thousand_messages_while_a_node_dies_arrive_once_on_both_replica
           f"during the outage; retried after an error: {len(sender.retried)}")
 
 
-VERIFY = r'''
-import dkim, sys
-msg = open(sys.argv[1], "rb").read()
-txt = sys.argv[2].encode()
-def dnsfunc(name, timeout=5):
-    assert name == b"%s._domainkey.%s." % (sys.argv[3].encode(), sys.argv[4].encode()), name
-    return txt
-print("ok" if dkim.verify(msg, dnsfunc=dnsfunc) else "bad")
-'''
-
-
 def dkim_record():
     zone = open(ZONE, encoding="utf-8").read()
     block = re.search(rf"^{SELECTOR}\._domainkey\s+IN TXT\s+\((.*?)\)", zone, re.MULTILINE | re.DOTALL).group(1)
@@ -311,7 +301,7 @@ def test_art16_mail_leaving_either_mx_carries_a_dkim_signature_that_verifies():
             assert f"d={DOMAIN}" in text and f"s={SELECTOR}" in text, text[:2000]
             path = f"/tmp/dkim-{qid}.eml"
             host.run(f"postcat -h -b -q {qid} | grep -v '^\\*\\*\\* ' > {path}")
-            v = host.run(f"python3 -c '{VERIFY}' {path} '{record}' {SELECTOR} {DOMAIN}")
+            v = host.run(f"python3 -c '{dkim_verify.SCRIPT}' {path} '{record}' {SELECTOR} {DOMAIN}")
             assert v.stdout.split() == ["ok"], (name, v.stdout, v.stderr)
         finally:
             host.run(f"postsuper -d {qid}")
