@@ -202,6 +202,27 @@ def test_art16_no_vrrp_without_the_virtual_address_and_neither_rule_on_one_mail_
     assert not [r for r in declared["hardening__firewall_peer_rules"] if r["name"].startswith(("dsync", "keepalived"))]
 
 
+def test_art16_the_firewall_of_a_node_lets_the_other_node_replicate_and_advertise():
+    """The nftables file itself (roles/hardening/templates/nftables.conf.j2), VRRP by number (docs/hardening.md)."""
+    loader = DataLoader()
+    hostvars = {h: {"ansible_facts": {**v["ansible_facts"], "default_ipv6": {"address": f"2001:db8::{n}"}}}
+                for n, (h, v) in enumerate(PAIR_HOSTVARS.items(), 1)}
+    variables = render("mail1", PAIR, ["hardening__peer_rules", "hardening__public_ports", "hardening__admin_ports",
+                                       "hardening__ldaps_ports", "hardening__ldaps_sources"], hostvars, VIRTUAL)
+    variables.update({"hardening__admin_networks": ["10.9.0.0/24"], "hardening__firewall_table": "congvu_filter",
+                      "hardening__firewall_extra_rules": [], "hardening__firewall_log_drops": False,
+                      "ansible_managed": "managed"})
+    with open(os.path.join(ROOT, "roles", "hardening", "templates", "nftables.conf.j2"), encoding="utf-8") as handle:
+        text = Templar(loader=loader, variables=variables).template(trust_as_template(handle.read()))
+    lines = [line.strip() for line in text.splitlines()]
+    assert "ip saddr { 10.20.0.12 } tcp dport { 12346 } accept" in lines
+    assert "ip6 saddr { 2001:db8::3 } tcp dport { 12346 } accept" in lines
+    assert "ip saddr { 10.20.0.12 } ip protocol 112 accept" in lines
+    assert "ip6 saddr { 2001:db8::3 } meta l4proto 112 accept" in lines
+    # neither the directory host nor the node itself
+    assert not [line for line in lines if "10.20.0.1 " in line or "10.20.0.11 " in line]
+
+
 def role_lines(*suffixes):
     for path in role_files():
         if path.endswith(suffixes):
