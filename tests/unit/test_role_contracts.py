@@ -12,9 +12,13 @@ import re
 
 import pytest
 from ansible.parsing.dataloader import DataLoader
+from ansible.plugins.loader import init_plugin_loader
 from ansible.template import Templar, trust_as_template
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+# the roles call the collection's filters by their full names (congvu.mail.congvu_peer_rules), as ansible-playbook
+# finds them: through scripts/collection-link.sh's link
+init_plugin_loader([os.path.join(ROOT, ".cache", "collections")])
 INVENTORIES = ("demo", "example")
 
 # setting -> the number, and how a role would spell it if it wrote it itself
@@ -23,6 +27,7 @@ CONTRACTS = {
     "congvu__sasl_port": (12345, re.compile(r"\b12345\b")),
     "congvu__sieve_submission_port": (10027, re.compile(r"\b10027\b")),
     "congvu__managesieve_port": (4190, re.compile(r"\b4190\b")),
+    "congvu__mail_replication_port": (12346, re.compile(r"\b12346\b")),
 }
 
 
@@ -66,15 +71,18 @@ def trusted(value):
     return value
 
 
-def render(host: str, groups: dict, names: list[str], hostvars: dict | None = None) -> dict:
+def render(host: str, groups: dict, names: list[str], hostvars: dict | None = None,
+           inventory: dict | None = None) -> dict:
     """The roles' defaults (and role hardening's vars) as Ansible renders them on `host` of an inventory with
-    these groups; `hostvars` as the facts of a run would give them."""
+    these groups; `hostvars` as the facts of a run would give them, `inventory` the settings that differ from the
+    demo's group_vars/all."""
     loader = DataLoader()
     variables = {}
     for path in [("inventories", "demo", "group_vars", "all", "congvu.yml")] + [
             ("roles", role, "defaults", "main.yml") for role in ("mta", "imap", "webmail", "hardening", "monitoring")
     ] + [("roles", "hardening", "vars", "main.yml")]:
         variables.update(trusted(loader.load_from_file(os.path.join(ROOT, *path))))
+    variables.update(inventory or {})
     variables.update({
         "inventory_hostname": host,
         "groups": groups,
@@ -159,6 +167,60 @@ def test_the_all_in_one_host_opens_nothing_to_peers():
     groups = {g: ["mail1"] for g in ("all", "mail", "directory", "mx", "imap", "webmail", "monitoring")}
     hostvars = {"mail1": {"ansible_facts": {"default_ipv4": {"address": "10.0.0.9"}}}}
     assert render("mail1", groups, ["hardening__peer_rules"], hostvars)["hardening__peer_rules"] == []
+
+
+# The mail pair (docs/cluster.md): two hosts in both mx and imap, as inventories/example.
+PAIR = {"all": ["ldap1", "mail1", "mail2"], "mail": ["ldap1", "mail1", "mail2"], "directory": ["ldap1"],
+        "mx": ["mail1", "mail2"], "imap": ["mail1", "mail2"]}
+PAIR_HOSTVARS = {h: {"ansible_facts": {"default_ipv4": {"address": a}}}
+                 for h, a in {"ldap1": "10.20.0.1", "mail1": "10.20.0.11", "mail2": "10.20.0.12"}.items()}
+VIRTUAL = {"congvu__mail_virtual_ipv4": "10.20.0.100"}
+
+
+def pair_rules(host, groups=PAIR, inventory=None):
+    got = render(host, groups, ["hardening__peer_rules"], PAIR_HOSTVARS, inventory)["hardening__peer_rules"]
+    return {rule["name"].split(" ")[0]: (rule["proto"], rule["ports"], rule["v4"]) for rule in got}
+
+
+def test_art16_each_node_of_the_mail_pair_opens_dsync_and_vrrp_to_the_other_node_only():
+    got = render("mail1", PAIR, ["imap__replication_port"], PAIR_HOSTVARS, VIRTUAL)
+    assert int(got["imap__replication_port"]) == 12346
+    assert pair_rules("mail1", inventory=VIRTUAL)["dsync"] == ("tcp", [12346], ["10.20.0.12"])
+    assert pair_rules("mail2", inventory=VIRTUAL)["keepalived's"] == ("vrrp", [], ["10.20.0.11"])
+    # LMTP from the other MX was already there; the directory host opens neither
+    assert pair_rules("mail2", inventory=VIRTUAL)["LMTP"] == ("tcp", [24, 12345], ["10.20.0.11"])
+    assert not {"dsync", "keepalived's"} & set(pair_rules("ldap1", inventory=VIRTUAL))
+
+
+def test_art16_no_vrrp_without_the_virtual_address_and_neither_rule_on_one_mail_host():
+    rules = pair_rules("mail1")  # the demo's congvu__mail_virtual_ipv4: "" (role failover does nothing)
+    assert "dsync" in rules and "keepalived's" not in rules
+    one = {**PAIR, "mx": ["mail1"], "imap": ["mail1"]}
+    assert not {"dsync", "keepalived's"} & set(pair_rules("mail1", one, VIRTUAL))
+    # not even declared (with no other node they would have no source and render nothing anyway)
+    declared = render("mail1", one, ["hardening__firewall_peer_rules"], PAIR_HOSTVARS, VIRTUAL)
+    assert not [r for r in declared["hardening__firewall_peer_rules"] if r["name"].startswith(("dsync", "keepalived"))]
+
+
+def test_art16_the_firewall_of_a_node_lets_the_other_node_replicate_and_advertise():
+    """The nftables file itself (roles/hardening/templates/nftables.conf.j2), VRRP by number (docs/hardening.md)."""
+    loader = DataLoader()
+    hostvars = {h: {"ansible_facts": {**v["ansible_facts"], "default_ipv6": {"address": f"2001:db8::{n}"}}}
+                for n, (h, v) in enumerate(PAIR_HOSTVARS.items(), 1)}
+    variables = render("mail1", PAIR, ["hardening__peer_rules", "hardening__public_ports", "hardening__admin_ports",
+                                       "hardening__ldaps_ports", "hardening__ldaps_sources"], hostvars, VIRTUAL)
+    variables.update({"hardening__admin_networks": ["10.9.0.0/24"], "hardening__firewall_table": "congvu_filter",
+                      "hardening__firewall_extra_rules": [], "hardening__firewall_log_drops": False,
+                      "ansible_managed": "managed"})
+    with open(os.path.join(ROOT, "roles", "hardening", "templates", "nftables.conf.j2"), encoding="utf-8") as handle:
+        text = Templar(loader=loader, variables=variables).template(trust_as_template(handle.read()))
+    lines = [line.strip() for line in text.splitlines()]
+    assert "ip saddr { 10.20.0.12 } tcp dport { 12346 } accept" in lines
+    assert "ip6 saddr { 2001:db8::3 } tcp dport { 12346 } accept" in lines
+    assert "ip saddr { 10.20.0.12 } ip protocol 112 accept" in lines
+    assert "ip6 saddr { 2001:db8::3 } meta l4proto 112 accept" in lines
+    # neither the directory host nor the node itself
+    assert not [line for line in lines if "10.20.0.1 " in line or "10.20.0.11 " in line]
 
 
 def role_lines(*suffixes):
