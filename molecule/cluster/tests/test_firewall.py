@@ -5,10 +5,14 @@ through it; here, what a host that is not a provider sees: the controller, in th
 LDAPS on 636 and nothing on 389.
 """
 
-import socket
+import os
+import sys
 
 import pytest
 import testinfra
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
+from reach import controller_reaches, reaches  # noqa: E402
 
 NAMES = ("congvu-ldap1", "congvu-ldap2")
 L1, L2 = (testinfra.get_host(f"docker://{name}") for name in NAMES)
@@ -16,19 +20,6 @@ L1, L2 = (testinfra.get_host(f"docker://{name}") for name in NAMES)
 
 def address(host):
     return host.run("hostname -I").stdout.split()[0]
-
-
-def reaches(host, ip, port):
-    """A TCP connection from inside `host` to ip:port within 5 s."""
-    return host.run(f"timeout 5 bash -c 'exec 3<>/dev/tcp/{ip}/{port}'").rc == 0
-
-
-def controller_reaches(ip, port):
-    try:
-        with socket.create_connection((ip, port), timeout=5):
-            return True
-    except OSError:
-        return False
 
 
 @pytest.mark.parametrize("here,there", [(L1, L2), (L2, L1)], ids=["ldap1-to-ldap2", "ldap2-to-ldap1"])

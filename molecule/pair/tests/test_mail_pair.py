@@ -27,6 +27,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared")
 import dkim_verify  # noqa: E402
 from ldaptools import PEOPLE, ROOT, sh  # noqa: E402
 from polling import wait  # noqa: E402
+from reach import controller_reaches, reaches  # noqa: E402
 
 DOMAIN = "quangbinh.gov.vn"
 SELECTOR = "congvu1"
@@ -40,6 +41,7 @@ L1, L2 = (testinfra.get_host(f"docker://{name}") for name in ("congvu-ldap1", "c
 PASSWORDS = "/var/lib/congvu/initial-passwords"
 ZONE = os.path.join(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", ""), "dns", f"{DOMAIN}.zone")
 # the user of these tests: a person of the demo roster's stttt, whose password the first test sets
+REPLICATION_PORT = 12346  # congvu__mail_replication_port of inventories/demo
 UID = "TT0012"
 PASSWORD = "Mat-khau-cap-16"
 
@@ -115,6 +117,18 @@ def test_art16_dns_records_list_both_mx_and_both_sign_with_one_key():
     key = f"/var/lib/rspamd/dkim/{DOMAIN}.{SELECTOR}.key"
     assert M1.file(key).sha256sum == M2.file(key).sha256sum
     assert zone.count("._domainkey") == 1
+
+
+def test_art16_the_firewall_opens_dsync_to_the_other_node_only():
+    """Role hardening's firewall (converge.yml) on each node: dsync's port answers the other node, not
+    the controller (the admin network), to which IMAPS on the same address answers. VRRP passes too:
+    otherwise each node would take the virtual address, which holder() refuses."""
+    for name in NAMES:
+        other = next(n for n in NAMES if n != name)
+        assert reaches(NODE[other], ADDRESS[name], REPLICATION_PORT), f"{other} -> {name}"
+        assert controller_reaches(ADDRESS[name], 993), name
+        assert not controller_reaches(ADDRESS[name], REPLICATION_PORT), name
+    assert wait(holder, timeout=30, what="a node holding the virtual address")
 
 
 def test_art8_password_changed_in_the_directory_logs_in_on_both_nodes():
