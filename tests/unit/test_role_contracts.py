@@ -192,6 +192,20 @@ def test_art16_each_node_of_the_mail_pair_opens_dsync_and_vrrp_to_the_other_node
     assert not {"dsync", "keepalived's"} & set(pair_rules("ldap1", inventory=VIRTUAL))
 
 
+def test_art16_the_webmail_of_either_mail_node_reads_mail_on_the_node_holding_the_virtual_address():
+    """Both nodes' Roundcube open IMAP and ManageSieve at the mail host name (DNS: the virtual address), not at
+    their own Dovecot: the node without the address is a replica nobody writes to (docs/cluster.md)."""
+    for host in ("mail1", "mail2"):
+        got = render(host, PAIR, ["webmail__imap_host", "webmail__sieve_host", "webmail__smtp_host"],
+                     PAIR_HOSTVARS, VIRTUAL)
+        assert got["webmail__imap_host"] == got["webmail__sieve_host"] == "mail.quangbinh.gov.vn", host
+        assert got["webmail__smtp_host"] == "localhost"  # submission: either MX queues and sends
+    # without the virtual address (no role failover), and on one mail host, the host's own Dovecot
+    assert render("mail1", PAIR, ["webmail__imap_host"], PAIR_HOSTVARS)["webmail__imap_host"] == "localhost"
+    one = {**PAIR, "mx": ["mail1"], "imap": ["mail1"]}
+    assert render("mail1", one, ["webmail__imap_host"], PAIR_HOSTVARS, VIRTUAL)["webmail__imap_host"] == "localhost"
+
+
 def test_art16_no_vrrp_without_the_virtual_address_and_neither_rule_on_one_mail_host():
     rules = pair_rules("mail1")  # the demo's congvu__mail_virtual_ipv4: "" (role failover does nothing)
     assert "dsync" in rules and "keepalived's" not in rules
