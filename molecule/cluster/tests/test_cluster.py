@@ -1,6 +1,7 @@
 """Art. 16.2: the directory on two providers (multi-provider delta-syncrepl, docs/cluster.md).
 
-Two containers of group `directory` (congvu-ldap1, congvu-ldap2) converged by the role `directory`.
+Two containers of group `directory` (congvu-ldap1, congvu-ldap2 here; the pair scenario, which runs these
+tests too, names its own) converged by the role `directory`.
 Everything a test does goes through real clients: the project's roster playbook run from the
 controller as an operator runs it, OpenLDAP's ldapsearch/ldappasswd/ldapwhoami inside the
 containers, `docker stop` for a provider that dies, nftables for a partition, and the monitoring
@@ -16,6 +17,7 @@ import time
 
 import pytest
 import testinfra
+from testinfra.utils.ansible_runner import AnsibleRunner
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
 from ldaptools import BASE, PEOPLE, parse_ldif, sh  # noqa: E402
@@ -24,7 +26,8 @@ from polling import wait  # noqa: E402
 ROOT = os.environ.get("MOLECULE_PROJECT_DIRECTORY") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 INVENTORY = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
-NAMES = ("congvu-ldap1", "congvu-ldap2")
+# the scenario's providers, in the inventory's order
+NAMES = tuple(sorted(AnsibleRunner(os.environ["MOLECULE_INVENTORY_FILE"]).get_hosts("directory")))
 L1, L2 = (testinfra.get_host(f"docker://{name}") for name in NAMES)
 ROOT_LDAPI = ["-Q", "-Y", "EXTERNAL", "-H", "ldapi:///"]
 PASSWORDS = "/var/lib/congvu/initial-passwords"

@@ -37,7 +37,7 @@ ADDRESS = {"congvu-mail1": "10.216.16.21", "congvu-mail2": "10.216.16.22"}
 VIRTUAL = "10.216.16.100"
 M1, M2 = (testinfra.get_host(f"docker://{name}") for name in NAMES)
 NODE = {"congvu-mail1": M1, "congvu-mail2": M2}
-L1, L2 = (testinfra.get_host(f"docker://{name}") for name in ("congvu-ldap1", "congvu-ldap2"))
+L1, L2 = (testinfra.get_host(f"docker://{name}") for name in ("congvu-pair-ldap1", "congvu-pair-ldap2"))
 PASSWORDS = "/var/lib/congvu/initial-passwords"
 ZONE = os.path.join(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", ""), "dns", f"{DOMAIN}.zone")
 # the user of these tests: a person of the demo roster's stttt, whose password the first test sets
