@@ -98,11 +98,13 @@ def test_no_clamav_metric_without_downloaded_signatures(collector, tmp_path):
 # `ip -o -4 addr show` on a node of the pair holding the virtual address (keepalived adds it as a /32)
 IP_HOLDER = (
     "1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever\n"
-    "2: eth0    inet 10.216.16.21/24 brd 10.216.16.255 scope global eth0\\       valid_lft forever preferred_lft forever\n"
+    "2: eth0    inet 10.216.16.21/24 brd 10.216.16.255 scope global eth0\\"
+    "       valid_lft forever preferred_lft forever\n"
     "2: eth0    inet 10.216.16.100/32 scope global eth0\\       valid_lft forever preferred_lft forever\n")
 IP_STANDBY = (
     "1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever\n"
-    "2: eth0    inet 10.216.16.22/24 brd 10.216.16.255 scope global eth0\\       valid_lft forever preferred_lft forever\n")
+    "2: eth0    inet 10.216.16.22/24 brd 10.216.16.255 scope global eth0\\"
+    "       valid_lft forever preferred_lft forever\n")
 
 
 def test_the_node_holding_the_virtual_address_says_1(collector, monkeypatch):
