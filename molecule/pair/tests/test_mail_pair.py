@@ -319,3 +319,21 @@ def test_art16_mail_leaving_either_mx_carries_a_dkim_signature_that_verifies():
             assert v.stdout.split() == ["ok"], (name, v.stdout, v.stderr)
         finally:
             host.run(f"postsuper -d {qid}")
+
+
+def test_art16_the_collector_reads_which_node_holds_the_address_and_no_failed_replication():
+    """Role monitoring's collector on each node (converge.yml installs it): congvu_mail_virtual_address_held is
+    1 on the holder and 0 on the other, what the alerts CongvuMailPairNoAddress/SplitBrain add up; once the
+    nodes are in step (Dovecot retries a failed user within minutes) no user's last dsync failed."""
+
+    def metrics(name):
+        r = NODE[name].run("/usr/local/bin/congvu-textfile-metrics")
+        assert r.rc == 0, r.stderr
+        return NODE[name].file("/run/congvu_host.prom").content_string
+
+    first = wait(holder, timeout=30, what="a node holding the virtual address")
+    for name in NAMES:
+        held = f'congvu_mail_virtual_address_held{{address="{VIRTUAL}"}} {int(name == first)}\n'
+        assert held in metrics(name), (name, metrics(name))
+    wait(lambda: all("congvu_dovecot_replication_failed 0\n" in metrics(name) for name in NAMES), timeout=420,
+         step=15, what="no failed replication on either node")
