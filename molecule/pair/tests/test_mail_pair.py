@@ -324,7 +324,7 @@ def test_art16_mail_leaving_either_mx_carries_a_dkim_signature_that_verifies():
 def test_art16_the_collector_reads_which_node_holds_the_address_and_no_failed_replication():
     """Role monitoring's collector on each node (converge.yml installs it): congvu_mail_virtual_address_held is
     1 on the holder and 0 on the other, what the alerts CongvuMailPairNoAddress/SplitBrain add up; once the
-    nodes are in step (Dovecot retries a failed user within minutes) no user's last dsync failed."""
+    nodes are in step (Dovecot retries a failed user 5 minutes later) no user's last dsync failed."""
 
     def metrics(name):
         r = NODE[name].run("/usr/local/bin/congvu-textfile-metrics")
