@@ -76,9 +76,18 @@ def wait_mail(host, password, want, seen, match):
         if mails:
             return mails[0]
         time.sleep(2)
+    # what to look at when it fails: Alertmanager's log and alerts, Prometheus's view of the alert, the mail log
+    # (the container has no curl: Python's urllib, as prometheus() below)
     journal = host.run("journalctl -u prometheus-alertmanager --since -5min --no-pager | tail -20").stdout
-    alerts = host.run("curl -s http://127.0.0.1:9093/api/v2/alerts").stdout
-    pytest.fail(f"no mail '{want}' for {OPERATOR} within {TIMEOUT} s\nalertmanager:\n{journal}\nalerts: {alerts}")
+    alerts = host.run("python3 -c " + _quote(
+        'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:9093/api/v2/alerts", timeout=10)'
+        '.read().decode())')).stdout
+    rules = host.run("python3 -c " + _quote(
+        'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:9090/api/v1/alerts", timeout=10)'
+        '.read().decode())')).stdout
+    maillog = host.run("journalctl -u 'postfix@-' --since -5min --no-pager | grep -i alertmanager | tail -10").stdout
+    pytest.fail(f"no mail '{want}' for {OPERATOR} within {TIMEOUT} s\nalertmanager:\n{journal}\nalerts: {alerts}"
+                f"\nprometheus alerts: {rules}\nmail log: {maillog}")
 
 
 def prometheus(host, path):
