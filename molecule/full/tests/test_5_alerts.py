@@ -77,23 +77,23 @@ def wait_mail(host, password, want, seen, match):
             return mails[0]
         time.sleep(2)
     # what to look at when it fails: Alertmanager's log and alerts, Prometheus's view of the alert, the mail log
-    # (the container has no curl: Python's urllib, as prometheus() below)
     journal = host.run("journalctl -u prometheus-alertmanager --since -5min --no-pager | tail -20").stdout
-    alerts = host.run("python3 -c " + _quote(
-        'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:9093/api/v2/alerts", timeout=10)'
-        '.read().decode())')).stdout
-    rules = host.run("python3 -c " + _quote(
-        'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:9090/api/v1/alerts", timeout=10)'
-        '.read().decode())')).stdout
+    alerts = http_get(host, "http://127.0.0.1:9093/api/v2/alerts").stdout
+    rules = http_get(host, "http://127.0.0.1:9090/api/v1/alerts").stdout
     maillog = host.run("journalctl -u 'postfix@-' --since -5min --no-pager | grep -i alertmanager | tail -10").stdout
     pytest.fail(f"no mail '{want}' for {OPERATOR} within {TIMEOUT} s\nalertmanager:\n{journal}\nalerts: {alerts}"
                 f"\nprometheus alerts: {rules}\nmail log: {maillog}")
 
 
-def prometheus(host, path):
-    r = host.run("python3 -c " + _quote(textwrap.dedent(f'''
+def http_get(host, url):
+    """GET `url` from inside the container (it has no curl: Python's urllib); the command's result."""
+    return host.run("python3 -c " + _quote(textwrap.dedent(f'''
         import urllib.request
-        print(urllib.request.urlopen("http://127.0.0.1:9090{path}", timeout=10).read().decode())''')))
+        print(urllib.request.urlopen("{url}", timeout=10).read().decode())''')))
+
+
+def prometheus(host, path):
+    r = http_get(host, f"http://127.0.0.1:9090{path}")
     assert r.rc == 0, r.stderr
     return json.loads(r.stdout)
 
