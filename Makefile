@@ -80,7 +80,7 @@ plan: $(COLLECTION_LINK) ## plan a roster offline: make plan ROSTER=inventories/
 	exit $$rc
 
 # Longest first: the lanes (scripts/lanes.sh) start jobs in this order.
-SLOW_FIRST := full webmail mail migrate monitoring backup roster cluster hardening antispam inactivity directory common
+SLOW_FIRST := full roster mail directory migrate reports cluster backup webmail monitoring hardening inactivity antispam common
 ORDERED := $(filter $(SCENARIOS),$(SLOW_FIRST)) $(filter-out $(SLOW_FIRST),$(SCENARIOS))
 LANES ?= 2
 export LANES
