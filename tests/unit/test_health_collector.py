@@ -57,3 +57,45 @@ def test_the_check_reads_the_collectors_metrics_file_only_where_the_reports_are(
                        "# TYPE congvu_reports_last_success_timestamp_seconds gauge\n"
                        f"congvu_reports_last_success_timestamp_seconds {int(time.time()) - 30}\n")
     assert [line[:2] for line in health.collector(conf)] == [("OK", "usage collector")]
+
+
+# --- the mail pair's lines (Art. 16.2) -----------------------------------------------------------------
+
+def test_the_node_holding_the_address_says_so_and_nothing_fails(health):
+    lines = list(health.pair_lines("10.0.0.100", True, True, 0, 0))
+    assert lines == [("OK", "mail pair address", "10.0.0.100 is held by this node; the other node is its replica"),
+                     ("OK", "mail replication", "no failed dsync with the other node")]
+
+
+def test_the_replica_names_the_other_node_as_the_holder(health):
+    status, _, detail = next(health.pair_lines("10.0.0.100", False, True, None, None))
+    assert status == "OK" and "held by the other node" in detail
+
+
+def test_an_address_nobody_answers_at_is_down_and_fails_the_run(health):
+    status, check, detail = next(health.pair_lines("10.0.0.100", False, False, None, None))
+    assert status in health.BAD and check == "mail pair address" and "no node answers at 10.0.0.100" in detail
+
+
+def test_failed_dsyncs_warn_with_the_count_and_the_waiting_syncs(health):
+    lines = list(health.pair_lines("", False, False, 3, 7))
+    assert lines == [("WARN", "mail replication", "3 user(s) whose last dsync with the other node failed, 7 waiting "
+                                                  "(doveadm replicator status)")]
+
+
+def test_a_host_outside_the_pair_has_no_pair_lines(health, tmp_path):
+    assert list(health.pair({"mail_virtual_ipv4": "", "dovecot_replication": False,
+                             "textfile_dir": str(tmp_path)})) == []
+
+
+def test_the_replication_counts_are_read_from_the_collectors_textfile(health, tmp_path):
+    (tmp_path / "congvu_host.prom").write_text(
+        "# HELP congvu_dovecot_replication_queued Users waiting.\n"
+        "# TYPE congvu_dovecot_replication_queued gauge\n"
+        'congvu_dovecot_replication_queued{queue="sync"} 2\n'
+        'congvu_dovecot_replication_queued{queue="failed"} 1\n'
+        "congvu_dovecot_replication_failed 1\n"
+        "congvu_dovecot_replication_users 40\n", encoding="utf-8")
+    lines = list(health.pair({"mail_virtual_ipv4": "", "dovecot_replication": True, "textfile_dir": str(tmp_path)}))
+    assert lines == [("WARN", "mail replication", "1 user(s) whose last dsync with the other node failed, 3 waiting "
+                                                  "(doveadm replicator status)")]
