@@ -80,7 +80,7 @@ plan: $(COLLECTION_LINK) ## plan a roster offline: make plan ROSTER=inventories/
 	exit $$rc
 
 # Longest first: the lanes (scripts/lanes.sh) start jobs in this order.
-SLOW_FIRST := full roster mail directory migrate reports cluster backup webmail monitoring hardening inactivity antispam common
+SLOW_FIRST := full roster mail directory migrate reports cluster backup webmail monitoring hardening inactivity antispam
 ORDERED := $(filter $(SCENARIOS),$(SLOW_FIRST)) $(filter-out $(SLOW_FIRST),$(SCENARIOS))
 LANES ?= 2
 export LANES
@@ -104,7 +104,7 @@ integration: $(COLLECTION_LINK) ## the demo test and every molecule scenario, LA
 	  $(foreach s,$(filter-out full,$(ORDERED)),$(s) "$(call MOLECULE_TEST,$(s))") \
 	  sanity "make sanity-venv"
 
-molecule-%: $(COLLECTION_LINK) ## molecule test of one scenario, e.g. make molecule-common
+molecule-%: $(COLLECTION_LINK) ## molecule test of one scenario, e.g. make molecule-hardening
 	$(call MOLECULE_TEST,$*)
 
 # Every benchmark that needs no container, at a small size, so that none breaks unseen: a figure over
