@@ -284,3 +284,26 @@ def test_no_role_spells_a_path_another_role_owns():
                     if owned in code and role != owner:
                         found.append(f"{os.path.relpath(path, ROOT)}:{number}: {line.strip()} (role {owner} owns it)")
     assert not found, "\n".join(found)
+
+
+def test_art16_every_role_sees_the_same_pair_through_one_definition():
+    """imap replicates, every MX (a third one too) delivers to the virtual address, and only the two nodes watch it:
+    each role reads the filter congvu.mail.congvu_mail_pair instead of spelling the condition itself."""
+    names = ["imap__replication", "mta__lmtp_virtual_ipv4", "monitoring__mail_virtual_ipv4",
+             "monitoring__dovecot_replication"]
+    three_mx = {**PAIR, "all": PAIR["all"] + ["mx3"], "mx": PAIR["mx"] + ["mx3"]}
+    node = render("mail2", three_mx, names, PAIR_HOSTVARS, VIRTUAL)
+    assert node == {"imap__replication": True, "mta__lmtp_virtual_ipv4": "10.20.0.100",
+                    "monitoring__mail_virtual_ipv4": "10.20.0.100", "monitoring__dovecot_replication": True}
+    outside = render("mx3", three_mx, names, PAIR_HOSTVARS, VIRTUAL)
+    assert outside["mta__lmtp_virtual_ipv4"] == "10.20.0.100"
+    assert outside["monitoring__mail_virtual_ipv4"] == "" and outside["monitoring__dovecot_replication"] is False
+    one = {**PAIR, "mx": ["mail1"], "imap": ["mail1"]}
+    assert render("mail1", one, names, PAIR_HOSTVARS, VIRTUAL) == {
+        "imap__replication": False, "mta__lmtp_virtual_ipv4": "", "monitoring__mail_virtual_ipv4": "",
+        "monitoring__dovecot_replication": False}
+    # "two hosts in group imap", spelled again in a role
+    pattern = re.compile(r"groups(\.get\('imap'[^)]*\)|\['imap'\])\s*(\|\s*default\([^)]*\)\s*)?\|\s*length\s*==\s*2")
+    spelled = [f"{os.path.relpath(path, ROOT)}:{number}" for path in role_files()
+               for number, line in enumerate(open(path, encoding="utf-8", errors="replace"), 1) if pattern.search(line)]
+    assert not spelled, spelled
