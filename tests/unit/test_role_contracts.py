@@ -307,3 +307,14 @@ def test_art16_every_role_sees_the_same_pair_through_one_definition():
     spelled = [f"{os.path.relpath(path, ROOT)}:{number}" for path in role_files()
                for number, line in enumerate(open(path, encoding="utf-8", errors="replace"), 1) if pattern.search(line)]
     assert not spelled, spelled
+
+
+def test_art16_roundcube_lists_every_directory_provider_its_own_first():
+    """The address book and the password plugin go to the next provider when one does not answer (docs/cluster.md);
+    on one host, the single ldaps://localhost of before."""
+    two = {"all": ["ldap1", "ldap2", "web1"], "mail": ["ldap1", "ldap2", "web1"], "directory": ["ldap1", "ldap2"],
+           "mx": ["web1"], "imap": ["web1"], "webmail": ["web1", "ldap2"]}
+    assert render("web1", two, ["webmail__ldap_uri"])["webmail__ldap_uri"] == "ldaps://ldap1:636 ldaps://ldap2:636"
+    assert render("ldap2", two, ["webmail__ldap_uri"])["webmail__ldap_uri"] == "ldaps://localhost:636 ldaps://ldap1:636"
+    one = {g: ["mail1"] for g in ("all", "mail", "directory", "mx", "imap", "webmail")}
+    assert render("mail1", one, ["webmail__ldap_uri"])["webmail__ldap_uri"] == "ldaps://localhost:636"

@@ -33,6 +33,7 @@ class congvu_password extends rcube_plugin
     private static function connect()
     {
         $config = rcmail::get_instance()->config;
+        // a space-separated list of URIs: libldap tries them in turn (PHP's ldap_connect takes the list as is)
         $ds = @ldap_connect($config->get('congvu_ldap_uri', 'ldapi:///'));
         if (!$ds) {
             return null;
