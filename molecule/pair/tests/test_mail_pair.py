@@ -22,6 +22,7 @@ import uuid
 from email.message import EmailMessage
 
 import testinfra
+from testinfra.utils.ansible_runner import AnsibleRunner
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
 import dkim_verify  # noqa: E402
@@ -41,7 +42,9 @@ L1, L2 = (testinfra.get_host(f"docker://{name}") for name in ("congvu-pair-ldap1
 PASSWORDS = "/var/lib/congvu/initial-passwords"
 ZONE = os.path.join(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", ""), "dns", f"{DOMAIN}.zone")
 # the user of these tests: a person of the demo roster's stttt, whose password the first test sets
-REPLICATION_PORT = 12346  # congvu__mail_replication_port of inventories/demo
+# dsync's port, as the inventory gives it to both nodes (congvu__mail_replication_port, group_vars/all)
+REPLICATION_PORT = int(AnsibleRunner(os.environ["MOLECULE_INVENTORY_FILE"]).get_variables(NAMES[0])[
+    "congvu__mail_replication_port"])
 UID = "TT0012"
 PASSWORD = "Mat-khau-cap-16"
 
