@@ -99,3 +99,11 @@ def test_the_replication_counts_are_read_from_the_collectors_textfile(health, tm
     lines = list(health.pair({"mail_virtual_ipv4": "", "dovecot_replication": True, "textfile_dir": str(tmp_path)}))
     assert lines == [("WARN", "mail replication", "1 user(s) whose last dsync with the other node failed, 3 waiting "
                                                   "(doveadm replicator status)")]
+
+
+def test_the_node_holding_the_address_is_read_from_the_collectors_textfile(health, tmp_path):
+    (tmp_path / "congvu_host.prom").write_text(
+        'congvu_mail_virtual_address_held{address="10.0.0.100"} 1\n', encoding="utf-8")
+    conf = {"mail_virtual_ipv4": "10.0.0.100", "dovecot_replication": False, "textfile_dir": str(tmp_path)}
+    assert list(health.pair(conf)) == [
+        ("OK", "mail pair address", "10.0.0.100 is held by this node; the other node is its replica")]
