@@ -98,11 +98,14 @@ def docker(*argv):
     subprocess.run(["docker", *argv], check=True, capture_output=True, timeout=120)
 
 
-def apply_roster(folder):
-    argv = ["ansible-playbook", "-i", INVENTORY, os.path.join(ROOT, "playbooks", "roster.yml"),
-            "-e", f"roster_path={folder}", "-e", "roster_plan_date=2026-11-28"]
+def playbook(name, *extra):
+    argv = ["ansible-playbook", "-i", INVENTORY, os.path.join(ROOT, "playbooks", name), *extra]
     return subprocess.run(argv, capture_output=True, text=True, timeout=900,
                           env=dict(os.environ, ANSIBLE_NOCOLOR="1"))
+
+
+def apply_roster(folder):
+    return playbook("roster.yml", "-e", f"roster_path={folder}", "-e", "roster_plan_date=2026-11-28")
 
 
 @pytest.fixture(scope="module")
@@ -147,6 +150,18 @@ def test_art16_roster_applies_on_provider_2_while_provider_1_is_down(roster):
         assert L2.file(f"{PASSWORDS}/stttt.csv").exists
         people = sh(L2, ["ldapsearch", "-LLL", *ROOT_LDAPI, "-b", PEOPLE, "(objectClass=congvuMailbox)", "1.1"])
         assert people.stdout.count("dn: ") == 625
+        # a password reset on request (Art. 6) goes to provider 2 too, and its password works there
+        dn = f"uid=TT0006,{PEOPLE}"
+        address = next(line.split(": ", 1)[1] for line in sh(
+            L2, ["ldapsearch", "-LLL", *ROOT_LDAPI, "-s", "base", "-b", dn, "mail"]).stdout.splitlines()
+            if line.startswith("mail: "))
+        reset = playbook("password_reset.yml", "-e", f"address={address}",
+                         "-e", "requested_by='Văn thư, phiếu 1/2026'")
+        assert reset.returncode == 0, reset.stdout[-3000:] + reset.stderr[-2000:]
+        assert f"on {NAMES[1]}" in reset.stdout
+        given = initial_password(address)
+        r = sh(L2, ["ldappasswd", "-x", "-H", "ldapi:///", "-D", dn, "-w", given, "-a", given, "-s", "Mat-khau-dat-lai-6"])
+        assert r.rc == 0, r.stderr
     finally:
         docker("start", NAMES[0])
     wait(lambda: slapd_answers(L1), what="slapd on provider 1 after its start")

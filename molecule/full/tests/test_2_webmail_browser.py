@@ -1,4 +1,4 @@
-"""The webmail in a real browser (issue 6): Debian's chromium, driven by selenium inside the container,
+"""The webmail in a real browser: Debian's chromium, driven by selenium inside the container,
 against the whole system with the demo roster and the demo accounts (accounts.csv).
 
 The journey (webmail_journey.py): log in, read a message that was delivered by SMTP, compose and send

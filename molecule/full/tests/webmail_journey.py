@@ -1,4 +1,4 @@
-"""A person's first day with the webmail, in Debian's chromium driven by selenium (issue 6).
+"""A person's first day with the webmail, in Debian's chromium driven by selenium.
 
 Runs INSIDE the container (python3-selenium, chromium, chromium-driver from Debian: no browser
 download). test_2_webmail_browser.py copies it in and runs it with the accounts as arguments (JSON);
