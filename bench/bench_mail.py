@@ -61,8 +61,8 @@ How it measures (docs/benchmarks.md says more)
   login of every program (the capacity model's cost of a person opening their mail).
 - `imaptest` (Dovecot's load tester) is used for nothing: Debian 12 does not package it; the benchmark
   asks apt in the container and prints the answer.
-- Not measured here: the replication cost (the same load with a dsync replica on, against off); the
-  mail pair is not built yet (docs/capacity.md).
+- Not measured here: the replication cost (the same load with a dsync replica on, against off), which
+  bench/bench_replication.py measures on the mail pair of the molecule scenario `pair`.
 
 Exit status: 0 when the ratio full/LMTP is at least 50 % and IMAP and the logins had no error, 1 when not,
 2 when the run itself went wrong (a message refused, lost or late, a service down, an error of the set-up).

@@ -8,6 +8,7 @@
     python3 mail_child.py imap --clients N --seconds T [--host NAME] [--cafile FILE]
     python3 mail_child.py logins [--cold] [--count N] [--clients C] [--accounts A]
     python3 mail_child.py dnsstub [--listen 127.0.0.1] [--port 53] [--pid-file F]  # until killed
+    python3 mail_child.py cpu                                      # the CPU of every program, now
 
 Each prints one line `RESULT <json>` last. Times are taken here, inside the container, so `docker exec`
 and the controller's load are not in them.
@@ -43,6 +44,8 @@ and the controller's load are not in them.
   over them. --cold flushes Dovecot's auth cache and logs every account in once (each login a bind to
   slapd, whose argon2 check is the largest part); otherwise N logins over the accounts, answered by
   the auth cache.
+- cpu: one snapshot of cpu_by_program() (the replication benchmark takes one on each node before and after
+  a path and subtracts them with cpu_split() on the controller).
 - dnsstub: a DNS server on UDP that answers every query at once with NXDOMAIN. The test bed has no
   Internet: its resolver lets rspamd's RBL and reputation queries time out (seconds per message),
   which no production resolver does. With rspamd pointed at the stub the full path costs what its
@@ -738,6 +741,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--accounts", type=int, default=0, help="use the first N stored accounts (default all)")
     p.add_argument("--host", default="mail.quangbinh.gov.vn")
     p.add_argument("--cafile", default="/etc/congvu/tls/ca.crt")
+    sub.add_parser("cpu")
     p = sub.add_parser("dnsstub")
     p.add_argument("--listen", default="127.0.0.1")
     p.add_argument("--port", type=int, default=53)
@@ -745,7 +749,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "load", None) == "distinct" and not args.nonce:
         args.nonce = secrets.token_hex(6)
-    {"accounts": accounts, "smtp": smtp, "imap": imap, "logins": logins, "dnsstub": dnsstub}[args.command](args)
+    {"accounts": accounts, "smtp": smtp, "imap": imap, "logins": logins, "dnsstub": dnsstub,
+     "cpu": lambda _: result({"cpu": cpu_by_program()})}[args.command](args)
     return 0
 
 
