@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark: the live roster reconcile against slapd in a container (issue 3, section 4).
+"""Benchmark: the speed targets of the live roster reconcile, against slapd in a container.
 
     python bench/bench_reconcile.py [--people 10000 --people 100000] [--container bench-ldap]
                                     [--skip-create-100k] [--e2e-create] [--json FILE] [--remove]
@@ -11,7 +11,7 @@ figures (value, target, ratio value/target, PASS/OVER), the two ratios ours/ldap
 the per-entry cost of a password in slapd (pre-hashed {SSHA512}, as the reconcile sends it, against
 cleartext that slapd hashes with {ARGON2}); results are recorded in docs/benchmarks.md.
 
-How it measures (docs/benchmarks.md, "Directory reconcile (issue 3)", says more)
+How it measures (docs/benchmarks.md, "Directory reconcile", says more)
 - The test bed: a container of local/bookworm-systemd (`--container`, default bench-ldap; started if
   missing) with the role `directory` converged into it by ansible-playbook (skipped when the container
   already has /etc/ldap/congvu/reconcile.secret). The inventory and playbooks are written under
@@ -376,7 +376,7 @@ def measure_size(box: Box, people: int, args, probe_holder: dict, log) -> dict:
                  "noop_s": loop2_s, "noop_wall_s": wall2, "noop_changed": recap_changed(out2)}
 
     # 3. The reconcile's create: the project's code, in the container. First with one write in flight
-    # (the Applier before session 3, for the side-by-side), then as the module runs it (window 8).
+    # (the Applier before run 6, for the side-by-side), then as the module runs it (window 8).
     r["create_by_window"] = {}
     for window in ((args.window,) if args.skip_window_reference else (1, args.window)):
         back_to_start()

@@ -6,11 +6,11 @@
 
 Needs what bench_reconcile.py leaves in the container (/opt/bench/lib, reconcile_child.py, the roster)
 and a directory equal to that roster (after a bench_reconcile.py run). Not part of the benchmark's
-figures: the variants support the proposals in docs/benchmarks.md ("Directory reconcile (issue 3)").
+figures: the variants support the proposals in docs/benchmarks.md ("Directory reconcile").
 Each variant: load_roster + read + make_plan, which must be all `keep`:
-  ldap3, gc on         the paged read with ldap3, as read_state did it in session 1;
+  ldap3, gc on         the paged read with ldap3, as read_state did it in runs 1-3;
   ldap3, gc off        the same with the garbage collector disabled for the run;
-  python-ldap, gc on   directory.read_state as it is since session 2 (libldap, C; Debian python3-ldap);
+  python-ldap, gc on   directory.read_state as it is since run 4 (libldap, C; Debian python3-ldap);
   python-ldap, gc off  both: what the roster module runs (paused_gc).
 """
 
@@ -40,7 +40,7 @@ PARAMS = {"server_uri": rc.SERVER_URI, "bind_dn": BIND_DN, "bind_password": None
 
 
 def read_ldap3() -> state.State:
-    """The read as read_state did it before session 2 (ldap3's paged search, rc._ldap3_paged)."""
+    """The read as read_state did it before run 4 (ldap3's paged search, rc._ldap3_paged)."""
     conn = congvu_ldap.connect(rc._Module(), PARAMS)
     current = state.State()
     for entry in rc._ldap3_paged(conn, TREE.people, "(objectClass=congvuMailbox)", directory.PERSON_ATTRS, 1000):
@@ -63,7 +63,7 @@ def main() -> int:
     parser.add_argument("--roster", default="/opt/bench/roster-100000")
     parser.add_argument("--rounds", type=int, default=1)
     args = parser.parse_args()
-    variants = [("ldap3, gc on (session 1)", read_ldap3, False), ("ldap3, gc off", read_ldap3, True),
+    variants = [("ldap3, gc on (runs 1-3)", read_ldap3, False), ("ldap3, gc off", read_ldap3, True),
                 ("python-ldap, gc on", read_pyldap, False), ("python-ldap, gc off", read_pyldap, True)]
     for _ in range(args.rounds):
         for label, reader, gc_off in variants:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Prepare the demo accounts on the demo host and print them as JSON (run by playbooks/demo.yml).
 
-Issue 6 asks for accounts people and outside tools can log in with: some ready to use, one that must
+The demo needs accounts people and outside tools can log in with: some ready to use, one that must
 change its initial password at the first login (Art. 4.3), one suspended (Art. 7.2) and one delegate of
 an agency mailbox (Art. 10). The roster created every mailbox with a random initial password and
 `pwdReset: TRUE`; a "ready" account is one whose owner has done the first login: this script binds as
