@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark: naming and offline planning of a generated 100,000-person roster (issue: foundation).
+"""Benchmark: naming and offline planning of a generated 100,000-person roster.
 
     python bench/bench_plan.py [--people 100000] [--seed 1] [--keep DIR] [--json FILE]
 

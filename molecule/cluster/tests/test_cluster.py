@@ -160,7 +160,8 @@ def test_art16_roster_applies_on_provider_2_while_provider_1_is_down(roster):
         assert reset.returncode == 0, reset.stdout[-3000:] + reset.stderr[-2000:]
         assert f"on {NAMES[1]}" in reset.stdout
         given = initial_password(address)
-        r = sh(L2, ["ldappasswd", "-x", "-H", "ldapi:///", "-D", dn, "-w", given, "-a", given, "-s", "Mat-khau-dat-lai-6"])
+        r = sh(L2, ["ldappasswd", "-x", "-H", "ldapi:///", "-D", dn, "-w", given, "-a", given,
+                    "-s", "Mat-khau-dat-lai-6"])
         assert r.rc == 0, r.stderr
     finally:
         docker("start", NAMES[0])
