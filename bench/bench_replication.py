@@ -31,8 +31,8 @@ How it measures
   replication plugin then does nothing for any user (it needs mail_replica), the replicator idles. Done when
   the holder's maildirs hold the messages.
 - Before each path: the recipients' INBOX emptied on both nodes, then a wait until both replicators have
-  nothing queued (--quiet-timeout; a node that just started resyncs every mailbox once), so that neither
-  path pays for the other's catch-up. One warm-up message first (not counted).
+  no change queued and no dsync running (--quiet-timeout; a node that just started resyncs every mailbox
+  once), so that neither path pays for the other's catch-up. One warm-up message first (not counted).
 - CPU: a snapshot of every program's CPU time on each node just before the senders start and once the path
   is done (mail_child.py cpu; the senders are not counted); the difference per message, per program and in
   all. With replication on, the holder's part includes Dovecot's notify, aggregator and replicator and the
@@ -64,7 +64,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 IN = "/opt/bench"
 PORT = 2525
 CONF = "/etc/dovecot/dovecot.conf"
-QUEUES = ("sync", "high", "low", "full resync")
+# The queues of changes waiting to be pushed. 'full resync' is left out: Dovecot 2.3.19's replicator can
+# keep hundreds of users there for long with no dsync running (docs/cluster.md); a dsync that does run
+# shows in `doveadm replicator dsync-status`, which the wait also reads.
+QUEUES = ("sync", "high", "low")
 
 # Replication off on one node for one path: dovecot.conf copied, mail_replica commented out, reload.
 OFF = f"""set -e
@@ -101,6 +104,11 @@ class Node(Container):
                 found[m.group(1)] = int(m.group(2))
         return found
 
+    def running(self) -> int:
+        """dsyncs running now (`doveadm replicator dsync-status`: a line with a user name)."""
+        out = self.sh("doveadm replicator dsync-status", check=False).splitlines()[1:]
+        return sum(1 for line in out if line[:1].strip())
+
     def inbox_counts(self, addresses: list[str]) -> dict[str, int]:
         script = "; ".join(f"doveadm -f flow mailbox status -u {shlex.quote(a)} messages INBOX" for a in addresses)
         counts = [int(x) for x in re.findall(r"messages=(\d+)", self.sh(script, check=False))]
@@ -128,7 +136,10 @@ def holder_and_other(names: list[str]) -> tuple[Node, Node, str]:
 
 
 def recipients(node: Node, count: int) -> list[dict]:
-    """The first `count` people of the userdb by address, each with the maildir of its INBOX."""
+    """The first `count` people of the userdb by address, each with the folder of its INBOX's files
+    (Maildir, or sdbox's dbox-Mails: mail_child.py counts either)."""
+    location = node.sh("doveconf -h mail_location").strip()
+    inbox = "sdbox/mailboxes/INBOX/dbox-Mails" if location.startswith("sdbox:") else "Maildir"
     users = sorted(u for u in node.sh("doveadm user '*'").split()
                    if "@" in u and "." in u.split("@")[0])  # people are name.agency (Art. 5), agencies a code
     if len(users) < count:
@@ -136,7 +147,7 @@ def recipients(node: Node, count: int) -> list[dict]:
     out = []
     for address in users[:count]:
         home = node.sh(f"doveadm user -f home {shlex.quote(address)}").strip()
-        out.append({"address": address, "maildir": f"{home}/Maildir"})
+        out.append({"address": address, "maildir": f"{home}/{inbox}"})
     return out
 
 
@@ -150,6 +161,9 @@ def wait_quiet(nodes: list[Node], seconds: float, log) -> dict:
     deadline = time.monotonic() + seconds
     while True:
         left = {n.name: {q: c for q, c in n.queued().items() if q in QUEUES and c} for n in nodes}
+        for n in nodes:
+            if n.running():
+                left[n.name]["dsync running"] = n.running()
         if not any(left.values()) or time.monotonic() > deadline:
             if any(left.values()):
                 log(f"replicators still busy after {seconds:.0f} s: {left}")

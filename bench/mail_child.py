@@ -189,7 +189,14 @@ def queue_size() -> int:
 
 
 def maildir_names(maildir: str) -> set[str]:
+    """The messages' file names in a Maildir (new/ and cur/, flags cut off), or in an sdbox mailbox's
+    dbox-Mails folder (u.<uid>, one file a message) when that is the path given."""
     names = set()
+    if os.path.basename(maildir.rstrip("/")) == "dbox-Mails":
+        try:
+            return {entry.name for entry in os.scandir(maildir) if entry.name.startswith("u.")}
+        except FileNotFoundError:
+            return names
     for sub in ("new", "cur"):
         try:
             names.update(entry.name.split(":", 1)[0] for entry in os.scandir(os.path.join(maildir, sub)))

@@ -290,18 +290,20 @@ def test_art16_every_role_sees_the_same_pair_through_one_definition():
     """imap replicates, every MX (a third one too) delivers to the virtual address, and only the two nodes watch it:
     each role reads the filter congvu.mail.congvu_mail_pair instead of spelling the condition itself."""
     names = ["imap__replication", "mta__lmtp_virtual_ipv4", "monitoring__mail_virtual_ipv4",
-             "monitoring__dovecot_replication"]
+             "monitoring__dovecot_replication", "imap__mail_format", "imap__replication_virtual_ipv4"]
     three_mx = {**PAIR, "all": PAIR["all"] + ["mx3"], "mx": PAIR["mx"] + ["mx3"]}
     node = render("mail2", three_mx, names, PAIR_HOSTVARS, VIRTUAL)
+    # the pair stores mail in sdbox (Maildir's uidlist races with dsync), and its agency ACL job knows the address
     assert node == {"imap__replication": True, "mta__lmtp_virtual_ipv4": "10.20.0.100",
-                    "monitoring__mail_virtual_ipv4": "10.20.0.100", "monitoring__dovecot_replication": True}
+                    "monitoring__mail_virtual_ipv4": "10.20.0.100", "monitoring__dovecot_replication": True,
+                    "imap__mail_format": "sdbox", "imap__replication_virtual_ipv4": "10.20.0.100"}
     outside = render("mx3", three_mx, names, PAIR_HOSTVARS, VIRTUAL)
     assert outside["mta__lmtp_virtual_ipv4"] == "10.20.0.100"
     assert outside["monitoring__mail_virtual_ipv4"] == "" and outside["monitoring__dovecot_replication"] is False
     one = {**PAIR, "mx": ["mail1"], "imap": ["mail1"]}
     assert render("mail1", one, names, PAIR_HOSTVARS, VIRTUAL) == {
         "imap__replication": False, "mta__lmtp_virtual_ipv4": "", "monitoring__mail_virtual_ipv4": "",
-        "monitoring__dovecot_replication": False}
+        "monitoring__dovecot_replication": False, "imap__mail_format": "maildir", "imap__replication_virtual_ipv4": ""}
     # "two hosts in group imap", spelled again in a role
     pattern = re.compile(r"groups(\.get\('imap'[^)]*\)|\['imap'\])\s*(\|\s*default\([^)]*\)\s*)?\|\s*length\s*==\s*2")
     spelled = [f"{os.path.relpath(path, ROOT)}:{number}" for path in role_files()

@@ -99,16 +99,24 @@ def up(name):
     return r.stdout.strip() == "true"
 
 
-def message_ids(host, user):
-    """Message-ID -> number of copies, in every folder of `user` on that replica (doveadm)."""
-    r = host.run(f"doveadm -f tab fetch -u {user} hdr.message-id mailbox '*' all")
+def copies(host, user):
+    """Message-ID -> {GUID: [save times]}, in every folder of `user` on that replica (doveadm)."""
+    r = host.run(f"doveadm -f tab fetch -u {user} 'guid date.saved.unixtime hdr.message-id' mailbox '*' all")
     assert r.rc == 0, r.stderr
-    counts = {}
+    found = {}
     for line in r.stdout.splitlines()[1:]:
-        value = line.strip()
-        if value:
-            counts[value] = counts.get(value, 0) + 1
-    return counts
+        guid, saved, message_id = (line.split("\t") + ["", "", ""])[:3]
+        if message_id.strip():
+            found.setdefault(message_id.strip(), {}).setdefault(guid, []).append(int(saved or 0))
+    return found
+
+
+def delivered_twice_in_flight(found, killed_at, window=10):
+    """The Message-IDs saved under two GUIDs of which one was saved in the `window` seconds before the kill
+    (on the node that was killed): the node saved the message and died before its answer reached Postfix,
+    which delivered it again, as SMTP does (at least once). What replication alone never makes."""
+    return {mid for mid, guids in found.items() if len(guids) == 2
+            and any(killed_at - window <= t <= killed_at + 1 for times in guids.values() for t in times)}
 
 
 def test_art16_dns_records_list_both_mx_and_both_sign_with_one_key():
@@ -230,7 +238,7 @@ def test_art16_a_thousand_messages_while_a_node_dies_arrive_once_on_both_replica
     sender.start()
     wait(lambda: len(sender.sent) >= 300 or sender.error, timeout=300, step=0.5, what="300 messages sent")
     docker("kill", first)
-    killed_at = time.monotonic()
+    killed_at, killed_wall = time.monotonic(), time.time()
     try:
         # the other node takes the virtual address, and the mail is read there through it
         assert wait(lambda: holder() == other, timeout=30, step=0.5, what="the address on the other node")
@@ -258,27 +266,31 @@ def test_art16_a_thousand_messages_while_a_node_dies_arrive_once_on_both_replica
     assert wait(lambda: NODE[first].run("systemctl is-active dovecot").stdout.strip() == "active", timeout=120)
     assert holder() == other
     expected = {f"<pair-{sender.run_id}-{i}@example.org>" for i in range(1000)}
-
-    def complete(host):
-        counts = {k: v for k, v in message_ids(host, address).items() if k in expected}
-        return set(counts) == expected and all(v == 1 for v in counts.values()) and counts
-
     last = {}
 
     def both():
+        """Every message on both replicas, each entry (GUID) once, and one GUID per message except where
+        the killed node saved it just before dying (delivered twice by SMTP: docs/cluster.md, "Exactly once")."""
+        allowed = delivered_twice_in_flight(copies(NODE[first], address), killed_wall)
+        ok = True
         for name in NAMES:
-            counts = message_ids(NODE[name], address)
-            mine = {k: v for k, v in counts.items() if k in expected}
-            last[name] = (len(mine), sorted(k for k, v in mine.items() if v > 1)[:5])
-        return all(complete(NODE[name]) for name in NAMES)
+            found = {k: v for k, v in copies(NODE[name], address).items() if k in expected}
+            listed_twice = sorted(k for k, guids in found.items() if any(len(t) > 1 for t in guids.values()))
+            two_guids = sorted(k for k, guids in found.items() if len(guids) > 1)
+            last[name] = {"count": len(found), "one GUID listed twice": listed_twice[:5],
+                          "saved twice": two_guids[:5], "of them in flight at the kill": sorted(allowed)[:5]}
+            ok = ok and set(found) == expected and not listed_twice and set(two_guids) <= allowed
+        last["allowed"] = allowed
+        return ok
 
     try:
         wait(both, timeout=420, step=5, what="every message once on both replicas")
     except AssertionError as exc:
-        raise AssertionError(f"{exc}: (count, duplicates) {last}; retried {sender.retried}; "
+        raise AssertionError(f"{exc}: {last}; retried {sender.retried}; "
                              f"queues {[NODE[n].run('postqueue -p | tail -n 1').stdout for n in NAMES]}") from None
     print(f"1000 messages sent in {sent_in:.0f} s; the address moved in {moved:.1f} s; {read} read over IMAP "
-          f"during the outage; retried after an error: {len(sender.retried)}")
+          f"during the outage; retried after an error: {len(sender.retried)}; delivered twice because the "
+          f"node died before its answer: {sorted(last['allowed'])}")
 
 
 def dkim_record():

@@ -8,6 +8,13 @@ are no longer head or delegate are removed, so a handover (Art. 10) takes the ol
 away. Idempotent: only differences are written, each one logged. Run by congvu-agency-acl.timer
 and on demand (`systemctl start congvu-agency-acl`).
 
+On a node of the mail pair (docs/cluster.md) that does not hold the pair's virtual address
+(VIRTUAL_ADDRESS), an agency mailbox that does not exist yet is left alone: opening it here would create
+its INBOX under a mailbox GUID of this node while the other node creates its own, and dsync cannot
+reconcile two INBOXes of one user with different GUIDs ("Remote lost mailbox GUID", every sync of that
+mailbox failed for good). It is created on the node that holds the address (where LMTP delivers), comes
+here by dsync, and gets its ACL at the next run.
+
 Why ACL entries per person and not `acl_groups` from congvuDelegateOf: Dovecot 2.3.19 (Debian 12)
 keeps only the first value of a multi-valued LDAP attribute in a userdb field, so a person who may
 open two agency mailboxes would get only one.
@@ -78,14 +85,30 @@ def current_acl(box):
     return acl
 
 
+def holds(address):
+    """Whether this host has `address` on one of its interfaces (keepalived put it there)."""
+    out = subprocess.run(["ip", "-4", "-o", "addr", "show"], capture_output=True, text=True, check=True).stdout
+    return any(f" {address}/" in line for line in out.splitlines())
+
+
+def exists(box):
+    """Whether the mailbox's home is on this host's disk (it is made with the mailbox)."""
+    home = doveadm("user", "-f", "home", box).strip()
+    return bool(home) and os.path.isdir(home)
+
+
 def main():
     conf = settings()
+    may_create = not conf.get("VIRTUAL_ADDRESS") or holds(conf["VIRTUAL_ADDRESS"])
     rights = conf["RIGHTS"].split()
     agencies = ldap_search(conf, conf["LDAP_AGENCIES"], "(&(objectClass=congvuAgencyMailbox)(congvuState=active))",
                            ["mail", "congvuHead", "congvuDelegate"])
     changes = 0
     for agency in agencies:
         box = agency["mail"][0].lower()
+        if not may_create and not exists(box):
+            print(f"{box}: not created here, the node holding {conf['VIRTUAL_ADDRESS']} creates it")
+            continue
         members = set()
         for dn in agency.get("congvuHead", []) + agency.get("congvuDelegate", []):
             for person in ldap_search(conf, dn, "(&(objectClass=congvuMailbox)(congvuState=active))", ["mail"],
