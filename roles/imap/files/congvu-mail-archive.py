@@ -10,6 +10,11 @@ never silently deleted, and purging is a separate, explicit, logged step. So:
     the live files (`tar --compare`), made read-only (0400), and only then its live directory goes;
   - a mailbox back in service (the roster's "reactivate") gets its latest archive back in its home,
     beside anything it received since (files it already has are kept).
+  On the mail pair (docs/cluster.md) each node archives its own copy; an archive is put back only by
+  the node that holds the pair's virtual address (VIRTUAL_ADDRESS), and dsync brings it to the other.
+  An sdbox store (MAIL_FORMAT) is put back only into a home that is not there: sdbox's message list is
+  Dovecot's index, which files put beside a live one would not be in. When mail arrived since the
+  mailbox came back, the run fails and names the archive, for `doveadm import` (docs/mail.md).
 - `purge` lists the archives older than RETENTION_DAYS (their age is the time in their name, written
   when they were made); with `--confirm` it deletes them.
 Every archive, restore and purge is a line of JSON in <ARCHIVE_DIR>/archive.log (and the journal),
@@ -148,11 +153,25 @@ def archive(conf, uid, address):
     shutil.rmtree(home)
 
 
+def holds(address):
+    """Whether this host has `address` on one of its interfaces (keepalived put it there)."""
+    out = subprocess.run(["ip", "-4", "-o", "addr", "show"], capture_output=True, text=True, check=True).stdout
+    return any(f" {address}/" in line for line in out.splitlines())
+
+
 def restore(conf, uid, address, path):
+    """Put the archive back; None when done, else why not (the run then fails after the others)."""
+    if conf.get("VIRTUAL_ADDRESS") and not holds(conf["VIRTUAL_ADDRESS"]):
+        print(f"{uid}: put back by the node that holds {conf['VIRTUAL_ADDRESS']}, dsync brings it here")
+        return None
+    if conf.get("MAIL_FORMAT") == "sdbox" and os.path.isdir(os.path.join(conf["PEOPLE_ROOT"], uid)):
+        return (f"{uid} ({address}) received mail since it came back and its store is sdbox: {path} is not "
+                "merged into it; bring its mail back with doveadm import (docs/mail.md)")
     # --skip-old-files: what the mailbox received since it came back stays as it is
     subprocess.run(["tar", "--extract", "--xz", "--same-owner", "--numeric-owner", "--skip-old-files",
                     "--file", path, "--directory", conf["PEOPLE_ROOT"]], check=True)
     audit(conf, action="restored", uid=uid, address=address, archive=os.path.basename(path), sha256=sha256(path))
+    return None
 
 
 def sync(conf):
@@ -165,6 +184,7 @@ def sync(conf):
     done = restored(conf)
     current = {}
     archived = 0
+    refused = []
     for uid, (address, state) in sorted(people(conf).items()):
         home = os.path.join(conf["PEOPLE_ROOT"], uid)
         if state == "terminated":
@@ -176,10 +196,14 @@ def sync(conf):
         elif state in ("active", "suspended"):
             latest = archives(conf, uid)
             if latest and os.path.basename(latest[-1][2]) not in done:
-                restore(conf, uid, address, latest[-1][2])
+                why = restore(conf, uid, address, latest[-1][2])
+                if why:
+                    refused.append(why)
     with open(seen_path + ".new", "w", encoding="utf-8") as handle:
         json.dump(current, handle, indent=1, sort_keys=True)
     os.replace(seen_path + ".new", seen_path)
+    if refused:
+        sys.exit("\n".join(refused))
     return archived
 
 

@@ -1,0 +1,71 @@
+"""The archive job of terminated mailboxes (role imap, Art. 7.1) on the mail pair's sdbox store
+(docs/cluster.md, docs/mail.md): real files and GNU tar in a temporary folder, the directory replaced by a
+function, the job's own main() with its real settings file format."""
+
+import json
+import sys
+
+import pytest
+
+from scripts import load
+
+job = load("congvu_mail_archive", "roles", "imap", "files", "congvu-mail-archive.py")
+
+
+@pytest.fixture()
+def host(tmp_path, monkeypatch):
+    people = tmp_path / "people"
+    (people / "TT0001" / "sdbox" / "mailboxes" / "INBOX" / "dbox-Mails").mkdir(parents=True)
+    (people / "TT0001" / "sdbox" / "mailboxes" / "INBOX" / "dbox-Mails" / "u.1").write_text("archived\n")
+    conf = tmp_path / "congvu-mail-archive.conf"
+
+    def settings(**extra):
+        lines = [f"PEOPLE_ROOT={people}", f"ARCHIVE_DIR={tmp_path / 'archive'}", "ARCHIVE_AFTER_DAYS=0",
+                 "RETENTION_DAYS=3650", f"TEXTFILE_DIR={tmp_path / 'none'}", "MAIL_FORMAT=sdbox"]
+        conf.write_text("\n".join(lines + [f"{k}={v}" for k, v in extra.items()]) + "\n", encoding="utf-8")
+
+    settings()
+    monkeypatch.setattr(job, "CONF", str(conf))
+    monkeypatch.setattr(sys, "argv", ["congvu-mail-archive", "sync"])
+    # terminated: the first sync archives the mailbox and removes its home
+    monkeypatch.setattr(job, "people", lambda c: {"TT0001": ("an.stttt@quangbinh.gov.vn", "terminated")})
+    job.main()
+    assert not (people / "TT0001").exists()
+    monkeypatch.setattr(job, "people", lambda c: {"TT0001": ("an.stttt@quangbinh.gov.vn", "active")})
+    return tmp_path, settings
+
+
+def log(tmp_path):
+    return [json.loads(line)["action"] for line in (tmp_path / "archive" / "archive.log").read_text().splitlines()]
+
+
+def test_art7_a_mailbox_back_in_service_with_no_mail_since_gets_its_sdbox_archive_back(host):
+    tmp_path, _ = host
+    job.main()
+    assert (tmp_path / "people" / "TT0001" / "sdbox" / "mailboxes" / "INBOX" / "dbox-Mails" / "u.1").read_text() \
+        == "archived\n"
+    assert log(tmp_path) == ["archived", "restored"]
+
+
+def test_art7_sdbox_mail_received_since_is_never_merged_with_the_archive_and_the_run_says_so(host):
+    tmp_path, _ = host
+    new = tmp_path / "people" / "TT0001" / "sdbox" / "mailboxes" / "INBOX" / "dbox-Mails"
+    new.mkdir(parents=True)
+    (new / "u.1").write_text("arrived since\n")
+    with pytest.raises(SystemExit) as failed:
+        job.main()
+    assert "TT0001 (an.stttt@quangbinh.gov.vn) received mail since it came back" in str(failed.value)
+    assert "doveadm import" in str(failed.value)
+    assert sorted(p.name for p in new.iterdir()) == ["u.1"] and (new / "u.1").read_text() == "arrived since\n"
+    assert log(tmp_path) == ["archived"]
+
+
+def test_art16_on_the_pair_only_the_node_holding_the_address_puts_an_archive_back(host, monkeypatch):
+    tmp_path, settings = host
+    settings(VIRTUAL_ADDRESS="10.20.0.100")
+    monkeypatch.setattr(job, "holds", lambda address: False)
+    job.main()
+    assert not (tmp_path / "people" / "TT0001").exists() and log(tmp_path) == ["archived"]
+    monkeypatch.setattr(job, "holds", lambda address: address == "10.20.0.100")
+    job.main()
+    assert (tmp_path / "people" / "TT0001" / "sdbox").is_dir() and log(tmp_path) == ["archived", "restored"]
