@@ -34,6 +34,11 @@ PASSWORDS = "/var/lib/congvu/initial-passwords"
 # Per-server values that are not data: the replication state itself (compared on its own) and what
 # slapd computes for each read.
 LOCAL_ATTRS = {"contextCSN", "entryDN", "subschemaSubentry", "hasSubordinates"}
+# ... and the stamp of the base entry, which holds the contextCSN: a provider's syncrepl consumer writes
+# its cookie there and slapd 2.5 stamps the entry with that write (entryCSN of this provider's own
+# server id, modifiersName, modifyTimestamp), a write no other provider hears of (docs/cluster.md). The
+# base entry's data (o, dc, objectClass, entryUUID) is compared like any other.
+BASE_STAMP = {"entryCSN", "modifiersName", "modifyTimestamp"}
 
 
 def dump(host):
@@ -41,7 +46,8 @@ def dump(host):
     (entryUUID, entryCSN, ppolicy state) included."""
     r = sh(host, ["ldapsearch", "-LLL", "-o", "ldif-wrap=no", *ROOT_LDAPI, "-b", BASE, "(objectClass=*)", "*", "+"])
     assert r.rc == 0, r.stderr
-    return {dn.lower(): {k: sorted(v) for k, v in attrs.items() if k not in LOCAL_ATTRS}
+    return {dn.lower(): {k: sorted(v) for k, v in attrs.items()
+                         if k not in LOCAL_ATTRS and not (dn.lower() == BASE.lower() and k in BASE_STAMP)}
             for dn, attrs in parse_ldif(r.stdout).items()}
 
 

@@ -10,11 +10,13 @@ import sys
 
 import pytest
 import testinfra
+from testinfra.utils.ansible_runner import AnsibleRunner
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
 from reach import controller_reaches, reaches  # noqa: E402
 
-NAMES = ("congvu-ldap1", "congvu-ldap2")
+# the scenario's providers, in the inventory's order (the pair scenario links this file too)
+NAMES = tuple(sorted(AnsibleRunner(os.environ["MOLECULE_INVENTORY_FILE"]).get_hosts("directory")))
 L1, L2 = (testinfra.get_host(f"docker://{name}") for name in NAMES)
 
 

@@ -1,0 +1,1 @@
+../../cluster/tests/test_firewall.py
