@@ -8,9 +8,9 @@
 Baseline (the "Capacity" part of the cluster work, docs/capacity.md): the same load on the same pair with
 replication off. Prints, side by side for on and off, the messages per second delivered on the node that
 holds the virtual address, how long the other node took to hold them all, and the CPU per message of every
-program on each node; then the ratios on/off. No target is set for the ratio: the figure replaces the
-stand-in the capacity model charges for a replica's write (`lmtp_cpu_ms`). Results in docs/benchmarks.md,
-"Replication", with the command that made them.
+program on each node; then the ratios on/off. No target is set for the ratio: the difference is what the
+capacity model charges for each delivery's replication (`replication_cpu_ms`, bench/capacity.py). Results
+in docs/benchmarks.md, "Replication (the mail pair)", with the command that made them.
 
 The test bed: the two mail nodes of the molecule scenario `pair`, converged and holding the demo roster's
 mailboxes: `molecule test -s pair --destroy never` (its verify applies the roster), or `molecule converge -s

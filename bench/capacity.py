@@ -28,9 +28,10 @@ INPUTS = {
     "message_cpu_ms": (
         42.7, "ms", "CPU per message of the full path, DNS stub (postscreen, smtpd, rspamd + ClamAV, "
         "cleanup, LMTP into Dovecot), the seeded mix: bench_mail.py (b'), mean of runs 7-8 (46.0, 39.4)"),
-    "lmtp_cpu_ms": (
-        14.1, "ms", "CPU per message of Postfix delivering by LMTP into Dovecot, no filter, the same mix: "
-        "(l), mean of runs 7-8 (14.6, 13.7); stands for a replica's write until replication is measured"),
+    "replication_cpu_ms": (
+        19.9, "ms", "CPU per delivered message that Dovecot's replication adds on both nodes of the pair "
+        "(the holder's dsync client and the replica's doveadm server), the same mix delivered by LMTP with "
+        "the replica on against off: bench_replication.py, mean of runs 1-2 (17.0, 22.8)"),
     "login_cold_cpu_ms": (
         95.7, "ms", "CPU per IMAP login with Dovecot's auth cache empty (TLS, LOGIN with a bind to slapd "
         "as the person, its argon2 check 66.5 ms of it, SELECT, LOGOUT): (d), run 8"),
@@ -115,7 +116,7 @@ def model(mailboxes: int, i: dict, a: dict) -> dict:
     login_ms = cold * value(i, "login_cold_cpu_ms") + (1 - cold) * value(i, "login_warm_cpu_ms")
     cpu = {  # vCPUs busy at the peak, by kind of work
         "deliveries": load["deliveries_per_s"] * value(i, "message_cpu_ms") / 1000,
-        "replica writes": load["deliveries_per_s"] * value(i, "lmtp_cpu_ms") / 1000,
+        "replica writes": load["deliveries_per_s"] * value(i, "replication_cpu_ms") / 1000,
         "submissions": load["submissions_per_s"] * value(i, "message_cpu_ms") / 1000,
         "logins": load["logins_per_s"] * login_ms / 1000,
         "fetches": load["fetches_per_s"] * value(i, "fetch_cpu_ms") / 1000,
