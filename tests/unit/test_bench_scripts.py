@@ -47,14 +47,8 @@ def test_the_replication_benchmark_reads_the_replicator_queues_as_dovecot_2_3_19
         import bench_replication
     finally:
         sys.path.remove(str(BENCH))
-    # the same text as tests/unit/test_textfile_metrics.py's fixture: columns padded with spaces
-    status = ("Queued 'sync' requests        0                         \n"
-              "Queued 'high' requests        2                         \n"
-              "Queued 'low' requests         0                         \n"
-              "Queued 'failed' requests      3                         \n"
-              "Queued 'full resync' requests 30                        \n"
-              "Waiting 'failed' requests     4                         \n"
-              "Total number of known users   75                        \n")
+    # Dovecot 2.3.19's own output, the collector's fixture (columns padded with spaces)
+    from test_textfile_metrics import REPLICATOR_FAILING as status
 
     class Node(bench_replication.Node):
         def sh(self, script, timeout=None, check=True):
