@@ -56,12 +56,11 @@ import subprocess
 import sys
 import time
 
-from bench_mail import LISTENER_ON, SINK_OFF, listener_overrides
-from benchlib import BenchError, Container, machine, run, stderr_log
+from bench_mail import IN, LISTENER_ON, SINK_OFF, Box, listener_overrides
+from benchlib import BenchError, machine, run, stderr_log
 from mail_child import cpu_split
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-IN = "/opt/bench"
 PORT = 2525
 CONF = "/etc/dovecot/dovecot.conf"
 # The queues of changes waiting to be pushed. 'full resync' is left out: Dovecot 2.3.19's replicator can
@@ -87,9 +86,8 @@ fi
 """
 
 
-class Node(Container):
-    def child(self, *args: str, timeout: float | None = None) -> dict:
-        return self.result_of(f"cd {IN} && python3 mail_child.py " + " ".join(shlex.quote(a) for a in args), timeout)
+class Node(Box):
+    """A node of the pair, and mail_child.py in it (bench_mail.py's Box, same folder)."""
 
     def cpu(self) -> dict:
         return self.child("cpu", timeout=120)["cpu"]
@@ -160,10 +158,12 @@ def wait_quiet(nodes: list[Node], seconds: float, log) -> dict:
     """Until no replicator has anything queued; what each had left when the time ran out otherwise."""
     deadline = time.monotonic() + seconds
     while True:
-        left = {n.name: {q: c for q, c in n.queued().items() if q in QUEUES and c} for n in nodes}
+        left = {}
         for n in nodes:
-            if n.running():
-                left[n.name]["dsync running"] = n.running()
+            left[n.name] = {q: c for q, c in n.queued().items() if q in QUEUES and c}
+            running = n.running()
+            if running:
+                left[n.name]["dsync running"] = running
         if not any(left.values()) or time.monotonic() > deadline:
             if any(left.values()):
                 log(f"replicators still busy after {seconds:.0f} s: {left}")
