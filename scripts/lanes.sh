@@ -14,13 +14,15 @@ logdir=$1
 shift
 mkdir -p "$logdir"
 
-declare -A pid_name=() started=()
+declare -A pid_name=() started=() took_s=()
 failed=()
+order=()
 passed=0
 
 finish() {   # $1: pid that ended, $2: its status
   local name=${pid_name[$1]}
   local took=$(( $(date +%s) - started[$name] ))
+  took_s[$name]=$took
   if [ "$2" -eq 0 ]; then
     passed=$((passed + 1))
     echo "=== $name: passed in ${took}s"
@@ -43,6 +45,7 @@ while [ $# -ge 2 ]; do
   shift 2
   while [ ${#pid_name[@]} -ge "$LANES" ]; do reap_one; done
   echo "=== $name: started ($(date +%H:%M:%S))"
+  order+=("$name")
   started[$name]=$(date +%s)
   bash -c "$cmd" >"$logdir/$name.log" 2>&1 &
   pid_name[$!]=$name
@@ -53,6 +56,11 @@ for name in "${failed[@]}"; do
   echo
   echo "################ log of $name ################"
   cat "$logdir/$name.log"
+done
+# the time of every job again, in one block at the end, where a log cut to its tail still shows it
+echo "lanes: seconds per job (started in this order, $LANES at a time):"
+for name in "${order[@]}"; do
+  echo "  $(printf '%-12s %6s' "$name" "${took_s[$name]}")$([[ " ${failed[*]} " == *" $name "* ]] && echo "  FAILED")"
 done
 echo "lanes: $passed passed, ${#failed[@]} failed${failed:+: ${failed[*]}}"
 [ ${#failed[@]} -eq 0 ]
