@@ -579,3 +579,69 @@ def test_art16_services_come_back_after_a_crash(host, province):
                     f"pgrep -x {process}").rc == 0:
                 break
         assert host.run(f"systemctl is-active {unit}").stdout.strip() == "active", unit
+
+
+# --- a mail host becomes a node of the pair: its store from Maildir to sdbox ---------------------------
+# Last in this scenario: after it the host serves sdbox (docs/cluster.md, "Converting a mail host to sdbox").
+
+def mailbox_view(host, user):
+    """{folder: sorted [subject, flags]} of every folder of `user`'s own, and the agency mailbox a head
+    opens, as a mail client sees them (IMAP)."""
+    return client(host, f"""
+        import re
+        m = imap({user!r}, {PASSWORD!r})
+        view = {{}}
+        for line in m.list()[1]:
+            name = line.decode().rsplit(' "/" ', 1)[1].strip('"')
+            if name.startswith("Shared/") and not name.endswith("/INBOX"):
+                continue
+            if m.select('"' + name + '"', readonly=True)[0] != "OK":
+                continue
+            found = m.search(None, "ALL")[1][0].split()
+            rows = []
+            for n in found:
+                data = m.fetch(n, "(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")[1]
+                flags = " ".join(sorted(re.search(rb"FLAGS \\(([^)]*)\\)", data[0][0]).group(1).decode().split()))
+                rows.append([data[0][1].decode().strip(), flags])
+            view[name] = sorted(rows)
+        out(view)""")
+
+
+def test_art16_a_mail_host_converts_its_store_to_sdbox_and_a_client_sees_the_same_mailbox(host, province):
+    subject = f"convert {RUN}"
+    to = [OTHER, AGENCY]
+    assert client(host, f"out(submit({HEAD!r}, {PASSWORD!r}, {HEAD!r}, {to!r}, {subject!r}))")[0] == 250
+    assert wait_count(host, OTHER, subject) == 1 and wait_count(host, AGENCY, subject) == 1
+    # a folder of the user's own, a message read, flagged and filed there
+    client(host, f"""
+        m = imap({OTHER!r}, {PASSWORD!r})
+        m.create("Luu-tru"); m.select("INBOX")
+        n = m.search(None, "SUBJECT", {quoted(subject)!r})[1][0].split()[0]
+        m.store(n, "+FLAGS", "(\\\\Flagged \\\\Seen)"); m.copy(n, "Luu-tru")
+        out(True)""")
+    before = {user: mailbox_view(host, user) for user in (OTHER, HEAD)}
+    assert before[OTHER]["Luu-tru"] == [[f"Subject: {subject}", "\\Flagged \\Seen"]]
+    assert f"Shared/{AGENCY}/INBOX" in before[HEAD]
+
+    def convert():
+        playbook = os.path.join(ROOT, "playbooks", "mail_store_convert.yml")
+        return subprocess.run(["ansible-playbook", "-i", INVENTORY, playbook, "-e", "imap__mail_format=sdbox"],
+                              capture_output=True, text=True, timeout=900)
+
+    proc = convert()
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert host.file("/var/vmail/.congvu-mail-format").content_string.strip() == "sdbox"
+    assert sh(host, ["doveconf", "-h", "mail_location"]).stdout.strip() == "sdbox:~/sdbox"
+    assert not host.file("/etc/dovecot/congvu-maintenance.conf").exists
+    # the same messages, flags and folders, the agency mailbox too; the Maildir still in the home
+    assert {user: mailbox_view(host, user) for user in (OTHER, HEAD)} == before
+    home = sh(host, ["doveadm", "user", "-f", "home", OTHER]).stdout.strip()
+    assert host.file(f"{home}/Maildir").is_directory and host.file(f"{home}/sdbox").is_directory
+    # new mail lands in the new store
+    after = f"after the conversion {RUN}"
+    assert client(host, f"out(submit({HEAD!r}, {PASSWORD!r}, {HEAD!r}, [{OTHER!r}], {after!r}))")[0] == 250
+    assert wait_count(host, OTHER, after) == 1
+    # a second run finds the store in sdbox and changes nothing
+    again = convert()
+    assert again.returncode == 0 and "is in sdbox already" in again.stdout, again.stdout[-3000:]
+    assert re.search(r"changed=0\s", again.stdout), again.stdout[-3000:]
