@@ -3,6 +3,7 @@
 function, the job's own main() with its real settings file format."""
 
 import json
+import os
 import sys
 
 import pytest
@@ -69,3 +70,62 @@ def test_art16_on_the_pair_only_the_node_holding_the_address_puts_an_archive_bac
     monkeypatch.setattr(job, "holds", lambda address: address == "10.20.0.100")
     job.main()
     assert (tmp_path / "people" / "TT0001" / "sdbox").is_dir() and log(tmp_path) == ["archived", "restored"]
+
+
+@pytest.fixture()
+def doveadm(tmp_path, monkeypatch):
+    """A `doveadm` first on PATH that records its arguments (the import itself runs in molecule/mail, after
+    the store's conversion); DOVEADM_RC sets its exit status."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "doveadm-calls"
+    (bin_dir / "doveadm").write_text(f'#!/bin/sh\necho "$*" >> {calls}\necho "import refused" >&2\n'
+                                     'exit "${DOVEADM_RC:-0}"\n')
+    (bin_dir / "doveadm").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    return calls
+
+
+def maildir_archive(tmp_path, settings, monkeypatch):
+    """The mailbox archived while the store was Maildir, then the store converted to sdbox."""
+    people = tmp_path / "people"
+    (people / "TT0002" / "Maildir" / "cur").mkdir(parents=True)
+    (people / "TT0002" / "Maildir" / "cur" / "1.host:2,S").write_text("archived in Maildir\n")
+    settings(MAIL_FORMAT="maildir")
+    monkeypatch.setattr(job, "people", lambda c: {"TT0002": ("binh.stttt@quangbinh.gov.vn", "terminated")})
+    job.main()
+    settings()
+    monkeypatch.setattr(job, "people", lambda c: {"TT0002": ("binh.stttt@quangbinh.gov.vn", "active")})
+    return people / "TT0002"
+
+
+def test_art7_an_archive_made_in_maildir_is_imported_into_the_sdbox_store_it_comes_back_to(host, doveadm,
+                                                                                            monkeypatch):
+    tmp_path, settings = host
+    home = maildir_archive(tmp_path, settings, monkeypatch)
+    job.main()
+    assert (home / "Maildir" / "cur" / "1.host:2,S").read_text() == "archived in Maildir\n"  # kept
+    assert doveadm.read_text().split() == ["import", "-s", "-u", "binh.stttt@quangbinh.gov.vn",
+                                           f"maildir:{home / 'Maildir'}", "all"]
+    assert log(tmp_path)[-2:] == ["restored", "imported"]
+
+
+def test_art7_a_failed_import_fails_the_run_and_names_the_archive(host, doveadm, monkeypatch):
+    tmp_path, settings = host
+    home = maildir_archive(tmp_path, settings, monkeypatch)
+    monkeypatch.setenv("DOVEADM_RC", "75")
+    with pytest.raises(SystemExit) as failed:
+        job.main()
+    assert "TT0002 (binh.stttt@quangbinh.gov.vn): TT0002-" in str(failed.value)
+    assert "doveadm import" in str(failed.value) and "import refused" in str(failed.value)
+    assert (home / "Maildir").is_dir() and log(tmp_path)[-1] == "restored"
+
+
+def test_art7_an_sdbox_archive_or_a_maildir_store_needs_no_import(host, doveadm, monkeypatch):
+    tmp_path, settings = host
+    job.main()  # TT0001's archive is sdbox
+    settings(MAIL_FORMAT="maildir")
+    home = maildir_archive(tmp_path, settings, monkeypatch)
+    settings(MAIL_FORMAT="maildir")
+    job.main()
+    assert (home / "Maildir").is_dir() and not doveadm.exists()

@@ -607,7 +607,7 @@ def mailbox_view(host, user):
         out(view)""")
 
 
-def test_art16_a_mail_host_converts_its_store_to_sdbox_and_a_client_sees_the_same_mailbox(host, province):
+def test_art16_a_mail_host_converts_its_store_to_sdbox_and_a_client_sees_the_same_mailbox(host, province, tmp_path):
     subject = f"convert {RUN}"
     to = [OTHER, AGENCY]
     assert client(host, f"out(submit({HEAD!r}, {PASSWORD!r}, {HEAD!r}, {to!r}, {subject!r}))")[0] == 250
@@ -641,6 +641,14 @@ def test_art16_a_mail_host_converts_its_store_to_sdbox_and_a_client_sees_the_sam
     after = f"after the conversion {RUN}"
     assert client(host, f"out(submit({HEAD!r}, {PASSWORD!r}, {HEAD!r}, [{OTHER!r}], {after!r}))")[0] == 250
     assert wait_count(host, OTHER, after) == 1
+    # a mailbox archived while the store was Maildir comes back into the sdbox store with its mail
+    apply_roster(str(tmp_path / "roster"), final=True, states={"MT0007": "active"})
+    sh(host, ["doveadm", "auth", "cache", "flush"])
+    found = client(host, f"""
+        m = imap({TERMINATED!r}, {PASSWORD!r}); m.select("INBOX")
+        out(m.search(None, "SUBJECT", {quoted(ARCHIVED)!r})[1][0].decode().split())""")
+    assert len(found) == 1
+    assert [r["action"] for r in audit_log(host)][-2:] == ["restored", "imported"]
     # a second run finds the store in sdbox and changes nothing
     again = convert()
     assert again.returncode == 0 and "is in sdbox already" in again.stdout, again.stdout[-3000:]

@@ -14,7 +14,9 @@ never silently deleted, and purging is a separate, explicit, logged step. So:
   the node that holds the pair's virtual address (VIRTUAL_ADDRESS), and dsync brings it to the other.
   An sdbox store (MAIL_FORMAT) is put back only into a home that is not there: sdbox's message list is
   Dovecot's index, which files put beside a live one would not be in. When mail arrived since the
-  mailbox came back, the run fails and names the archive, for `doveadm import` (docs/mail.md).
+  mailbox came back, the run fails and names the archive, for `doveadm import` (docs/mail.md). An
+  archive made while the store was Maildir (before playbooks/mail_store_convert.yml) is put back, then
+  imported into the sdbox store with `doveadm import`.
 - `purge` lists the archives older than RETENTION_DAYS (their age is the time in their name, written
   when they were made); with `--confirm` it deletes them.
 Every archive, restore and purge is a line of JSON in <ARCHIVE_DIR>/archive.log (and the journal),
@@ -171,6 +173,25 @@ def restore(conf, uid, address, path):
     subprocess.run(["tar", "--extract", "--xz", "--same-owner", "--numeric-owner", "--skip-old-files",
                     "--file", path, "--directory", conf["PEOPLE_ROOT"]], check=True)
     audit(conf, action="restored", uid=uid, address=address, archive=os.path.basename(path), sha256=sha256(path))
+    return import_maildir(conf, uid, address, path)
+
+
+def import_maildir(conf, uid, address, path):
+    """An archive made while the store was Maildir, put back into a store that is sdbox now
+    (playbooks/mail_store_convert.yml): Dovecot would open the home's sdbox, empty, so the Maildir's
+    folders, messages and flags go into it with Dovecot's own import. The Maildir stays in the home.
+    None when done or not needed, else why not."""
+    home = os.path.join(conf["PEOPLE_ROOT"], uid)
+    maildir = os.path.join(home, "Maildir")
+    if conf.get("MAIL_FORMAT") != "sdbox" or not os.path.isdir(maildir) or os.path.isdir(os.path.join(home, "sdbox")):
+        return None
+    r = subprocess.run(["doveadm", "import", "-s", "-u", address, f"maildir:{maildir}", "", "all"],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        return (f"{uid} ({address}): {os.path.basename(path)} was put back as Maildir and the store is sdbox; "
+                f"doveadm import of {maildir} failed: {r.stderr.strip()}")
+    audit(conf, action="imported", uid=uid, address=address, archive=os.path.basename(path),
+          source="Maildir", into="sdbox")
     return None
 
 
