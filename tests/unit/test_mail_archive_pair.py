@@ -129,3 +129,30 @@ def test_art7_an_sdbox_archive_or_a_maildir_store_needs_no_import(host, doveadm,
     settings(MAIL_FORMAT="maildir")
     job.main()
     assert (home / "Maildir").is_dir() and not doveadm.exists()
+
+
+def test_art16_the_holder_asks_the_replicator_to_copy_what_it_put_back(host, doveadm, monkeypatch):
+    tmp_path, settings = host
+    settings(VIRTUAL_ADDRESS="10.20.0.100")
+    monkeypatch.setattr(job, "holds", lambda address: True)
+    job.main()
+    assert doveadm.read_text().split() == ["replicator", "replicate", "-f", "an.stttt@quangbinh.gov.vn"]
+
+
+def test_art16_the_other_node_records_the_mailbox_dsync_brought_and_never_puts_it_back_after_a_failover(host,
+                                                                                                        monkeypatch):
+    tmp_path, settings = host
+    settings(VIRTUAL_ADDRESS="10.20.0.100")
+    monkeypatch.setattr(job, "holds", lambda address: False)
+    # the holder put it back and dsync brought it, with mail received since
+    inbox = tmp_path / "people" / "TT0001" / "sdbox" / "mailboxes" / "INBOX" / "dbox-Mails"
+    inbox.mkdir(parents=True)
+    (inbox / "u.1").write_text("replicated\n")
+    (inbox / "u.2").write_text("arrived since\n")
+    job.main()
+    assert log(tmp_path) == ["archived", "replicated"]
+    # this node takes the address: nothing to put back, no failure
+    monkeypatch.setattr(job, "holds", lambda address: True)
+    job.main()
+    assert log(tmp_path) == ["archived", "replicated"]
+    assert sorted(p.name for p in inbox.iterdir()) == ["u.1", "u.2"]

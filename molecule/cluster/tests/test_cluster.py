@@ -10,7 +10,6 @@ the roster apply with provider 1 down fills the directory the later tests use.
 """
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -22,10 +21,8 @@ from testinfra.utils.ansible_runner import AnsibleRunner
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
 from ldaptools import BASE, PEOPLE, parse_ldif, sh  # noqa: E402
 from polling import wait  # noqa: E402
+from roster_runs import apply_roster, demo_roster, playbook  # noqa: E402
 
-ROOT = os.environ.get("MOLECULE_PROJECT_DIRECTORY") or os.path.abspath(
-    os.path.join(os.path.dirname(__file__), "..", "..", ".."))
-INVENTORY = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
 # the scenario's providers, in the inventory's order
 NAMES = tuple(sorted(AnsibleRunner(os.environ["MOLECULE_INVENTORY_FILE"]).get_hosts("directory")))
 L1, L2 = (testinfra.get_host(f"docker://{name}") for name in NAMES)
@@ -104,25 +101,9 @@ def docker(*argv):
     subprocess.run(["docker", *argv], check=True, capture_output=True, timeout=120)
 
 
-def playbook(name, *extra):
-    argv = ["ansible-playbook", "-i", INVENTORY, os.path.join(ROOT, "playbooks", name), *extra]
-    return subprocess.run(argv, capture_output=True, text=True, timeout=900,
-                          env=dict(os.environ, ANSIBLE_NOCOLOR="1"))
-
-
-def apply_roster(folder):
-    return playbook("roster.yml", "-e", f"roster_path={folder}", "-e", "roster_plan_date=2026-11-28")
-
-
 @pytest.fixture(scope="module")
 def roster(tmp_path_factory):
-    folder = str(tmp_path_factory.mktemp("province") / "roster")
-    shutil.copytree(os.path.join(ROOT, "inventories", "demo", "roster"), folder)
-    git = ["git", "-C", folder, "-c", "user.name=IT", "-c", "user.email=it@example.invalid"]
-    subprocess.run(["git", "init", "-q", folder], check=True)
-    subprocess.run([*git, "add", "-A"], check=True)
-    subprocess.run([*git, "commit", "-q", "-m", "demo roster"], check=True)
-    return folder
+    return demo_roster(str(tmp_path_factory.mktemp("province") / "roster"))
 
 
 def stamp(host):

@@ -12,6 +12,7 @@ the mailboxes.
 import email
 import email.utils
 import imaplib
+import json
 import os
 import re
 import shlex
@@ -32,6 +33,7 @@ import dkim_verify  # noqa: E402
 from ldaptools import PEOPLE, ROOT, sh  # noqa: E402
 from polling import wait  # noqa: E402
 from reach import controller_reaches, reaches  # noqa: E402
+from roster_runs import apply_roster, commit, demo_roster  # noqa: E402
 
 DOMAIN = "quangbinh.gov.vn"
 SELECTOR = "congvu1"
@@ -483,6 +485,60 @@ def test_art16_a_partition_between_the_mail_nodes_loses_nothing_and_ends_with_eq
         imap.login(address, PASSWORD)
         imap.select(f"Partition-{b}", readonly=True)
         assert imap.uid("SEARCH", None, "HEADER", "Message-ID", f"<{tag}-7@")[1][0]
+
+
+ARCHIVES = "/var/vmail-archive"
+
+
+def archive_log(host):
+    """The archive job's records (role imap, Art. 7.1) on that node."""
+    return [json.loads(line) for line in host.file(f"{ARCHIVES}/archive.log").content_string.splitlines()]
+
+
+def test_art7_a_mailbox_terminated_and_reactivated_on_the_pair_comes_back_on_both_replicas(tmp_path):
+    """Art. 7.1 on the pair (docs/mail.md, "Archive"): the roster terminates a person; each node's archive
+    job packs its own copy (imap__archive_after_days is 0 here) and removes the home. The roster brings the
+    person back: the node that holds the virtual address puts its archive back and asks Dovecot's
+    replicator to copy the mailbox to the other node, which does not put its own back. Both replicas then
+    hold the message from before, once, and the other node's next run records it as brought by dsync."""
+    pid = "TT0016"
+    address = address_of(pid)
+    home = f"/var/vmail/{DOMAIN}/people/{pid}"
+    message_id = f"<art7-{uuid.uuid4().hex[:8]}@example.org>"
+    send(NAMES[0], address, message_id, "Before the termination")
+    wait(lambda: all(message_id in copies(NODE[n], address) for n in NAMES), timeout=120, step=3,
+         what="the message on both replicas")
+    folder = demo_roster(str(tmp_path / "roster"))
+    path = os.path.join(folder, "stttt.yml")
+    active = open(path, encoding="utf-8").read()
+    entry = re.search(rf"^  - id: {pid}\n(?:    .*\n)+", active, re.MULTILINE)
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(active[:entry.end()] + "    state: terminated\n" + active[entry.end():])
+    commit(folder, f"{pid} terminated")
+    run = apply_roster(folder)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    for name in NAMES:  # each node archived its own copy
+        assert wait(lambda name=name: not NODE[name].file(home).exists
+                    and NODE[name].run(f"ls {ARCHIVES}/{pid}-*.tar.xz").rc == 0, timeout=60,
+                    what=f"the mailbox archived on {name}")
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(active)
+    commit(folder, f"{pid} back in service")
+    run = apply_roster(folder)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    first = holder()
+    other = NAMES[1 - NAMES.index(first)]
+    assert [r["action"] for r in archive_log(NODE[first]) if r["uid"] == pid][-1] == "restored"
+
+    def once_on(name):
+        guids = copies(NODE[name], address).get(message_id, {})
+        return len(guids) == 1 and list(guids.values()) == [1]
+
+    wait(lambda: all(once_on(n) for n in NAMES), timeout=120, step=3,
+         what="the archived message once on both replicas")
+    assert [r["action"] for r in archive_log(NODE[other]) if r["uid"] == pid][-1] == "archived"
+    assert NODE[other].run("systemctl start congvu-mail-archive.service").rc == 0
+    assert [r["action"] for r in archive_log(NODE[other]) if r["uid"] == pid][-1] == "replicated"
 
 
 def dkim_record():

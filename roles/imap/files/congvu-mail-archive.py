@@ -11,7 +11,8 @@ never silently deleted, and purging is a separate, explicit, logged step. So:
   - a mailbox back in service (the roster's "reactivate") gets its latest archive back in its home,
     beside anything it received since (files it already has are kept).
   On the mail pair (docs/cluster.md) each node archives its own copy; an archive is put back only by
-  the node that holds the pair's virtual address (VIRTUAL_ADDRESS), and dsync brings it to the other.
+  the node that holds the pair's virtual address (VIRTUAL_ADDRESS), which asks Dovecot's replicator to
+  bring it to the other node at once; the other node records it as `replicated` once it is there.
   An sdbox store (MAIL_FORMAT) is put back only into a home that is not there: sdbox's message list is
   Dovecot's index, which files put beside a live one would not be in. When mail arrived since the
   mailbox came back, the run fails and names the archive, for `doveadm import` (docs/mail.md). An
@@ -127,7 +128,7 @@ def restored(conf):
         with open(log, encoding="utf-8") as handle:
             for line in handle:
                 record = json.loads(line)
-                if record.get("action") == "restored":
+                if record.get("action") in ("restored", "replicated"):
                     done.add(record["archive"])
     return done
 
@@ -164,7 +165,12 @@ def holds(address):
 def restore(conf, uid, address, path):
     """Put the archive back; None when done, else why not (the run then fails after the others)."""
     if conf.get("VIRTUAL_ADDRESS") and not holds(conf["VIRTUAL_ADDRESS"]):
-        print(f"{uid}: put back by the node that holds {conf['VIRTUAL_ADDRESS']}, dsync brings it here")
+        if os.path.isdir(os.path.join(conf["PEOPLE_ROOT"], uid)):
+            # the node that holds the address put it back and dsync brought it: done here too, so that
+            # this node, holding the address after a failover, does not try again
+            audit(conf, action="replicated", uid=uid, address=address, archive=os.path.basename(path))
+        else:
+            print(f"{uid}: put back by the node that holds {conf['VIRTUAL_ADDRESS']}, dsync brings it here")
         return None
     if conf.get("MAIL_FORMAT") == "sdbox" and os.path.isdir(os.path.join(conf["PEOPLE_ROOT"], uid)):
         return (f"{uid} ({address}) received mail since it came back and its store is sdbox: {path} is not "
@@ -173,7 +179,22 @@ def restore(conf, uid, address, path):
     subprocess.run(["tar", "--extract", "--xz", "--same-owner", "--numeric-owner", "--skip-old-files",
                     "--file", path, "--directory", conf["PEOPLE_ROOT"]], check=True)
     audit(conf, action="restored", uid=uid, address=address, archive=os.path.basename(path), sha256=sha256(path))
-    return import_maildir(conf, uid, address, path)
+    why = import_maildir(conf, uid, address, path)
+    if conf.get("VIRTUAL_ADDRESS"):
+        replicate(address)
+    return why
+
+
+def replicate(address):
+    """Ask Dovecot's replicator to copy the mailbox to the other node of the pair now: files put back
+    change no mailbox through Dovecot, so nothing else would until the daily full sync."""
+    try:
+        r = subprocess.run(["doveadm", "replicator", "replicate", "-f", address], capture_output=True, text=True)
+    except OSError as exc:
+        r = subprocess.CompletedProcess([], 1, "", str(exc))
+    if r.returncode != 0:
+        print(f"WARNING: {address}: doveadm replicator replicate failed ({r.stderr.strip()}); the daily full "
+              "sync brings the mailbox to the other node", file=sys.stderr)
 
 
 def import_maildir(conf, uid, address, path):
