@@ -601,7 +601,8 @@ def mailbox_view(host, user):
             rows = []
             for n in found:
                 data = m.fetch(n, "(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")[1]
-                flags = " ".join(sorted(re.search(rb"FLAGS \\(([^)]*)\\)", data[0][0]).group(1).decode().split()))
+                flags = re.search(rb"FLAGS \\(([^)]*)\\)", data[0][0]).group(1).decode().split()
+                flags = " ".join(sorted(f for f in flags if f != "\\\\Recent"))  # \\Recent: this session's only
                 rows.append([data[0][1].decode().strip(), flags])
             view[name] = sorted(rows)
         out(view)""")
