@@ -15,12 +15,17 @@ import re
 import shlex
 import smtplib
 import subprocess
+import sys
 import textwrap
 import time
 import uuid
 
 import pytest
 import yaml
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
+from archive_records import ARCHIVE_DIR, archive_log  # noqa: E402
+from roster_runs import playbook  # noqa: E402
 
 ROOT = os.environ.get("MOLECULE_PROJECT_DIRECTORY") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", "..", ".."))
@@ -43,7 +48,6 @@ HEAD, DELEGATE, RENAMED, QUOTA, SUSPENDED, MUST_CHANGE, TERMINATED, OTHER = (
 AGENCY = f"stttt@{DOMAIN}"
 OLD_ADDRESS = addr("binhlv")  # RENAMED's address before the rename: an alias now (Art. 11.3)
 ARCHIVED = "art7 archived before the termination"  # subject of TERMINATED's only message
-ARCHIVE_DIR = "/var/vmail-archive"
 
 
 def roster(final, head="MT0001", states=None):
@@ -463,10 +467,6 @@ def archives_of(host, uid):
     return sorted(line.split() for line in listing.stdout.splitlines())
 
 
-def audit_log(host):
-    return [json.loads(line) for line in host.file(f"{ARCHIVE_DIR}/archive.log").content_string.splitlines()]
-
-
 def test_art7_terminated_mailbox_archived_read_only_with_its_mail_and_logged(host, province):
     """Art. 7.1: the data of a terminated mailbox is archived, never silently deleted. The roster run
     that terminated it ran the archive job (imap__archive_after_days is 0 here): one xz tar, 0400 root,
@@ -479,7 +479,7 @@ def test_art7_terminated_mailbox_archived_read_only_with_its_mail_and_logged(hos
     found = host.run(f"tar --extract --xz --to-stdout --file {ARCHIVE_DIR}/{name} --wildcards "
                      f"'MT0007/Maildir/cur/*' 'MT0007/Maildir/new/*' | grep -c -F {subject}")
     assert found.stdout.strip() == "1", found.stdout + found.stderr
-    record = next(r for r in audit_log(host) if r["action"] == "archived" and r["archive"] == name)
+    record = next(r for r in archive_log(host) if r["action"] == "archived" and r["archive"] == name)
     assert record["uid"] == "MT0007" and record["address"] == TERMINATED and record["files"] >= 1
     assert record["sha256"] == sh(host, ["sha256sum", f"{ARCHIVE_DIR}/{name}"]).stdout.split()[0]
 
@@ -498,7 +498,7 @@ def test_art7_purge_is_explicit_refuses_young_archives_and_is_logged(host, provi
         sh(host, ["/usr/local/lib/congvu/congvu-mail-archive", "purge", "--confirm", "--operator", "ops-test"])
         assert not host.file(f"{ARCHIVE_DIR}/{old}").exists
         assert host.file(f"{ARCHIVE_DIR}/{name}").exists  # younger than the retention period: kept
-        record = audit_log(host)[-1]
+        record = archive_log(host)[-1]
         assert record["action"] == "purged" and record["archive"] == old and record["operator"] == "ops-test"
     finally:
         sh(host, ["rm", "-f", f"{ARCHIVE_DIR}/{old}"])
@@ -516,11 +516,11 @@ def test_art7_reactivated_mailbox_gets_its_archived_mail_back(host, province, tm
             m = imap({TERMINATED!r}, {PASSWORD!r}); m.select("INBOX")
             out(m.search(None, "SUBJECT", {quoted(ARCHIVED)!r})[1][0].decode().split())""")
         assert len(found) == 1
-        assert audit_log(host)[-1]["action"] == "restored"
+        assert archive_log(host)[-1]["action"] == "restored"
     finally:
         apply_roster(folder, final=True)
     assert not host.file(f"/var/vmail/{DOMAIN}/people/MT0007").exists
-    assert audit_log(host)[-1]["action"] == "archived"
+    assert archive_log(host)[-1]["action"] == "archived"
 
 
 def test_art7_a_login_is_recorded_by_the_directory(host, province):
@@ -624,9 +624,7 @@ def test_art16_a_mail_host_converts_its_store_to_sdbox_and_a_client_sees_the_sam
     assert [f"Subject: {subject}", ""] in before[HEAD][f"Shared/{AGENCY}/INBOX"]
 
     def convert():
-        playbook = os.path.join(ROOT, "playbooks", "mail_store_convert.yml")
-        return subprocess.run(["ansible-playbook", "-i", INVENTORY, playbook, "-e", "imap__mail_format=sdbox"],
-                              capture_output=True, text=True, timeout=900)
+        return playbook("mail_store_convert.yml", "-e", "imap__mail_format=sdbox")
 
     proc = convert()
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
@@ -648,7 +646,7 @@ def test_art16_a_mail_host_converts_its_store_to_sdbox_and_a_client_sees_the_sam
         m = imap({TERMINATED!r}, {PASSWORD!r}); m.select("INBOX")
         out(m.search(None, "SUBJECT", {quoted(ARCHIVED)!r})[1][0].decode().split())""")
     assert len(found) == 1
-    assert [r["action"] for r in audit_log(host)][-2:] == ["restored", "imported"]
+    assert [r["action"] for r in archive_log(host)][-2:] == ["restored", "imported"]
     # a second run finds the store in sdbox and changes nothing
     again = convert()
     assert again.returncode == 0 and "is in sdbox already" in again.stdout, again.stdout[-3000:]

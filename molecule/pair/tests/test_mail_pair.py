@@ -12,7 +12,6 @@ the mailboxes.
 import email
 import email.utils
 import imaplib
-import json
 import os
 import re
 import shlex
@@ -30,6 +29,7 @@ from testinfra.utils.ansible_runner import AnsibleRunner
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
 import dkim_verify  # noqa: E402
+from archive_records import ARCHIVE_DIR, archive_actions  # noqa: E402
 from ldaptools import PEOPLE, ROOT, sh  # noqa: E402
 from polling import wait  # noqa: E402
 from reach import controller_reaches, reaches  # noqa: E402
@@ -109,13 +109,18 @@ def up(name):
     return r.stdout.strip() == "true"
 
 
-def copies(host, user):
-    """Message-ID -> {GUID: how many entries list it}, in every folder of `user` on that replica (doveadm)."""
-    r = host.run(f"doveadm -f tab fetch -u {user} 'guid hdr.message-id' mailbox '*' all")
+def fetched(host, user, fields):
+    """One row (the values of `fields`) per message in every folder of `user` on that replica (doveadm)."""
+    r = host.run(f"doveadm -f tab fetch -u {user} '{fields}' mailbox '*' all")
     assert r.rc == 0, r.stderr
+    n = len(fields.split())
+    return [(line.split("\t") + [""] * n)[:n] for line in r.stdout.splitlines()[1:]]
+
+
+def copies(host, user):
+    """Message-ID -> {GUID: how many entries list it}, in every folder of `user` on that replica."""
     found = {}
-    for line in r.stdout.splitlines()[1:]:
-        guid, message_id = (line.split("\t") + ["", ""])[:2]
+    for guid, message_id in fetched(host, user, "guid hdr.message-id"):
         if message_id.strip():
             entries = found.setdefault(message_id.strip(), {})
             entries[guid] = entries.get(guid, 0) + 1
@@ -200,6 +205,16 @@ def test_art8_password_changed_in_the_directory_logs_in_on_both_nodes():
         assert not imap_login(ADDRESS[name], address, initial), name
 
 
+def message(to, message_id, subject, body):
+    msg = EmailMessage()
+    msg["From"] = "citizen@example.org"
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Message-ID"] = message_id
+    msg.set_content(body)
+    return msg
+
+
 class Sender:
     """Sends `count` messages to `to` as servers on the Internet do for a domain with two MX: batches
     over `workers` connections at once, each batch to either MX, and what a batch could not hand over
@@ -215,13 +230,8 @@ class Sender:
         self.threads = [threading.Thread(target=self.work, args=(n,), daemon=True) for n in range(workers)]
 
     def message(self, i):
-        msg = EmailMessage()
-        msg["From"] = "citizen@example.org"
-        msg["To"] = self.to
-        msg["Subject"] = f"Pair {self.run_id} {i}"
-        msg["Message-ID"] = f"<pair-{self.run_id}-{i}@example.org>"
-        msg.set_content(f"Message {i} of {self.count} to the mail pair.\n")
-        return msg
+        return message(self.to, f"<pair-{self.run_id}-{i}@example.org>", f"Pair {self.run_id} {i}",
+                       f"Message {i} of {self.count} to the mail pair.\n")
 
     def deliver(self, mx, pending):
         """Hands over as many of `pending` as `mx` takes; returns the rest."""
@@ -369,24 +379,17 @@ def partition(on):
 
 
 def send(mx, to, message_id, subject):
-    msg = EmailMessage()
-    msg["From"] = "citizen@example.org"
-    msg["To"] = to
-    msg["Subject"] = subject
-    msg["Message-ID"] = message_id
-    msg.set_content(f"{subject}: a message to the mail pair.\n")
+    """One message to `to` at port 25 of node `mx`, as a server on the Internet sends it."""
     with smtplib.SMTP(ADDRESS[mx], 25, local_hostname="sender.example.org", timeout=30) as smtp:
-        smtp.send_message(msg, "citizen@example.org", [to])
+        smtp.send_message(message(to, message_id, subject, f"{subject}: a message to the mail pair.\n"),
+                          "citizen@example.org", [to])
 
 
 def placed(host, user, tag):
     """Message-ID -> [(folder, flags), one per entry] of `user`'s messages whose Message-ID holds `tag`,
     as that replica has them."""
-    r = host.run(f"doveadm -f tab fetch -u {user} 'mailbox flags hdr.message-id' mailbox '*' all")
-    assert r.rc == 0, r.stderr
     found = {}
-    for line in r.stdout.splitlines()[1:]:
-        mailbox, flags, message_id = (line.split("\t") + ["", "", ""])[:3]
+    for mailbox, flags, message_id in fetched(host, user, "mailbox flags hdr.message-id"):
         if tag in message_id:
             wanted = sorted(f for f in flags.split() if f in ("\\Seen", "\\Flagged"))
             found.setdefault(message_id.strip(), []).append((mailbox, " ".join(wanted)))
@@ -404,6 +407,16 @@ def on_node(name, address, change):
 def uids(imap, tag, numbers):
     imap.select("INBOX")
     return [imap.uid("SEARCH", None, "HEADER", "Message-ID", f"<{tag}-{i}@")[1][0].decode() for i in numbers]
+
+
+def flag_and_file(imap, tag, flag, flagged, folder, moved):
+    """As a mail client: `flag` on the messages `flagged`, a new `folder`, the message `moved` moved into it."""
+    imap.create(folder)
+    imap.uid("STORE", ",".join(uids(imap, tag, flagged)), "+FLAGS", f"({flag})")
+    uid = uids(imap, tag, [moved])[0]
+    imap.uid("COPY", uid, folder)
+    imap.uid("STORE", uid, "+FLAGS", "(\\Deleted)")
+    imap.expunge()
 
 
 def test_art16_a_partition_between_the_mail_nodes_loses_nothing_and_ends_with_equal_flags_and_folders():
@@ -431,24 +444,9 @@ def test_art16_a_partition_between_the_mail_nodes_loses_nothing_and_ends_with_eq
             wait(lambda name=name, mine=mine: mine <= set(placed(NODE[name], address, tag)), timeout=120, step=3,
                  what=f"the messages to {name} during the partition stored there")
 
-        def change_a(imap):  # on node a: read 0-3, move 6 into a new folder
-            imap.create(f"Partition-{a}")
-            imap.uid("STORE", ",".join(uids(imap, tag, range(4))), "+FLAGS", "(\\Seen)")
-            moved = uids(imap, tag, [6])[0]
-            imap.uid("COPY", moved, f"Partition-{a}")
-            imap.uid("STORE", moved, "+FLAGS", "(\\Deleted)")
-            imap.expunge()
-
-        def change_b(imap):  # on node b: flag 2-5, move 7 into another new folder
-            imap.create(f"Partition-{b}")
-            imap.uid("STORE", ",".join(uids(imap, tag, range(2, 6))), "+FLAGS", "(\\Flagged)")
-            moved = uids(imap, tag, [7])[0]
-            imap.uid("COPY", moved, f"Partition-{b}")
-            imap.uid("STORE", moved, "+FLAGS", "(\\Deleted)")
-            imap.expunge()
-
-        on_node(a, address, change_a)
-        on_node(b, address, change_b)
+        # node a: 0-3 read, 6 moved into a new folder; node b: 2-5 flagged, 7 moved into another
+        on_node(a, address, lambda imap: flag_and_file(imap, tag, "\\Seen", range(4), f"Partition-{a}", 6))
+        on_node(b, address, lambda imap: flag_and_file(imap, tag, "\\Flagged", range(2, 6), f"Partition-{b}", 7))
         # each side sees its own changes only
         assert placed(NODE[a], address, tag)[f"<{tag}-7@example.org>"] == [("INBOX", "")]
         assert placed(NODE[b], address, tag)[f"<{tag}-0@example.org>"] == [("INBOX", "")]
@@ -487,14 +485,6 @@ def test_art16_a_partition_between_the_mail_nodes_loses_nothing_and_ends_with_eq
         assert imap.uid("SEARCH", None, "HEADER", "Message-ID", f"<{tag}-7@")[1][0]
 
 
-ARCHIVES = "/var/vmail-archive"
-
-
-def archive_log(host):
-    """The archive job's records (role imap, Art. 7.1) on that node."""
-    return [json.loads(line) for line in host.file(f"{ARCHIVES}/archive.log").content_string.splitlines()]
-
-
 def test_art7_a_mailbox_terminated_and_reactivated_on_the_pair_comes_back_on_both_replicas(tmp_path):
     """Art. 7.1 on the pair (docs/mail.md, "Archive"): the roster terminates a person; each node's archive
     job packs its own copy (imap__archive_after_days is 0 here) and removes the home. The roster brings the
@@ -519,7 +509,7 @@ def test_art7_a_mailbox_terminated_and_reactivated_on_the_pair_comes_back_on_bot
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     for name in NAMES:  # each node archived its own copy
         assert wait(lambda name=name: not NODE[name].file(home).exists
-                    and NODE[name].run(f"ls {ARCHIVES}/{pid}-*.tar.xz").rc == 0, timeout=60,
+                    and NODE[name].run(f"ls {ARCHIVE_DIR}/{pid}-*.tar.xz").rc == 0, timeout=60,
                     what=f"the mailbox archived on {name}")
     with open(path, "w", encoding="utf-8") as handle:
         handle.write(active)
@@ -528,7 +518,7 @@ def test_art7_a_mailbox_terminated_and_reactivated_on_the_pair_comes_back_on_bot
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     first = holder()
     other = NAMES[1 - NAMES.index(first)]
-    assert [r["action"] for r in archive_log(NODE[first]) if r["uid"] == pid][-1] == "restored"
+    assert archive_actions(NODE[first], pid)[-1] == "restored"
 
     def once_on(name):
         guids = copies(NODE[name], address).get(message_id, {})
@@ -537,9 +527,9 @@ def test_art7_a_mailbox_terminated_and_reactivated_on_the_pair_comes_back_on_bot
     wait(lambda: all(once_on(n) for n in NAMES), timeout=120, step=3,
          what="the archived message once on both replicas")
     # the other node put nothing back: its job, in the same roster run or now, finds what dsync brought
-    assert "restored" not in [r["action"] for r in archive_log(NODE[other]) if r["uid"] == pid]
+    assert "restored" not in archive_actions(NODE[other], pid)
     assert NODE[other].run("systemctl start congvu-mail-archive.service").rc == 0
-    assert [r["action"] for r in archive_log(NODE[other]) if r["uid"] == pid][-1] == "replicated"
+    assert archive_actions(NODE[other], pid)[-1] == "replicated"
 
 
 def dkim_record():

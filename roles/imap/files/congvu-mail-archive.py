@@ -164,22 +164,23 @@ def holds(address):
 
 def restore(conf, uid, address, path):
     """Put the archive back; None when done, else why not (the run then fails after the others)."""
+    home = os.path.join(conf["PEOPLE_ROOT"], uid)
     if conf.get("VIRTUAL_ADDRESS") and not holds(conf["VIRTUAL_ADDRESS"]):
-        if os.path.isdir(os.path.join(conf["PEOPLE_ROOT"], uid)):
+        if os.path.isdir(home):
             # the node that holds the address put it back and dsync brought it: done here too, so that
             # this node, holding the address after a failover, does not try again
             audit(conf, action="replicated", uid=uid, address=address, archive=os.path.basename(path))
         else:
             print(f"{uid}: put back by the node that holds {conf['VIRTUAL_ADDRESS']}, dsync brings it here")
         return None
-    if conf.get("MAIL_FORMAT") == "sdbox" and os.path.isdir(os.path.join(conf["PEOPLE_ROOT"], uid)):
+    if conf.get("MAIL_FORMAT") == "sdbox" and os.path.isdir(home):
         return (f"{uid} ({address}) received mail since it came back and its store is sdbox: {path} is not "
                 "merged into it; bring its mail back with doveadm import (docs/mail.md)")
     # --skip-old-files: what the mailbox received since it came back stays as it is
     subprocess.run(["tar", "--extract", "--xz", "--same-owner", "--numeric-owner", "--skip-old-files",
                     "--file", path, "--directory", conf["PEOPLE_ROOT"]], check=True)
     audit(conf, action="restored", uid=uid, address=address, archive=os.path.basename(path), sha256=sha256(path))
-    why = import_maildir(conf, uid, address, path)
+    why = import_maildir(conf, home, uid, address, path)
     if conf.get("VIRTUAL_ADDRESS"):
         replicate(address)
     return why
@@ -190,19 +191,19 @@ def replicate(address):
     change no mailbox through Dovecot, so nothing else would until the daily full sync."""
     try:
         r = subprocess.run(["doveadm", "replicator", "replicate", "-f", address], capture_output=True, text=True)
+        failed = r.stderr.strip() if r.returncode else None
     except OSError as exc:
-        r = subprocess.CompletedProcess([], 1, "", str(exc))
-    if r.returncode != 0:
-        print(f"WARNING: {address}: doveadm replicator replicate failed ({r.stderr.strip()}); the daily full "
+        failed = str(exc)
+    if failed is not None:
+        print(f"WARNING: {address}: doveadm replicator replicate failed ({failed}); the daily full "
               "sync brings the mailbox to the other node", file=sys.stderr)
 
 
-def import_maildir(conf, uid, address, path):
+def import_maildir(conf, home, uid, address, path):
     """An archive made while the store was Maildir, put back into a store that is sdbox now
     (playbooks/mail_store_convert.yml): Dovecot would open the home's sdbox, empty, so the Maildir's
     folders, messages and flags go into it with Dovecot's own import. The Maildir stays in the home.
     None when done or not needed, else why not."""
-    home = os.path.join(conf["PEOPLE_ROOT"], uid)
     maildir = os.path.join(home, "Maildir")
     if conf.get("MAIL_FORMAT") != "sdbox" or not os.path.isdir(maildir) or os.path.isdir(os.path.join(home, "sdbox")):
         return None
