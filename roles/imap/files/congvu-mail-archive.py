@@ -190,7 +190,8 @@ def replicate(address):
     """Ask Dovecot's replicator to copy the mailbox to the other node of the pair now: files put back
     change no mailbox through Dovecot, so nothing else would until the daily full sync."""
     try:
-        r = subprocess.run(["doveadm", "replicator", "replicate", "-f", address], capture_output=True, text=True)
+        r = subprocess.run(["doveadm", "replicator", "replicate", "-f", address],
+                           capture_output=True, text=True, check=False)
         failed = r.stderr.strip() if r.returncode else None
     except OSError as exc:
         failed = str(exc)
@@ -208,7 +209,7 @@ def import_maildir(conf, home, uid, address, path):
     if conf.get("MAIL_FORMAT") != "sdbox" or not os.path.isdir(maildir) or os.path.isdir(os.path.join(home, "sdbox")):
         return None
     r = subprocess.run(["doveadm", "import", "-s", "-u", address, f"maildir:{maildir}", "", "all"],
-                       capture_output=True, text=True)
+                       capture_output=True, text=True, check=False)
     if r.returncode != 0:
         return (f"{uid} ({address}): {os.path.basename(path)} was put back as Maildir and the store is sdbox; "
                 f"doveadm import of {maildir} failed: {r.stderr.strip()}")
