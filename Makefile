@@ -14,12 +14,12 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PY_COLORS ?= 0
 export ANSIBLE_FORCE_COLOR ?= 0
 
-# every scenario under molecule/, `full` (the whole stack on one host) last
+# every scenario under molecule/ (the whole stack on one host is the demo's, tests/playbooks/demo)
 # Scenarios run by hand only (make molecule-cluster), each saying why in its molecule.yml: `cluster`, the two
 # directory providers alone, whose tests `pair` runs too beside the mail pair.
 MANUAL_SCENARIOS := cluster
 SCENARIOS_ALL := $(filter-out $(MANUAL_SCENARIOS),$(sort $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
-SCENARIOS ?= $(filter-out full,$(SCENARIOS_ALL)) $(filter full,$(SCENARIOS_ALL))
+SCENARIOS ?= $(SCENARIOS_ALL)
 # molecule finds this file by itself only at the root of a git checkout: name it, so that a copy
 # without .git (a release tarball) runs the same scenarios.
 MOLECULE := molecule --base-config $(CURDIR)/.config/molecule/config.yml
@@ -63,7 +63,7 @@ unit: $(COLLECTION_LINK) ## pytest of the policy core and the modules (tests/uni
 	python tools/make_demo_roster.py --check
 	python tools/make_demo_state.py --check
 
-playbooks: $(COLLECTION_LINK) ## pytest: the playbooks run as an operator would (tests/playbooks: the plan, the whole demo, the installed collection)
+playbooks: $(COLLECTION_LINK) ## pytest: the playbooks run as an operator would (tests/playbooks: the plan, the installed collection, the whole demo and the system tests on its host)
 	pytest -q -s tests/playbooks --junit-xml=$(JUNIT)/playbooks.xml --durations=15
 
 ROSTER ?= inventories/demo/roster
@@ -80,7 +80,7 @@ plan: $(COLLECTION_LINK) ## plan a roster offline: make plan ROSTER=inventories/
 	exit $$rc
 
 # Longest first: the lanes (scripts/lanes.sh) start jobs in this order.
-SLOW_FIRST := full pair roster mail directory migrate reports backup webmail monitoring hardening inactivity antispam
+SLOW_FIRST := pair roster mail directory migrate reports backup webmail monitoring hardening inactivity antispam
 ORDERED := $(filter $(SCENARIOS),$(SLOW_FIRST)) $(filter-out $(SLOW_FIRST),$(SCENARIOS))
 LANES ?= 2
 export LANES
@@ -99,9 +99,8 @@ molecule: $(COLLECTION_LINK) ## molecule test of every scenario, LANES (2) at a 
 # sanity tests that need virtualenvs of their own (a few minutes, mostly waiting for pip). (`make`,
 # not $$(MAKE), in the job: `make -n integration` must only print it.)
 integration: $(COLLECTION_LINK) ## the demo test and every molecule scenario, LANES (2) at a time
-	bash scripts/lanes.sh $(LOGS) $(foreach s,$(filter full,$(ORDERED)),$(s) "$(call MOLECULE_TEST,$(s))") \
-	  playbooks "make playbooks" \
-	  $(foreach s,$(filter-out full,$(ORDERED)),$(s) "$(call MOLECULE_TEST,$(s))") \
+	bash scripts/lanes.sh $(LOGS) playbooks "make playbooks" \
+	  $(foreach s,$(ORDERED),$(s) "$(call MOLECULE_TEST,$(s))") \
 	  sanity "make sanity-venv"
 
 molecule-%: $(COLLECTION_LINK) ## molecule test of one scenario, e.g. make molecule-hardening
@@ -137,8 +136,8 @@ test: ## everything CI runs: bootstrap, lint, unit, then the demo and every scen
 	@$(MAKE) conformance
 
 DEMO_PORT_OFFSET ?= 0
-demo: bootstrap $(COLLECTION_LINK) ## bring up the demo province (playbooks/demo.yml); DEMO_PORT_OFFSET=10000 if ports are taken
-	ansible-playbook playbooks/demo.yml -e demo_port_offset=$(DEMO_PORT_OFFSET)
+demo: bootstrap $(COLLECTION_LINK) ## bring up the demo province (playbooks/demo.yml); DEMO_PORT_OFFSET=10000 if ports are taken, DEMO_VARS=<file> for more variables
+	ansible-playbook playbooks/demo.yml -e demo_port_offset=$(DEMO_PORT_OFFSET) $(if $(DEMO_VARS),-e @$(abspath $(DEMO_VARS)))
 
 demo-down: ## remove the demo: its container, network, .demo/ and its published directory (nothing keeps running)
 	-docker rm -f congvu-demo-mail >/dev/null 2>&1

@@ -15,7 +15,7 @@ above 1 OVER); results are recorded in docs/benchmarks.md, "Mail path", and feed
 
 How it measures (docs/benchmarks.md says more)
 - The test bed: a container of local/bookworm-systemd (`--container`, default bench-mail; started if
-  missing, with SYS_ADMIN and NET_ADMIN like molecule/full) with playbooks/site.yml converged into it
+  missing, with SYS_ADMIN and NET_ADMIN like the demo host) with playbooks/site.yml converged into it
   (the all-in-one host of the demo, in groups mail, directory, mx, imap, webmail; inventory under
   bench/out/mail/ansible/, group_vars linked to inventories/demo/group_vars), then the demo roster
   (inventories/demo/roster) applied with playbooks/roster.yml. Both are skipped when the container
@@ -130,7 +130,7 @@ mail:
     ansible_connection: community.docker.docker
     ansible_host: {container}
     ansible_python_interpreter: /usr/bin/python3
-    # as molecule/full: the controller reaches the container from docker's gateway (the admin network)
+    # as the demo: the controller reaches the container from docker's gateway (the admin network)
     hardening__admin_networks: ["{{{{ ansible_facts['default_ipv4']['gateway'] }}}}/32"]
 """
 
@@ -180,7 +180,7 @@ def write_ansible_files(container: str) -> None:
 def setup(box: Box, args, log) -> dict:
     info: dict = {}
     write_ansible_files(box.name)
-    # NET_ADMIN for the hardening role's nftables, as molecule/full
+    # NET_ADMIN for the hardening role's nftables, as the demo host
     if box.start(IMAGE, HOSTNAME, ["--cap-add", "NET_ADMIN", *STORAGE_VOLUMES], log):
         info["container_started"] = True
     box.sh(f"mkdir -p {IN} && chmod 0700 {IN}")

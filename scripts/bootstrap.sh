@@ -31,7 +31,7 @@ APT_PACKAGES=(
   poppler-utils                       # pdftoppm: the tests look at the report's pages as PNG
   postgresql                          # tests/unit: a throwaway server for the usage database on PostgreSQL
   pflogsumm                           # bench/bench_reports.py: the baseline of the collector (make bench-smoke)
-  testssl.sh                          # molecule/full: outside scanner of TLS (Art. 16.3); ssh-audit is in .venv
+  testssl.sh                          # tests/playbooks/demo: outside scanner of TLS (Art. 16.3); ssh-audit is in .venv
   shellcheck                          # ansible-test sanity's shellcheck test (scripts/sanity.sh, make lint)
   dpkg-dev gcc libc6-dev libldap-dev  # role packages: the project's .deb built on the controller (docs/packages.md)
 )

@@ -60,7 +60,7 @@ def docker(*argv):
 
 def client_context():
     # the nodes' certificates come from local CAs the controller does not hold: the test reads mail, it
-    # does not judge the certificate (molecule/full does)
+    # does not judge the certificate (the scanners on the demo's host do)
     context = ssl.create_default_context()
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE

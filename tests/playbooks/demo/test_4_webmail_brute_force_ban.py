@@ -3,21 +3,20 @@ ban lifts after its time (docs/hardening.md, "fail2ban"; jail roundcube-auth on 
 
 Debian's chromium, driven by selenium inside the container (as in webmail_journey.py), reaches the
 webmail at the container's own network address (not loopback): that address is the attacker. fail2ban
-would ignore the host's own addresses (`ignoreself`): the scenario turns that off
-(hardening__fail2ban_ignoreself) and gives bans of 60 s (molecule/full/converge.yml). While the ban
+would ignore the host's own addresses (`ignoreself`): the tests' variables turn that off
+(hardening__fail2ban_ignoreself) and give bans of 60 s (demo_test_vars.yml). While the ban
 holds, HTTPS from that address times out and from loopback still answers; then the browser gets the
 login page again. Runs after the IMAP ban test: the controller's ban there has lifted by then.
 """
 
 import json
-import os
 import shlex
-import subprocess
 import time
 import uuid
 
-CONTAINER = "congvu-" + os.environ.get("MOLECULE_SCENARIO_NAME", "full")   # a private copy has its own
-BANTIME = 60   # molecule/full/converge.yml: long enough to look at a ban, short enough to wait for its end
+from demo_host import container_network
+
+BANTIME = 60   # demo_test_vars.yml: long enough to look at a ban, short enough to wait for its end
 RUN = uuid.uuid4().hex[:8]
 
 BROWSER = r'''
@@ -115,9 +114,7 @@ def browser(host, ip, user, tries):
 
 
 def test_art16_wrong_passwords_in_the_webmail_ban_the_browser_until_the_ban_time_ends(host):
-    template = "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}"
-    ip = subprocess.run(["docker", "inspect", "-f", template, CONTAINER], capture_output=True, text=True,
-                        check=True).stdout.strip()
+    ip = container_network("IPAddress")
     maxretry = int(host.check_output("fail2ban-client get roundcube-auth maxretry"))
     host.run("cat > /root/webmail_brute_force.py <<'PYEOF'\n" + BROWSER + "\nPYEOF")
     steps = browser(host, ip, f"khongco.{RUN}@quangbinh.gov.vn", maxretry + 3)

@@ -18,9 +18,10 @@ import time
 import uuid
 
 import pytest
+from demo_host import DEMO
 
 DOMAIN = "quangbinh.gov.vn"
-ACCOUNTS = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "accounts.csv")
+ACCOUNTS = os.path.join(DEMO, "accounts.csv")
 RUN = uuid.uuid4().hex[:8]
 EICAR = r"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 GTUBE = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"

@@ -1,4 +1,4 @@
-"""playbooks/site.yml on one all-in-one container (molecule scenario `full`).
+"""playbooks/site.yml on one all-in-one container: the demo host.
 
 One smoke test per role in site.yml; each role's own scenario tests it in depth.
 """

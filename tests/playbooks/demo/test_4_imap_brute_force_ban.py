@@ -3,31 +3,22 @@ attacker does not lock the victim out (docs/hardening.md, "fail2ban"). Runs afte
 while the ban holds, the controller cannot reach the host at all.
 
 The attacker is this controller, outside the container: its connections arrive from docker's gateway,
-which the scenario keeps out of fail2ban's ignore list (molecule/full/converge.yml) and gives a 60 s
+which the tests' variables keep out of fail2ban's ignore list (demo_test_vars.yml) and give a 60 s
 ban. It guesses the password of a real demo account. The owner of that account logs in meanwhile from
 another address: the container's own network address (not loopback, not banned). Python's imaplib is
 the client; fail2ban's own client, the directory and a plain TCP connect tell the result.
 """
 
-import csv
 import imaplib
-import os
 import shlex
 import socket
 import ssl
-import subprocess
 import time
 
-CONTAINER = "congvu-" + os.environ.get("MOLECULE_SCENARIO_NAME", "full")   # a private copy has its own
-EPHEMERAL = os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]
-BANTIME = 60   # molecule/full/converge.yml: long enough to look at a ban, short enough to wait for its end
+from demo_host import accounts
+from demo_host import container_network as network
 
-
-def network(field):
-    """The container's address, or the gateway its network sees this controller's connections from."""
-    template = "{{range .NetworkSettings.Networks}}{{." + field + "}}{{end}}"
-    return subprocess.run(["docker", "inspect", "-f", template, CONTAINER], capture_output=True, text=True,
-                          check=True).stdout.strip()
+BANTIME = 60   # demo_test_vars.yml: long enough to look at a ban, short enough to wait for its end
 
 
 def connects(ip, port=993, timeout=3):
@@ -39,8 +30,7 @@ def connects(ip, port=993, timeout=3):
 
 
 def victim():
-    with open(os.path.join(EPHEMERAL, "accounts.csv"), encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    rows = accounts()
     # the last ready person: the journeys before use the first ones
     return [a for a in rows if a["state"] == "active" and a["must_change"] == "no" and not a["delegate_of"]][-1]
 

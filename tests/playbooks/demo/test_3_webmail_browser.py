@@ -4,28 +4,21 @@ against the whole system with the demo roster and the demo accounts (accounts.cs
 The journey (webmail_journey.py): log in, read a message that was delivered by SMTP, compose and send
 one with an attachment (then seen arriving over IMAP here), then a new mailbox's first login: sent to
 the change form, a weak password refused with the Art. 8 message, a strong one accepted. Screenshots of
-every step are copied to <ephemeral dir>/browser/ and to .cache/artifacts/browser/ (CI keeps them).
+every step are copied to .cache/artifacts/browser/ (CI keeps them).
 
-Runs after test_1_whole_system.py: it changes the password of the must-change account.
+Runs after test_2_whole_system.py: it changes the password of the must-change account.
 """
 
-import csv
 import json
 import os
 import shutil
 import subprocess
 import uuid
 
-ROOT = os.environ.get("MOLECULE_PROJECT_DIRECTORY") or os.path.abspath(
-    os.path.join(os.path.dirname(__file__), "..", "..", ".."))
-EPHEMERAL = os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]
-CONTAINER = "congvu-" + os.environ.get("MOLECULE_SCENARIO_NAME", "full")   # a private copy has its own
+from demo_host import ARTIFACTS, CONTAINER, accounts
+
 RUN = uuid.uuid4().hex[:8]
-
-
-def accounts():
-    with open(os.path.join(EPHEMERAL, "accounts.csv"), encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
+SHOTS = os.path.join(ARTIFACTS, "browser")
 
 
 def py(host, code):
@@ -63,10 +56,9 @@ def test_art3_art4_webmail_journey_in_chromium(host):
     run = host.run("rm -rf /root/browser-shots; timeout 600 python3 /root/webmail_journey.py "
                    + "'" + json.dumps(args, ensure_ascii=False).replace("'", "'\\''") + "'")
 
-    for dest in (os.path.join(EPHEMERAL, "browser"), os.path.join(ROOT, ".cache", "artifacts", "browser")):
-        shutil.rmtree(dest, ignore_errors=True)
-        os.makedirs(os.path.dirname(dest), exist_ok=True)
-        subprocess.run(["docker", "cp", f"{CONTAINER}:/root/browser-shots", dest], check=False)
+    shutil.rmtree(SHOTS, ignore_errors=True)
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    subprocess.run(["docker", "cp", f"{CONTAINER}:/root/browser-shots", SHOTS], check=False)
 
     steps = [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
     assert run.rc == 0, run.stdout + run.stderr
@@ -90,4 +82,4 @@ def test_art3_art4_webmail_journey_in_chromium(host):
                      f"m.authenticate('PLAIN', lambda _: '\\0{fresh['address']}\\0{new_password}'.encode())\n"
                      "print('OK')")
     assert login.rc == 0 and "OK" in login.stdout, login.stderr
-    assert len(os.listdir(os.path.join(EPHEMERAL, "browser"))) >= 6
+    assert len(os.listdir(SHOTS)) >= 6

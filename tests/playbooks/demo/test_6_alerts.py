@@ -3,24 +3,23 @@ of the host, and a service that stops becomes a mail in the operators' mailbox, 
 reads it, in Vietnamese, with the alert's name and its runbook section; the mail "resolved" follows the
 restart.
 
-The operators' mailbox is postmaster@ (congvu__operators_email), which converge.yml points at a demo account
-(mta__role_aliases); it also makes the path fast (scrape and evaluation every 5 s, the collector every 15 s,
-`for: 0s`, group_wait 5 s). The service stopped is PHP-FPM (the webmail's): the mail path (Postfix, rspamd,
-ClamAV, redis, Dovecot, slapd) does not need it. `systemctl stop` is not a failure, so the restart drop-ins
-leave it stopped.
+The operators' mailbox is postmaster@ (congvu__operators_email), which the demo inventory points at a demo
+account (mta__role_aliases); the tests' variables (demo_test_vars.yml) make the path fast (scrape and
+evaluation every 5 s, the collector every 15 s, `for: 0s`, group_wait 5 s). The service stopped is PHP-FPM
+(the webmail's): the mail path (Postfix, rspamd, ClamAV, redis, Dovecot, slapd) does not need it.
+`systemctl stop` is not a failure, so the restart drop-ins leave it stopped.
 """
 
-import csv
 import json
 import os
 import textwrap
 import time
 
 import pytest
+from demo_host import ARTIFACTS, accounts
 
-OPERATOR = "minhls.badon@quangbinh.gov.vn"    # converge.yml: mta__role_aliases.postmaster
+OPERATOR = "minhls.badon@quangbinh.gov.vn"    # inventories/demo/hosts.yml: mta__role_aliases.postmaster
 SERVICE = "php8.2-fpm.service"
-EPHEMERAL = os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]
 # what the all-in-one host exports: node-exporter, Postfix's exporter, rspamd's own, Dovecot's own (role imap)
 EXPECTED_JOBS = {"congvu-node", "congvu-postfix", "congvu-rspamd", "congvu-dovecot"}
 TIMEOUT = 180
@@ -50,11 +49,10 @@ print(json.dumps(found))
 
 
 def operator_password():
-    with open(os.path.join(EPHEMERAL, "accounts.csv"), encoding="utf-8", newline="") as handle:
-        rows = {a["address"]: a for a in csv.DictReader(handle)}
+    rows = {a["address"]: a for a in accounts()}
     account = rows.get(OPERATOR)
     assert account and account["state"] == "active" and account["must_change"] == "no", (
-        f"{OPERATOR} (the postmaster alias of converge.yml) is not a ready demo account: {sorted(rows)}")
+        f"{OPERATOR} (the postmaster alias of the demo inventory) is not a ready demo account: {sorted(rows)}")
     return account["password"]
 
 
@@ -158,5 +156,6 @@ def test_a_stopped_service_is_mailed_to_the_operators_then_its_return(host):
     to_resolved = time.monotonic() - restarted
     assert "Sự cố sau đã hết." in resolved["body"] and "Kết thúc:" in resolved["body"], resolved["body"]
 
-    with open(os.path.join(EPHEMERAL, "alerts-timing.json"), "w", encoding="utf-8") as handle:
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    with open(os.path.join(ARTIFACTS, "alerts-timing.json"), "w", encoding="utf-8") as handle:
         json.dump({"stop_to_mail_s": round(to_mail, 1), "start_to_resolved_mail_s": round(to_resolved, 1)}, handle)

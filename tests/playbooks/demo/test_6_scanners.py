@@ -11,7 +11,7 @@
 - lynis (Debian's package, installed in the container by this test, not by a role): no warning
   outside the list explained in docs/hardening.md (scanner_allowlist.yml, `lynis`).
 
-Runs after test_3 (its 20 s ban of this controller has ended by then: the scans wait for the host).
+Runs after test_4 (its 20 s ban of this controller has ended by then: the scans wait for the host).
 """
 
 import concurrent.futures
@@ -27,6 +27,7 @@ import time
 
 import pytest
 import yaml
+from demo_host import container_network
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ALLOW = yaml.safe_load(open(os.path.join(HERE, "scanner_allowlist.yml"), encoding="utf-8"))
@@ -41,23 +42,12 @@ MANDATORY = {465: [], 587: ["-starttls", "smtp"], 143: ["-starttls", "imap"], 99
              4190: ["-starttls", "sieve"], 443: []}
 
 
-def container(host):
-    return host.ansible.get_variables()["inventory_hostname"]
-
-
-def network(host, field):
-    """The container's address, or the gateway its network sees this controller's connections from."""
-    template = "{{range .NetworkSettings.Networks}}{{." + field + "}}{{end}}"
-    return subprocess.run(["docker", "inspect", "-f", template, container(host)], capture_output=True, text=True,
-                          check=True).stdout.strip()
-
-
 def address(host):
-    return network(host, "IPAddress")
+    return container_network("IPAddress")
 
 
 def wait_reachable(ip, port, seconds=90):
-    """test_3 bans this controller for 20 s: wait until the host answers again."""
+    """test_4 bans this controller for 20 s: wait until the host answers again."""
     deadline = time.time() + seconds
     while time.time() < deadline:
         try:
@@ -240,7 +230,7 @@ def test_art16_3_webmail_sends_the_security_headers_and_no_compressed_page(host)
 def test_art16_3_ssh_audit_has_no_warning(host):
     if not shutil.which("ssh-audit"):
         pytest.fail("ssh-audit is missing on the controller: scripts/bootstrap.sh installs it")
-    ip, gateway = address(host), network(host, "Gateway")
+    ip, gateway = address(host), container_network("Gateway")
     wait_reachable(ip, 22)
     # a scanner's connections end before authentication: sshd's jail (mode aggressive) would ban
     # this controller halfway through; it is exempt for the scan only

@@ -1,13 +1,12 @@
-"""`make demo` as a newcomer runs it, the demo again from the installed collection on the same host (no change
-there), then `make demo-down`.
+"""`make demo` as a newcomer runs it (conftest.py), then the demo again from the installed collection on the
+same host: no change there. The system tests (test_1 to test_6) follow on the same host, and test_9 takes
+it down.
 
 What a newcomer gets is checked from this machine, through the ports the demo publishes on 127.0.0.1,
 with real clients: the webmail page over HTTPS, IMAP and submission with an account of
-.demo/accounts.csv, LDAPS. The browser journey itself runs in the molecule scenario `full`, which
-converges the same playbooks with the same demo roster and accounts (molecule/full/tests).
+.demo/accounts.csv, LDAPS. The browser journey itself is test_3's.
 """
 
-import csv
 import glob
 import imaplib
 import json
@@ -22,48 +21,15 @@ import time
 import urllib.request
 
 import pytest
-
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-CONTAINER = "congvu-demo-mail"
-PORTS = (25, 587, 465, 143, 993, 995, 443, 636)
-
-
-def _free(port):
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) != 0
-
-
-# The demo's fixed ports, unless this machine already uses one (a local MTA on 25...): then the
-# documented offset, as an operator would pass it (make demo DEMO_PORT_OFFSET=10000).
-OFFSET = 0 if all(_free(p) for p in PORTS) or os.path.exists(os.path.join(ROOT, ".demo")) else 10000
-
-
-def make(target):
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", DEMO_PORT_OFFSET=str(OFFSET))
-    start = time.time()
-    result = subprocess.run(["make", "-C", ROOT, target], capture_output=True, text=True, env=env, timeout=3000)
-    print(f"make {target}: {time.time() - start:.0f} s")
-    return result
-
-
-def accounts():
-    with open(os.path.join(ROOT, ".demo", "accounts.csv"), encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
+from demo_host import CONTAINER, DEMO, OFFSET, PORTS, ROOT, TEST_VARS, accounts, port_free
 
 
 def tls_context():
-    return ssl.create_default_context(cafile=os.path.join(ROOT, ".demo", "ca.crt"))
+    return ssl.create_default_context(cafile=os.path.join(DEMO, "ca.crt"))
 
 
 def in_demo(*argv):
     return subprocess.run(["docker", "exec", CONTAINER, *argv], capture_output=True, text=True, timeout=120)
-
-
-@pytest.fixture(scope="module")
-def demo():
-    first = make("demo")
-    yield first
-    make("demo-down")
 
 
 def test_make_demo_brings_up_the_directory_with_the_demo_roster(demo):
@@ -101,13 +67,13 @@ def test_make_demo_says_where_the_webmail_and_the_accounts_are(demo):
 
 def test_every_demo_port_is_published_on_loopback_only(demo):
     for port in PORTS:
-        assert not _free(port + OFFSET), f"nothing answers on 127.0.0.1:{port + OFFSET}"
+        assert not port_free(port + OFFSET), f"nothing answers on 127.0.0.1:{port + OFFSET}"
     ports = subprocess.run(["docker", "port", CONTAINER], capture_output=True, text=True).stdout
     assert ports and all("127.0.0.1:" in line for line in ports.splitlines()), ports
 
 
 def test_demo_accounts_file_lists_each_kind_of_account(demo):
-    with open(os.path.join(ROOT, ".demo", "accounts.csv"), encoding="utf-8") as handle:
+    with open(os.path.join(DEMO, "accounts.csv"), encoding="utf-8") as handle:
         assert handle.readline().strip() == "address,password,state,must_change,delegate_of"
     rows = accounts()
     assert {(a["state"], a["must_change"]) for a in rows} >= {("active", "no"), ("active", "yes"),
@@ -169,7 +135,7 @@ def test_art14_make_demo_publishes_the_directory_on_the_webmail_and_for_the_port
 
 
 def test_art12_art14_make_demo_writes_the_six_month_report_marked_as_demo_data(demo):
-    folders = glob.glob(os.path.join(ROOT, ".demo", "reports", "*_*"))
+    folders = glob.glob(os.path.join(DEMO, "reports", "*_*"))
     assert len(folders) == 1, folders
     for name in ("bao-cao.pdf", "index.html", "bao-cao.xlsx", "agencies.csv", "mailboxes.csv", "report.json"):
         assert os.path.getsize(os.path.join(folders[0], name)) > 0, name
@@ -203,13 +169,13 @@ def test_the_installed_collection_runs_the_demo_again_and_changes_nothing_on_the
     accounts; linked) and the published directory (copied). The one change is on the controller: the plan,
     whose basis records the roster's git revision, which an installed copy (no git) gives as "unknown"."""
     folder, installed, _, env = project
-    os.symlink(os.path.join(ROOT, ".demo"), installed / ".demo")
+    os.symlink(DEMO, installed / ".demo")
     shutil.copytree(os.path.join(ROOT, "inventories", "demo", ".published"),
                     installed / "inventories" / "demo" / ".published")
     start = time.time()
     inventory = installed / "inventories" / "demo" / "hosts.yml"
     result = subprocess.run(["ansible-playbook", "congvu.mail.demo", "-i", str(inventory),
-                             "-e", f"demo_port_offset={OFFSET}"],
+                             "-e", f"demo_port_offset={OFFSET}", "-e", f"@{TEST_VARS}"],
                             cwd=folder, env=env, capture_output=True, text=True, timeout=3000)
     print(f"ansible-playbook congvu.mail.demo (installed): {time.time() - start:.0f} s")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
@@ -217,14 +183,6 @@ def test_the_installed_collection_runs_the_demo_again_and_changes_nothing_on_the
         changed_tasks(result.stdout)
     recap = [line for line in result.stdout.splitlines() if line.startswith("mail.quangbinh.gov.vn ") and "ok=" in line]
     assert recap and " changed=0 " in recap[0], recap
-    with open(os.path.join(ROOT, ".demo", "plan", "plan.json"), encoding="utf-8") as handle:
+    with open(os.path.join(DEMO, "plan", "plan.json"), encoding="utf-8") as handle:
         basis = json.load(handle)["basis"]
     assert basis["revision"] == "unknown", basis
-
-
-def test_make_demo_down_leaves_nothing_running(demo):
-    assert make("demo-down").returncode == 0
-    ps = subprocess.run(["docker", "ps", "-a", "--format", "{{.Names}}"], capture_output=True, text=True)
-    assert CONTAINER not in ps.stdout.split()
-    assert not os.path.exists(os.path.join(ROOT, ".demo"))
-    assert not os.path.exists(os.path.join(ROOT, "inventories", "demo", ".published"))

@@ -1,7 +1,7 @@
 """A person's first day with the webmail, in Debian's chromium driven by selenium.
 
 Runs INSIDE the container (python3-selenium, chromium, chromium-driver from Debian: no browser
-download). test_2_webmail_browser.py copies it in and runs it with the accounts as arguments (JSON);
+download). test_3_webmail_browser.py copies it in and runs it with the accounts as arguments (JSON);
 it prints one JSON line per step ({"step": ..., "ok": ..., "detail": ...}) and saves a screenshot of
 each step in the folder given, which the test copies out as an artifact.
 
