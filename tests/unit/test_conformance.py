@@ -88,6 +88,22 @@ def test_strict_complete_run_fails_when_a_built_article_has_no_passing_test(tmp_
     assert conformance.main(["--junit", str(folder), "--out", str(tmp_path / "c.md")]) == 0
 
 
+def test_a_run_without_the_scenarios_run_by_hand_is_complete_and_judged(tmp_path):
+    """make test runs every scenario but MANUAL_SCENARIOS (cluster): without --manual such a run would never be
+    complete, and --strict would never judge CI's run."""
+    folder = tmp_path / "junit"
+    folder.mkdir()
+    for suite in conformance.suite_dirs(conformance.ROOT):
+        if suite != "molecule-cluster":
+            junit(folder, suite, [])
+    junit(folder, "molecule-mail", [("test_mail", "test_art9_20mb_attachment_accepted", "passed")])
+    out = tmp_path / "c.md"
+    assert conformance.main(["--junit", str(folder), "--out", str(out), "--strict"]) == 0   # not complete
+    assert "missing: molecule-cluster" in out.read_text(encoding="utf-8")
+    assert conformance.main(["--junit", str(folder), "--out", str(out), "--strict", "--manual", "cluster"]) == 1
+    assert "not a complete run" not in out.read_text(encoding="utf-8")
+
+
 def test_the_articles_file_names_every_article_the_code_cites():
     """An article cited in the code but absent from conformance/articles.yml would never be reported."""
     import yaml
