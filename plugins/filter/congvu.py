@@ -31,16 +31,26 @@ def congvu_quota_bytes(text):
 LDAPI = "ldapi://%2Fvar%2Frun%2Fslapd%2Fldapi"
 
 
-def congvu_ldap_uris(providers, here, port=636):
-    """The directory providers as one LDAP URI list (space-separated: libldap, Postfix and Dovecot try
-    them in order and go to the next when one does not answer, docs/cluster.md). On a provider its own
-    socket comes first (no TLS needed there); the others over ldaps://, in inventory order.
+def congvu_ldap_uris(providers, here, port=636, consumers=(), binds=False):
+    """The directory as one LDAP URI list (space-separated: libldap, Postfix and Dovecot try them in
+    order and go to the next when one does not answer, docs/cluster.md). On a provider, or on a
+    read-only consumer (`consumers`), its own socket comes first (no TLS, no network); the providers
+    follow over ldaps://, in inventory order.
+
+    `binds`: the list for password binds (Dovecot's passdb). On a consumer its socket then comes last:
+    slapd 2.5.13 records a consumer's successful bind (pwdLastSuccess) on the consumer only (the
+    forwarding of that write is in 2.6, ITS#9863), and the inactivity job of Art. 7.2 reads the
+    providers; the consumer answers binds when no provider does. A provider's own socket stays first.
 
     One host: exactly the single URI of before (ldapi:// on the directory host, ldaps:// elsewhere).
     """
     providers = list(providers or [])
-    local = [LDAPI] if here in providers else []
-    return " ".join(local + [f"ldaps://{host}:{port}" for host in providers if host != here])
+    remote = [f"ldaps://{host}:{port}" for host in providers if host != here]
+    if here in providers:
+        return " ".join([LDAPI] + remote)
+    if here in list(consumers or []):
+        return " ".join(remote + [LDAPI] if binds else [LDAPI] + remote)
+    return " ".join(remote)
 
 
 class FilterModule:

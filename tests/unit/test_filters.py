@@ -34,3 +34,14 @@ def test_art16_ldap_uris_list_every_provider_own_socket_first():
     uris = filters.congvu_ldap_uris
     assert uris(["ldap1", "ldap2"], "mx1") == "ldaps://ldap1:636 ldaps://ldap2:636"
     assert uris(["ldap1", "ldap2"], "ldap2") == "ldapi://%2Fvar%2Frun%2Fslapd%2Fldapi ldaps://ldap1:636"
+
+
+def test_art16_ldap_uris_on_a_consumer_local_socket_first_for_lookups_last_for_binds():
+    uris, ldapi = filters.congvu_ldap_uris, filters.LDAPI
+    consumers = ["mail1", "mail2"]
+    assert uris(["ldap1", "ldap2"], "mail1", consumers=consumers) == f"{ldapi} ldaps://ldap1:636 ldaps://ldap2:636"
+    assert (uris(["ldap1", "ldap2"], "mail1", consumers=consumers, binds=True)
+            == f"ldaps://ldap1:636 ldaps://ldap2:636 {ldapi}")
+    # a host that is neither: the providers only; a provider: its own socket first, binds or not
+    assert uris(["ldap1", "ldap2"], "web1", consumers=consumers, binds=True) == "ldaps://ldap1:636 ldaps://ldap2:636"
+    assert uris(["ldap1", "ldap2"], "ldap1", consumers=consumers, binds=True) == f"{ldapi} ldaps://ldap2:636"
