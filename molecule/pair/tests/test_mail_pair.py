@@ -485,6 +485,18 @@ def test_art16_a_partition_between_the_mail_nodes_loses_nothing_and_ends_with_eq
         assert imap.uid("SEARCH", None, "HEADER", "Message-ID", f"<{tag}-7@")[1][0]
 
 
+def replication_state(user, message_id):
+    """What each node says of `user`'s replication and whether it holds `message_id`: the message a wait on
+    replication fails with, so that a stall can be told from a message that never arrived."""
+    state = {}
+    for name in NAMES:
+        status = NODE[name].run(f"doveadm replicator status {shlex.quote(user)}").stdout.strip()
+        running = NODE[name].run("doveadm replicator dsync-status").stdout.strip()
+        state[name] = {"has it": message_id in copies(NODE[name], user), "replicator": status,
+                       "dsync running": running}
+    return state
+
+
 def test_art7_a_mailbox_terminated_and_reactivated_on_the_pair_comes_back_on_both_replicas(tmp_path):
     """Art. 7.1 on the pair (docs/mail.md, "Archive"): the roster terminates a person; each node's archive
     job packs its own copy (imap__archive_after_days is 0 here) and removes the home. The roster brings the
@@ -496,8 +508,11 @@ def test_art7_a_mailbox_terminated_and_reactivated_on_the_pair_comes_back_on_bot
     home = f"/var/vmail/{DOMAIN}/people/{pid}"
     message_id = f"<art7-{uuid.uuid4().hex[:8]}@example.org>"
     send(NAMES[0], address, message_id, "Before the termination")
-    wait(lambda: all(message_id in copies(NODE[n], address) for n in NAMES), timeout=120, step=3,
-         what="the message on both replicas")
+    try:
+        wait(lambda: all(message_id in copies(NODE[n], address) for n in NAMES), timeout=120, step=3,
+             what="the message on both replicas")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}: {replication_state(address, message_id)}") from None
     folder = demo_roster(str(tmp_path / "roster"))
     path = os.path.join(folder, "stttt.yml")
     active = open(path, encoding="utf-8").read()
