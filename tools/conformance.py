@@ -108,12 +108,16 @@ def suite_dirs(root):
     return suites
 
 
+def test_files(folder):
+    """The test files of a suite's folder, its sub-folders included (tests/playbooks/demo: the demo host's)."""
+    return sorted(glob.glob(os.path.join(folder, "**", "test_*.py"), recursive=True))
+
+
 def test_sources(root):
     """{(suite, file stem, function): (path, refs)} of every test function."""
     tests = {}
     for suite, folder in suite_dirs(root).items():
-        # recursive: tests/playbooks/demo holds the tests of the demo host
-        for path in sorted(glob.glob(os.path.join(folder, "**", "test_*.py"), recursive=True)):
+        for path in test_files(folder):
             with open(path, encoding="utf-8") as handle:
                 tree = ast.parse(handle.read(), path)
             stem = os.path.splitext(os.path.basename(path))[0]
@@ -259,7 +263,7 @@ def main(argv=None):
         articles = yaml.safe_load(handle)["articles"]
     results = junit_results(args.junit)
     expected = sorted(suite for suite, folder in suite_dirs(ROOT).items()
-                      if glob.glob(os.path.join(folder, "test_*.py"))
+                      if test_files(folder)
                       and suite not in {"molecule-" + name for name in args.manual})
     missing = [s for s in expected if s not in results]
     run = {"when": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"), "suites": sorted(results),
