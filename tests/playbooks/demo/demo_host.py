@@ -52,6 +52,13 @@ def accounts():
         return list(csv.DictReader(handle))
 
 
+def install_browser_journey(host):
+    """Copy webmail_journey.py (the browser's steps, run inside the container) to /root of the demo host, where
+    the browser tests run it or import its chromium() from their own scripts."""
+    with open(os.path.join(HERE, "webmail_journey.py"), encoding="utf-8") as handle:
+        host.run("cat > /root/webmail_journey.py <<'PYEOF'\n" + handle.read() + "\nPYEOF")
+
+
 def container_network(field):
     """The container's address (IPAddress), or the gateway (Gateway) its network sees this controller's
     connections from."""

@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import uuid
 
-from demo_host import ARTIFACTS, CONTAINER, accounts
+from demo_host import ARTIFACTS, CONTAINER, accounts, install_browser_journey
 
 RUN = uuid.uuid4().hex[:8]
 SHOTS = os.path.join(ARTIFACTS, "browser")
@@ -47,9 +47,7 @@ def test_art3_art4_webmail_journey_in_chromium(host):
     host.run(f"for i in $(seq 60); do doveadm search -u {reader['address']} mailbox INBOX subject '{RUN}' "
              "| grep -q . && break; sleep 1; done")
 
-    with open(os.path.join(os.path.dirname(__file__), "webmail_journey.py"), encoding="utf-8") as handle:
-        script = handle.read()
-    host.run("cat > /root/webmail_journey.py <<'PYEOF'\n" + script + "\nPYEOF")
+    install_browser_journey(host)
     args = {"shots": "/root/browser-shots", "reader": reader, "peer": peer, "must_change": fresh,
             "inbox_subject": inbox_subject, "inbox_body": inbox_body, "sent_subject": sent_subject,
             "new_password": new_password}

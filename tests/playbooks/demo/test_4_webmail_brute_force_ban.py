@@ -14,34 +14,22 @@ import shlex
 import time
 import uuid
 
-from demo_host import container_network
+from demo_host import container_network, install_browser_journey
 
 BANTIME = 60   # demo_test_vars.yml: long enough to look at a ban, short enough to wait for its end
 RUN = uuid.uuid4().hex[:8]
 
 BROWSER = r'''
-import json, os, socket, subprocess, sys, time
-from selenium import webdriver
+import json, socket, sys, time
 from selenium.common.exceptions import TimeoutException, WebDriverException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
+from webmail_journey import URL, chromium, trust_demo_ca
 
 ip, user, tries = sys.argv[1], sys.argv[2], int(sys.argv[3])
-URL = "https://mail.quangbinh.gov.vn/"
-nssdb = os.path.expanduser("~/.pki/nssdb")
-os.makedirs(nssdb, exist_ok=True)
-if not os.path.exists(os.path.join(nssdb, "cert9.db")):
-    subprocess.run(["certutil", "-N", "-d", f"sql:{nssdb}", "--empty-password"], check=True)
-subprocess.run(["certutil", "-A", "-d", f"sql:{nssdb}", "-t", "C,,", "-n", "congvu-demo-ca",
-                "-i", "/etc/congvu/tls/ca.crt"], check=True)
-options = webdriver.ChromeOptions()
-options.binary_location = "/usr/bin/chromium"
-for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--lang=vi-VN",
-            f"--host-resolver-rules=MAP mail.quangbinh.gov.vn {ip}"):   # from the network address
-    options.add_argument(arg)
-driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+trust_demo_ca()
+driver = chromium(f"--host-resolver-rules=MAP mail.quangbinh.gov.vn {ip}")   # from the network address
 driver.set_page_load_timeout(30)
 wait = WebDriverWait(driver, 40)
 
@@ -116,6 +104,7 @@ def browser(host, ip, user, tries):
 def test_art16_wrong_passwords_in_the_webmail_ban_the_browser_until_the_ban_time_ends(host):
     ip = container_network("IPAddress")
     maxretry = int(host.check_output("fail2ban-client get roundcube-auth maxretry"))
+    install_browser_journey(host)   # beside it: the script imports its chromium() and trust_demo_ca()
     host.run("cat > /root/webmail_brute_force.py <<'PYEOF'\n" + BROWSER + "\nPYEOF")
     steps = browser(host, ip, f"khongco.{RUN}@quangbinh.gov.vn", maxretry + 3)
     refused = [s for s in steps if s["step"] == "refused"]

@@ -27,7 +27,7 @@ import uuid
 from email.message import EmailMessage
 
 import pytest
-from demo_host import ARTIFACTS, INVENTORY, ROOT, accounts, container_network
+from demo_host import ARTIFACTS, INVENTORY, ROOT, accounts, container_network, install_browser_journey
 
 MAIL_HOST = "mail.quangbinh.gov.vn"
 RUN = uuid.uuid4().hex[:8]
@@ -148,8 +148,7 @@ def delta(after, before):
 
 def webmail_login(host, who, open_agency=None):
     """Log in with chromium (and open the agency mailbox's INBOX in the folder list)."""
-    with open(os.path.join(os.path.dirname(__file__), "webmail_journey.py"), encoding="utf-8") as handle:
-        host.run("cat > /root/webmail_journey.py <<'PYEOF'\n" + handle.read() + "\nPYEOF")
+    install_browser_journey(host)
     script = f"""
 import sys
 sys.path.insert(0, "/root")

@@ -34,14 +34,19 @@ def trust_demo_ca():
                     "-i", "/etc/congvu/tls/ca.crt"], check=True)
 
 
+def chromium(*args):
+    """Debian's chromium under its chromedriver: headless, in Vietnamese, with `args` besides. The webmail
+    brute-force test (test_4_webmail_brute_force_ban.py) starts its browser with it too."""
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--lang=vi-VN", *args):
+        options.add_argument(arg)
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
 class Journey:
     def __init__(self, shots):
-        options = webdriver.ChromeOptions()
-        options.binary_location = "/usr/bin/chromium"
-        for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1366,900",
-                    "--lang=vi-VN"):
-            options.add_argument(arg)
-        self.driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+        self.driver = chromium("--window-size=1366,900")
         self.wait = WebDriverWait(self.driver, 60)
         self.shots, self.n = shots, 0
 
