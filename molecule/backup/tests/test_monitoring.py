@@ -118,6 +118,16 @@ def test_art16_node_metrics(host):
     assert "node_textfile_scrape_error" in found
 
 
+def test_art16_dovecot_metrics(host):
+    # Dovecot's own stats listener (role imap's congvu-metrics.conf), Dovecot being here: the login counts
+    # that role alerting's CongvuLoginFailures reads. Each family is on the page from Dovecot's start; its
+    # series per service come with the first login of that service.
+    text = scrape(host, 9900)
+    for family in ("dovecot_auth_failures", "dovecot_auth_successes"):
+        assert f"# TYPE {family} counter" in text, text
+        assert f"{family}_count" in names(text), family
+
+
 def test_art16_slapd_and_services_through_the_textfile_collector(host):
     assert host.run("systemctl start congvu-textfile-metrics.service").rc == 0
     text = scrape(host, 9100)
