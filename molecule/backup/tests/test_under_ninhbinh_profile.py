@@ -7,7 +7,8 @@ mailbox under Quảng Bình's rules, do not lock it here, twelve do (Art. 8 as e
 with a 25 MB attachment, refused under Quảng Bình's 20 MB (Art. 9), is delivered.
 
 Runs after tests/test_backup.py (file order), which reconciled the province: it picks a person who has
-not yet chosen a password and leaves the mailbox unlocked.
+not yet chosen a password and leaves the mailbox unlocked. tests/test_monitoring.py runs in between and
+leaves every service it kills or stops running again.
 """
 
 import shlex
