@@ -381,7 +381,7 @@ def journal_since(host, since, *args):
     return host.run(f"journalctl --no-pager -o cat --since @{since} " + " ".join(args)).stdout
 
 
-def test_send_and_read_through_the_web_front(imap, submission):
+def test_art3_send_and_read_through_the_web_front(imap, submission):
     """A person writes a message in the webmail and another reads it there: the front submits it to Postfix on
     the mail host (port 587, STARTTLS, the sender's own login), Postfix delivers it to Dovecot, and the
     reader's webmail lists and opens it over IMAPS; the sender's copy is saved in Sent. The mail host's logs
