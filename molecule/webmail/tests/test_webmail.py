@@ -176,7 +176,7 @@ def test_the_web_front_holds_the_webmail_and_the_mail_host_the_mail():
 
 def test_art3_http_redirects_to_https():
     r = sh(FRONT, CURL + ["-o", "/dev/null", "-w", "%{http_code} %{redirect_url}",
-                         f"http://{MAIL_HOST}/?_task=mail&x=1"])
+                          f"http://{MAIL_HOST}/?_task=mail&x=1"])
     assert r.stdout == f"301 https://{MAIL_HOST}/?_task=mail&x=1"
 
 
@@ -195,7 +195,7 @@ def test_art16_hsts_and_no_server_version():
 def test_art16_tls_1_0_and_1_1_refused(version):
     # the client is allowed the old protocol (SECLEVEL=0), so only the server can refuse it
     r = sh(FRONT, ["openssl", "s_client", version, "-cipher", "DEFAULT@SECLEVEL=0", "-connect",
-                  "127.0.0.1:443", "-servername", MAIL_HOST], "Q")
+                   "127.0.0.1:443", "-servername", MAIL_HOST], "Q")
     assert r.rc != 0
     assert "Cipher is (NONE)" in r.stdout or "no protocols available" in r.stderr or "alert" in r.stderr
 
@@ -203,7 +203,7 @@ def test_art16_tls_1_0_and_1_1_refused(version):
 @pytest.mark.parametrize("version", ["-tls1_2", "-tls1_3"])
 def test_art16_tls_1_2_and_1_3_verified(version):
     r = sh(FRONT, ["openssl", "s_client", version, "-verify_return_error", "-verify_hostname", MAIL_HOST,
-                  "-connect", "127.0.0.1:443", "-servername", MAIL_HOST], "Q")
+                   "-connect", "127.0.0.1:443", "-servername", MAIL_HOST], "Q")
     assert r.rc == 0, r.stderr
     assert "Verify return code: 0 (ok)" in r.stdout
 
@@ -214,7 +214,7 @@ def test_art16_nginx_and_php_restart_when_they_die():
     main_pid = FRONT.run("systemctl show -p MainPID --value nginx").stdout.strip()
     FRONT.run(f"kill -9 {main_pid}")
     r = FRONT.run("for i in $(seq 30); do sleep 1; systemctl is-active -q nginx && "
-                 f"[ \"$(systemctl show -p MainPID --value nginx)\" != {main_pid} ] && exit 0; done; exit 1")
+                  f"[ \"$(systemctl show -p MainPID --value nginx)\" != {main_pid} ] && exit 0; done; exit 1")
     assert r.rc == 0, "nginx did not come back after SIGKILL"
     curl = " ".join(shlex.quote(a) for a in CURL + ["-o", "/dev/null", "-w", "%{http_code}", f"https://{MAIL_HOST}/"])
     r = FRONT.run(f"for i in $(seq 10); do {curl} | grep -q 200 && exit 0; sleep 1; done; exit 1")
@@ -251,7 +251,7 @@ def test_art14_global_address_list_as_roundcube():
     settings its PHP-FPM pool gives libldap: the directory on the mail host, over LDAPS, its certificate
     verified with the front's trust store (role webmail copied the directory's CA there), as Roundcube does."""
     r = FRONT.run("php -r 'include \"/etc/roundcube/config.inc.php\"; "
-                 "echo json_encode($config[\"ldap_public\"][\"congvu\"]);'")
+                  "echo json_encode($config[\"ldap_public\"][\"congvu\"]);'")
     assert r.rc == 0, r.stderr
     book = json.loads(r.stdout)
     assert book["hosts"] == [f"ldaps://{MAIL_NAME}:636"]
@@ -499,8 +499,8 @@ def test_art13_filter_form_forwards_to_the_province_and_listed_domains_only(imap
 def test_art9_25mb_upload_refused_with_a_clear_message():
     FRONT.run("head -c 26214400 /dev/zero > /root/congvu-25mb.bin")
     r = sh(FRONT, CURL + ["-o", "/root/congvu-413.html", "-w", "%{http_code}", "-F",
-                         "_attachments[]=@/root/congvu-25mb.bin",
-                         f"https://{MAIL_HOST}/?_task=mail&_action=upload&_uploadid=1&_id=1"])
+                          "_attachments[]=@/root/congvu-25mb.bin",
+                          f"https://{MAIL_HOST}/?_task=mail&_action=upload&_uploadid=1&_id=1"])
     FRONT.run("rm -f /root/congvu-25mb.bin")
     assert r.stdout == "413"
     page = FRONT.file("/root/congvu-413.html").content_string
@@ -655,7 +655,7 @@ def test_rfc8461_no_mta_sts_policy_is_a_404():
 @pytest.mark.parametrize("name", FORMER_NAMES)
 def test_change_of_domain_certificate_covers_the_former_names(name):
     r = sh(FRONT, ["openssl", "s_client", "-verify_return_error", "-verify_hostname", name,
-                  "-connect", "127.0.0.1:443", "-servername", name], "Q")
+                   "-connect", "127.0.0.1:443", "-servername", name], "Q")
     assert r.rc == 0, r.stderr
     assert "Verify return code: 0 (ok)" in r.stdout
 
