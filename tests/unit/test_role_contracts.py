@@ -121,6 +121,19 @@ def test_a_webmail_only_host_reaches_managesieve_on_the_imap_port():
     assert int(got["webmail__sieve_port"]) == 4190
 
 
+def test_a_web_front_of_its_own_trusts_the_ca_of_every_host_its_roundcube_reaches():
+    """Role tls signs each host's certificate with a CA of that host's own: a webmail host copies the CA of every
+    other host of groups imap and mx (molecule/webmail: Roundcube on a front of its own verifies IMAP, submission
+    and ManageSieve), the all-in-one host none, a node of the mail pair the other node's (it may hold the
+    virtual address that the mail host name leads to)."""
+    assert render("web1", SPLIT, ["webmail__mail_ca_hosts"])["webmail__mail_ca_hosts"] == ["imap1", "mx1"]
+    groups = {g: ["mail1"] for g in ("all", "mail", "directory", "mx", "imap", "webmail")}
+    assert render("mail1", groups, ["webmail__mail_ca_hosts"])["webmail__mail_ca_hosts"] == []
+    pair = {**PAIR, "webmail": ["mail1", "mail2"]}
+    assert render("mail1", pair, ["webmail__mail_ca_hosts"], PAIR_HOSTVARS, VIRTUAL)["webmail__mail_ca_hosts"] == [
+        "mail2"]
+
+
 @pytest.mark.parametrize("host", ["mail1"])
 def test_the_all_in_one_host_uses_the_sockets_and_the_loopback(host):
     groups = {g: [host] for g in ("all", "mail", "directory", "mx", "imap", "webmail")}

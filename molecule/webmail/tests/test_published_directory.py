@@ -1,11 +1,11 @@
 """The published directory (Art. 11.1, 14.4) as a reader gets it: https://<mail host>/danh-ba/.
 
 The converge applied a small roster (molecule/webmail/roster) with the project's reconcile
-(playbooks/roster.yml), which publishes the directory on the directory host, brings it to the
-controller and installs it on the webmail host. Here curl fetches the files from nginx over a real TLS
-connection inside the container, without any login, and the controller parses them with parsers the
-project did not write: vobject for the vCards, Python's csv module (utf-8-sig, which removes the byte
-order mark) for the CSV files. The last test runs the reconcile again with one more suspension, as an
+(playbooks/roster.yml), which publishes the directory on the directory host (the mail container), brings it
+to the controller and installs it on the web front. Here curl fetches the files from the front's nginx over a
+real TLS connection in the front container (webmail_hosts.py), without any login, and the controller parses
+them with parsers the project did not write: vobject for the vCards, Python's csv module (utf-8-sig, which
+removes the byte order mark) for the CSV files. The last test runs the reconcile again with one more suspension, as an
 operator would, and then puts the roster back, so verify may run again.
 """
 
@@ -17,10 +17,14 @@ import os
 import shlex
 import shutil
 import subprocess
+import sys
 
 import pytest
 import vobject
 import yaml
+
+sys.path.insert(0, os.path.dirname(__file__))
+from webmail_hosts import CURL, FRONT, MAIL, MAIL_HOST  # noqa: E402
 
 ROOT = os.environ.get("MOLECULE_PROJECT_DIRECTORY") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", "..", ".."))
@@ -28,7 +32,7 @@ INVENTORY = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
 ROSTER = os.path.join(os.path.dirname(__file__), "..", "roster")
 CONTROLLER_COPY = os.path.join(INVENTORY, ".published", "danh-ba")
 DOMAIN = "quangbinh.gov.vn"
-URL = "https://mail.quangbinh.gov.vn/danh-ba/"
+URL = f"https://{MAIL_HOST}/danh-ba/"
 ON_DIRECTORY_HOST = "/var/lib/congvu/danh-ba"
 WEB_ROOT = "/var/www/congvu/danh-ba"
 
@@ -51,14 +55,15 @@ class Response:
         self.body = body
 
 
-def get(host, path):
-    """GET over HTTPS with curl inside the container (the name resolves to the container, the
-    certificate is verified); the exact bytes come back base64-encoded."""
+def get(path):
+    """GET over HTTPS with curl in the web front (the request reaches its nginx, the certificate is verified
+    for the name); the exact bytes come back base64-encoded."""
+    curl = " ".join(shlex.quote(a) for a in CURL)
     script = (
         'b=$(mktemp); h=$(mktemp); '
-        f'code=$(curl -sS --max-time 30 -D "$h" -o "$b" -w "%{{http_code}}" {shlex.quote(URL + path)}); '
+        f'code=$({curl} -D "$h" -o "$b" -w "%{{http_code}}" {shlex.quote(URL + path)}); '
         'rc=$?; echo "$code"; base64 -w0 "$h"; echo; base64 -w0 "$b"; echo; rm -f "$b" "$h"; exit $rc')
-    r = host.run(script)
+    r = FRONT.run(script)
     assert r.rc == 0, r.stderr
     code, head, body = r.stdout.split("\n")[:3]
     headers = {}
@@ -79,8 +84,8 @@ def csv_rows(data):
 
 # --- what a reader gets ---------------------------------------------------------------------------
 
-def test_art14_index_is_public_vietnamese_html(host):
-    r = get(host, "")
+def test_art14_index_is_public_vietnamese_html():
+    r = get("")
     assert r.status == 200
     assert r.headers["content-type"] == "text/html; charset=utf-8"
     page = r.body.decode("utf-8")
@@ -98,8 +103,8 @@ def test_art14_index_is_public_vietnamese_html(host):
     assert r.headers["etag"] and r.headers["last-modified"]
 
 
-def test_art14_vcard_over_https_parses_with_vobject(host):
-    r = get(host, "snv.vcf")
+def test_art14_vcard_over_https_parses_with_vobject():
+    r = get("snv.vcf")
     assert r.status == 200
     assert r.headers["content-type"] == "text/vcard; charset=utf-8"
     parsed = cards(r.body)
@@ -114,8 +119,8 @@ def test_art14_vcard_over_https_parses_with_vobject(host):
     assert SUSPENDED.encode() not in r.body and "Võ Thị Yến".encode() not in r.body
 
 
-def test_art14_csv_over_https_has_a_bom_and_the_publication_order(host):
-    r = get(host, "snv.csv")
+def test_art14_csv_over_https_has_a_bom_and_the_publication_order():
+    r = get("snv.csv")
     assert r.status == 200
     assert r.headers["content-type"] == "text/csv; charset=utf-8"
     assert r.body.startswith(b"\xef\xbb\xbf")
@@ -127,27 +132,28 @@ def test_art14_csv_over_https_has_a_bom_and_the_publication_order(host):
     assert SUSPENDED not in r.body.decode("utf-8-sig")
 
 
-def test_art14_agency_that_leaves_the_title_out(host):
-    rows = csv_rows(get(host, "lethuy.csv").body)
+def test_art14_agency_that_leaves_the_title_out():
+    rows = csv_rows(get("lethuy.csv").body)
     assert rows[0] == ["Họ và tên", "Đơn vị", "Địa chỉ thư điện tử"]
     assert [row[0] for row in rows[1:]] == ["Ủy ban nhân dân huyện Lệ Thủy", "Mai Thị Lan", "Hồ Văn Bình",
                                              "Trương Văn Cường"]
-    vcf = get(host, "lethuy.vcf").body
+    vcf = get("lethuy.vcf").body
     assert all(not hasattr(c, "title") for c in cards(vcf)) and b"TITLE" not in vcf
-    page = get(host, "lethuy.html").body.decode("utf-8")
+    page = get("lethuy.html").body.decode("utf-8")
     assert "Chức vụ" not in page and "Chủ tịch" not in page and mail("lanmt.lethuy") in page
 
 
-def test_no_listing_no_hidden_file_and_the_folder_without_slash(host):
-    assert get(host, "khong-co.csv").status == 404
-    host.run(f"mkdir -p {WEB_ROOT}/thu-muc && touch {WEB_ROOT}/.an")
+def test_no_listing_no_hidden_file_and_the_folder_without_slash():
+    assert get("khong-co.csv").status == 404
+    FRONT.run(f"mkdir -p {WEB_ROOT}/thu-muc && touch {WEB_ROOT}/.an")
     try:
-        assert get(host, "thu-muc/").status == 403  # no listing of a folder without index.html
-        assert get(host, ".an").status == 404
+        assert get("thu-muc/").status == 403  # no listing of a folder without index.html
+        assert get(".an").status == 404
     finally:
-        host.run(f"rm -rf {WEB_ROOT}/thu-muc {WEB_ROOT}/.an")
-    r = host.run("curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' https://mail.quangbinh.gov.vn/danh-ba")
-    assert r.stdout == "301 https://mail.quangbinh.gov.vn/danh-ba/"
+        FRONT.run(f"rm -rf {WEB_ROOT}/thu-muc {WEB_ROOT}/.an")
+    r = FRONT.run(" ".join(shlex.quote(a) for a in CURL + ["-o", "/dev/null", "-w", "%{http_code} %{redirect_url}",
+                                                           f"https://{MAIL_HOST}/danh-ba"]))
+    assert r.stdout == f"301 https://{MAIL_HOST}/danh-ba/"
 
 
 def served_digests(host, folder):
@@ -161,11 +167,11 @@ def controller_digests():
             for name in os.listdir(CONTROLLER_COPY)}
 
 
-def test_the_same_files_on_the_directory_host_the_web_root_and_the_controller(host):
-    published = served_digests(host, ON_DIRECTORY_HOST)
+def test_the_same_files_on_the_directory_host_the_web_root_and_the_controller():
+    published = served_digests(MAIL, ON_DIRECTORY_HOST)
     assert sorted(published) == ["index.html", "lethuy.csv", "lethuy.html", "lethuy.vcf", "snv.csv", "snv.html",
                                  "snv.vcf"]
-    assert served_digests(host, WEB_ROOT) == published
+    assert served_digests(FRONT, WEB_ROOT) == published
     assert controller_digests() == published  # the files for the agencies' portals
 
 
@@ -194,9 +200,9 @@ def roster_copy(tmp_path):
 STALE = ("cu.html", "cu.csv", "cu.vcf")  # the files of an agency closed since the last publication
 
 
-def test_art14_refreshed_after_a_roster_apply(host, roster_copy):
-    lethuy_before = get(host, "lethuy.html").body
-    for folder in (ON_DIRECTORY_HOST, WEB_ROOT):
+def test_art14_refreshed_after_a_roster_apply(roster_copy):
+    lethuy_before = get("lethuy.html").body
+    for host, folder in ((MAIL, ON_DIRECTORY_HOST), (FRONT, WEB_ROOT)):
         assert host.run(f"cd {folder} && touch {' '.join(STALE)}").rc == 0
     for name in STALE:
         open(os.path.join(CONTROLLER_COPY, name), "wb").close()
@@ -208,18 +214,18 @@ def test_art14_refreshed_after_a_roster_apply(host, roster_copy):
         yaml.safe_dump(data, handle, allow_unicode=True, sort_keys=False)
     try:
         apply(roster_copy, "suspend NV06")
-        emails = [c.email.value for c in cards(get(host, "snv.vcf").body)]
+        emails = [c.email.value for c in cards(get("snv.vcf").body)]
         assert emails == [a for a in SNV_ORDER if a != mail("donghv.snv")]
-        assert mail("donghv.snv") not in get(host, "snv.csv").body.decode("utf-8-sig")
+        assert mail("donghv.snv") not in get("snv.csv").body.decode("utf-8-sig")
         # the other agency's list did not change: same bytes, its former publication date kept
-        assert get(host, "lethuy.html").body == lethuy_before
-        assert controller_digests() == served_digests(host, WEB_ROOT)
+        assert get("lethuy.html").body == lethuy_before
+        assert controller_digests() == served_digests(FRONT, WEB_ROOT)
         # an agency no longer published has no files anywhere
-        for folder in (ON_DIRECTORY_HOST, WEB_ROOT):
+        for host, folder in ((MAIL, ON_DIRECTORY_HOST), (FRONT, WEB_ROOT)):
             assert not set(STALE) & set(served_digests(host, folder)), folder
         assert not set(STALE) & set(os.listdir(CONTROLLER_COPY))
-        assert get(host, "cu.html").status == 404
+        assert get("cu.html").status == 404
     finally:
         shutil.copyfile(os.path.join(ROSTER, "snv.yml"), path)
         apply(roster_copy, "back to the test roster")
-    assert [c.email.value for c in cards(get(host, "snv.vcf").body)] == SNV_ORDER
+    assert [c.email.value for c in cards(get("snv.vcf").body)] == SNV_ORDER
