@@ -5,6 +5,8 @@ the container (testinfra's host.run): over StartTLS/ldaps as the users and servi
 root on ldapi:// (SASL EXTERNAL, the rootdn) to set up and inspect. Tests that change state set their
 own starting point through root first, so `molecule verify` can run again on the same instance.
 The test mailboxes come from converge.yml (password Seed-pass1); admin1/admin2 from its role vars.
+test_inactivity.py (the role inactivity, on this host too) runs after this file and puts these
+mailboxes back when it is done.
 """
 
 import base64

@@ -5,13 +5,20 @@ operator runs it). Last-login times are set in the past offline with slapmodify 
 online write of pwdLastSuccess, even by root with the relax control: NO-USER-MODIFICATION). The job
 is then run as the timer runs it (`systemctl start congvu-inactivity.service`). The tests build on
 each other, in file order.
+
+They share the scenario `directory`'s host and run after test_directory.py (file order). The reconcile
+is province-wide (whoever is not in the roster is terminated), and that file's mailboxes, seeded by
+converge.yml, have the staff ids used here: the fixture `own_province` sets the starting point of a
+fresh directory (no personal or agency mailbox, no audit line, no notice waiting, admin1 not locked)
+and puts those mailboxes back at the end, so that `molecule verify` may run both files again. Nothing
+here depends on what test_directory.py did.
 """
 
+import base64
 import email
 import email.policy
 import json
 import os
-import shlex
 import shutil
 import subprocess
 import sys
@@ -21,12 +28,12 @@ import yaml
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
 from ansible_output import json_callback_output  # noqa: E402
+from ldaptools import AGENCIES, BASE, PEOPLE, sh  # noqa: E402
+from ldaptools import ROOT as ROOT_LDAPI  # noqa: E402
 
 ROOT = os.environ.get("MOLECULE_PROJECT_DIRECTORY") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 INVENTORY = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
-BASE = "dc=quangbinh,dc=gov,dc=vn"
-PEOPLE = f"ou=people,{BASE}"
 DOMAIN = "quangbinh.gov.vn"
 AUDIT = "/var/log/congvu/roster-audit.jsonl"
 SPOOL = "/var/spool/congvu/inactivity"
@@ -39,10 +46,6 @@ GIVEN = ["An", "Bình", "Cường", "Dũng", "Giang", "Hà", "Hải", "Hạnh", 
 STAFF = [{"id": f"TT{i + 1:04}", "name": f"Nguyễn Văn {g}"} for i, g in enumerate(GIVEN)]
 OLD, RECENT, NEW = ["TT0002", "TT0003"], "TT0004", "TT0005"
 EXTRA_OLD = "TT0006"  # the third one, which trips the guard
-
-
-def sh(host, argv):
-    return host.run(" ".join(shlex.quote(str(a)) for a in argv))
 
 
 def attrs(host, pid, *names):
@@ -117,8 +120,58 @@ def reconcile(folder, *extra):
     raise AssertionError("no roster task in the run")
 
 
+def children(host, parent):
+    """The entries right under `parent`, as root reads them: (DNs, their LDIF with the user attributes)."""
+    r = sh(host, ["ldapsearch", "-LLL", "-o", "ldif-wrap=no", *ROOT_LDAPI, "-b", parent, "-s", "one",
+                  "(objectClass=*)", "*"])
+    assert r.rc == 0, r.stderr
+    dns = []
+    for line in r.stdout.splitlines():
+        if line.startswith("dn:: "):
+            dns.append(base64.b64decode(line[5:]).decode())
+        elif line.startswith("dn: "):
+            dns.append(line[4:])
+    return dns, r.stdout
+
+
+def delete_children(host, parent):
+    dns, _ = children(host, parent)
+    if dns:
+        r = sh(host, ["ldapdelete", *ROOT_LDAPI, "-r", *dns])
+        assert r.rc == 0, r.stderr
+    assert children(host, parent)[0] == []
+
+
 @pytest.fixture(scope="module")
-def roster(tmp_path_factory):
+def own_province(host):
+    """No personal or agency mailbox, no audit line, no notice waiting and admin1 not locked, as on a
+    fresh directory; afterwards, the mailboxes found there (converge.yml's seed, as test_directory.py
+    left it) again, as root wrote them."""
+    saved = [children(host, parent)[1] for parent in (PEOPLE, AGENCIES)]
+    for parent in (AGENCIES, PEOPLE):
+        delete_children(host, parent)
+    # emptied, not removed: the files keep the owner and mode the reconcile gave them
+    r = host.run(f"if [ -e {AUDIT} ]; then truncate -s 0 {AUDIT}; fi; "
+                 f"if [ -d {SPOOL} ]; then find {SPOOL} -mindepth 1 -delete; fi")
+    assert r.rc == 0, r.stderr
+    admin1 = f"uid=admin1,ou=admins,{BASE}"
+    locked = sh(host, ["ldapsearch", "-LLL", *ROOT_LDAPI, "-b", admin1, "-s", "base", "pwdAccountLockedTime"])
+    assert locked.rc == 0, locked.stderr
+    if "pwdAccountLockedTime" in locked.stdout:
+        r = sh(host, ["ldapmodify", *ROOT_LDAPI, "-e", "relax"],
+               stdin=f"dn: {admin1}\nchangetype: modify\ndelete: pwdAccountLockedTime\n")
+        assert r.rc == 0, r.stderr
+    yield
+    for parent in (AGENCIES, PEOPLE):
+        delete_children(host, parent)
+    for ldif in saved:
+        if ldif.strip():
+            r = sh(host, ["ldapadd", *ROOT_LDAPI], stdin=ldif)
+            assert r.rc == 0, r.stderr
+
+
+@pytest.fixture(scope="module")
+def roster(tmp_path_factory, own_province):
     folder = tmp_path_factory.mktemp("province") / "roster"
     folder.mkdir()
     data = {"agency": {"code": "stttt", "name": "Sở Thông tin và Truyền thông", "kind": "department",
