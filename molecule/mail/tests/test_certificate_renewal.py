@@ -4,13 +4,15 @@
 The scenario's own converge runs again with `tls__renew_days` longer than the certificate lives, so role
 tls signs a new one, as it does on its own 30 days before the end; limited to `--tags tls`, as an operator
 renews by hand (docs/runbook.md): the services' watch tasks carry that tag, their reload handlers run
-whatever the tags. What a client sees afterwards: IMAP,
+whatever the tags. The operator's preview, the same run with `--check`, comes first: it would sign, and
+the certificate stays as it was. What a client sees afterwards: IMAP,
 POP3, submission and SMTP all present the new certificate (its serial), not the one they had loaded.
 Dovecot's login processes keep the certificate they read until Dovecot reloads, so without the reload
 the IMAP and POP3 ports go on serving the old serial.
 """
 
 import os
+import re
 import subprocess
 
 import pytest
@@ -37,13 +39,25 @@ def served_serial(host, port):
     return r.stdout.strip().split("=", 1)[1]
 
 
+def renew(*extra):
+    proc = subprocess.run(["ansible-playbook", "-i", INVENTORY, os.path.join(SCENARIO, "converge.yml"),
+                           "-e", "tls__renew_days=900", "--tags", "tls", *extra],
+                          capture_output=True, text=True, timeout=1200)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr
+    return proc.stdout
+
+
 @pytest.fixture(scope="module")
 def renewal(host):
     before = file_serial(host)
     assert {port: served_serial(host, port) for port in PORTS} == dict.fromkeys(PORTS, before)
-    proc = subprocess.run(["ansible-playbook", "-i", INVENTORY, os.path.join(SCENARIO, "converge.yml"),
-                           "-e", "tls__renew_days=900", "--tags", "tls"], capture_output=True, text=True, timeout=1200)
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr
+    # the operator's preview first: the check-mode run reaches the services' watch tasks (which skip the
+    # install whose result their block reads), says it would sign, and changes nothing
+    preview = renew("--check")
+    signing = re.search(r"TASK \[tls : Sign the certificate with the local CA\][^\n]*\n(?:[^\n]*\n)*?(\w+): ", preview)
+    assert signing and signing.group(1) == "changed", preview[-4000:]
+    assert file_serial(host) == before
+    renew()
     return before
 
 
