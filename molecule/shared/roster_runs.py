@@ -9,11 +9,12 @@ ROOT = os.environ.get("MOLECULE_PROJECT_DIRECTORY") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
 
 
-def playbook(name, *extra):
+def playbook(name, *extra, **env):
+    """`env`: more of Ansible's settings for this run (ANSIBLE_STDOUT_CALLBACK="ansible.posix.json")."""
     inventory = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
     argv = ["ansible-playbook", "-i", inventory, os.path.join(ROOT, "playbooks", name), *extra]
     return subprocess.run(argv, capture_output=True, text=True, timeout=900,
-                          env=dict(os.environ, ANSIBLE_NOCOLOR="1"))
+                          env=dict(os.environ, ANSIBLE_NOCOLOR="1", **env))
 
 
 def apply_roster(folder):

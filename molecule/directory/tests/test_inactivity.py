@@ -30,10 +30,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared")
 from ansible_output import json_callback_output  # noqa: E402
 from ldaptools import AGENCIES, BASE, PEOPLE, sh  # noqa: E402
 from ldaptools import ROOT as ROOT_LDAPI  # noqa: E402
+from roster_runs import commit, playbook  # noqa: E402
 
-ROOT = os.environ.get("MOLECULE_PROJECT_DIRECTORY") or os.path.abspath(
-    os.path.join(os.path.dirname(__file__), "..", "..", ".."))
-INVENTORY = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
 DOMAIN = "quangbinh.gov.vn"
 AUDIT = "/var/log/congvu/roster-audit.jsonl"
 SPOOL = "/var/spool/congvu/inactivity"
@@ -107,10 +105,8 @@ def audit_lines(host, **match):
 
 
 def reconcile(folder, *extra):
-    argv = ["ansible-playbook", "-i", INVENTORY, os.path.join(ROOT, "playbooks", "roster.yml"),
-            "-e", f"roster_path={folder}", *extra]
-    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_NOCOLOR="1")
-    proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=900)
+    proc = playbook("roster.yml", "-e", f"roster_path={folder}", *extra,
+                    ANSIBLE_STDOUT_CALLBACK="ansible.posix.json")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     data = json_callback_output(proc.stdout)
     for play in data["plays"]:
@@ -180,9 +176,7 @@ def roster(tmp_path_factory, own_province):
     with open(folder / "stttt.yml", "w", encoding="utf-8") as handle:
         yaml.safe_dump(data, handle, allow_unicode=True, sort_keys=False)
     subprocess.run(["git", "init", "-q", str(folder)], check=True)
-    git = ["git", "-C", str(folder), "-c", "user.name=IT", "-c", "user.email=it@example.invalid"]
-    subprocess.run([*git, "add", "-A"], check=True)
-    subprocess.run([*git, "commit", "-q", "-m", "stttt"], check=True)
+    commit(str(folder), "stttt")
     yield str(folder)
     shutil.rmtree(folder, ignore_errors=True)
 
