@@ -80,7 +80,7 @@ plan: $(COLLECTION_LINK) ## plan a roster offline: make plan ROSTER=inventories/
 	exit $$rc
 
 # Longest first: the lanes (scripts/lanes.sh) start jobs in this order.
-SLOW_FIRST := pair mail roster directory migrate backup webmail reports hardening antispam
+SLOW_FIRST := pair roster mail migrate backup webmail directory reports hardening antispam
 ORDERED := $(filter $(SCENARIOS),$(SLOW_FIRST)) $(filter-out $(SLOW_FIRST),$(SCENARIOS))
 LANES ?= 2
 export LANES
