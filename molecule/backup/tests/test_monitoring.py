@@ -14,15 +14,15 @@ overwrite with chosen ages, is put back as the backup job wrote it.
 import json
 import os
 import re
-import subprocess
+import sys
 import time
 import urllib.parse
 
 import pytest
 
-ROOT = os.environ.get("MOLECULE_PROJECT_DIRECTORY") or os.path.abspath(
-    os.path.join(os.path.dirname(__file__), "..", "..", ".."))
-INVENTORY = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
+from roster_runs import playbook  # noqa: E402
+
 TEXTFILE = "/var/lib/prometheus/node-exporter"
 BACKUP_METRICS = f"{TEXTFILE}/congvu_backup.prom"
 KEPT = "/root/congvu_backup.prom.kept"  # outside the textfile folder: node-exporter reads every *.prom there
@@ -203,20 +203,14 @@ def test_art16_health_says_down_for_a_stopped_service_and_exits_non_zero(host):
         host.run("systemctl start slapd.service")
 
 
-def playbook():
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1")
-    return subprocess.run(["ansible-playbook", "-i", INVENTORY, os.path.join(ROOT, "playbooks", "health.yml")],
-                          capture_output=True, text=True, env=env, timeout=600)
-
-
 def test_art16_health_playbook_one_screen_per_host(host):
     backup_metrics(host, 3600)
-    ok = playbook()
+    ok = playbook("health.yml")
     assert ok.returncode == 0, ok.stdout[-3000:]
     assert "everything is up" in ok.stdout
     host.run("systemctl stop postfix@-.service")
     try:
-        down = playbook()
+        down = playbook("health.yml")
         assert down.returncode != 0
         assert "DOWN  service postfix@-.service" in down.stdout
     finally:
