@@ -3,9 +3,17 @@
 into the database host's PostgreSQL over TLS, and shows exactly once in the report an operator makes with
 playbooks/reports.yml, however often the collectors run.
 
-DB is the database host (the directory and PostgreSQL), MAIL the mail host (MX and IMAP; molecule.yml). The
-people are a small roster applied with playbooks/roster.yml, who choose their password as at a first login; the
-mail client runs in DB, so that Dovecot sees a person's computer, not the loopback of a webmail."""
+DB is the database host (the directory and PostgreSQL), MAIL the mail host (MX and IMAP; molecule.yml). The people
+are a small roster applied with playbooks/roster.yml, who choose their password as at a first login; the mail
+client runs in DB, so that Dovecot sees a person's computer, not the loopback of a webmail.
+
+On the mail pair both hosts log mail lines. DB runs no Dovecot, so the test logs one IMAP login line in DB's journal
+under the unit and name Dovecot has (a transient dovecot.service), as the pair's other node would: both hosts'
+`journal` sources then move, and each collector must keep its own position. The test runs the collectors itself,
+the timers stopped, in the order that shows it: DB's first, then the report's (MAIL's, then DB's). Collectors that
+shared one position would have MAIL read on from DB's, past what MAIL served before it (the journal seeks a cursor
+of another host by its time).
+"""
 
 import datetime as dt
 import json
@@ -85,8 +93,9 @@ def people(tmp_path_factory):
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     found = {uid: mail_of(uid) for uid in (HEAD, DELEGATE, READER)}
     for uid, address in found.items():
-        sh(DB, ["ldappasswd", "-x", "-H", "ldapi:///", "-D", f"uid={uid},ou=people,{BASE}",
-                "-w", initial_password(address), "-s", PASSWORD])
+        dn = f"uid={uid},ou=people,{BASE}"
+        if sh(DB, ["ldapwhoami", "-x", "-H", "ldapi:///", "-D", dn, "-w", PASSWORD], check=False).rc != 0:
+            sh(DB, ["ldappasswd", "-x", "-H", "ldapi:///", "-D", dn, "-w", initial_password(address), "-s", PASSWORD])
     sh(MAIL, ["doveadm", "auth", "cache", "flush"])
     sh(MAIL, ["systemctl", "start", "congvu-agency-acl.service"])
     agency = next(line.split(": ", 1)[1] for line in sh(DB, [
@@ -111,6 +120,18 @@ m.logout()
     assert r.rc == 0, r.stdout + r.stderr
 
 
+@pytest.fixture
+def collectors_by_hand():
+    """The collect timers stopped on both hosts (a run under way finishes first), started again after the test."""
+    for host in (DB, MAIL):
+        sh(host, ["systemctl", "stop", "congvu-reports-collect.timer"])
+        wait("the collector's run under way", lambda h=host: h.run(
+            "systemctl is-active --quiet congvu-reports-collect.service").rc != 0)
+    yield
+    for host in (DB, MAIL):
+        sh(host, ["systemctl", "start", "congvu-reports-collect.timer"])
+
+
 def report(tmp_path, day):
     """What an operator reads: report.json of playbooks/reports.yml for `day`, every hour of it an Art. 12
     period and the day a working day (the test may run at night or on a Sunday)."""
@@ -124,11 +145,26 @@ def report(tmp_path, day):
     return json.loads((folder / "report.json").read_text(encoding="utf-8"))
 
 
+def log_as_dovecot(host, line):
+    """`line` in the host's journal as Dovecot's unit logs it (its unit and name: what the collector reads), from a
+    transient unit of that name; systemd keeps a finished transient unit loaded, so it is unloaded before and
+    after."""
+    unload = "rm -f /run/systemd/transient/dovecot.service && systemctl daemon-reload"
+    sh(host, ["sh", "-c", unload])
+    sh(host, ["systemd-run", "--quiet", "--wait", "--unit=dovecot.service", "-p", "SyslogIdentifier=dovecot",
+              "/bin/echo", line])
+    sh(host, ["sh", "-c", unload])
+
+
+COUNTS = ("head_imap", "reader_imap", "delegate_imap", "reader_received")
+
+
 def figures(document, people):
     mailboxes = {m["mail"]: m for m in document["mailboxes"]}
-    art12 = next(a for a in document["art12"] if a["agency"] == AGENCY)
+    art12 = next((a for a in document["art12"] if a["agency"] == AGENCY), {"days": [], "months": []})
     return {
         "head_imap": mailboxes[people[HEAD]]["logins"]["imap"],
+        "reader_imap": mailboxes[people[READER]]["logins"]["imap"],
         "delegate_imap": mailboxes[people[DELEGATE]]["logins"]["imap"],
         "reader_received": mailboxes[people[READER]]["received"],
         "openers": [opener for day in art12["days"] for opener in day["periods"].get(PERIOD["key"], [])],
@@ -136,30 +172,53 @@ def figures(document, people):
     }
 
 
-def test_what_the_mail_host_serves_shows_once_in_the_report(people, tmp_path):
+def added(after, before):
+    """What the test's events added to the report: the counts, and the Art. 12 period as it is after them (a period
+    is done or not, however often the agency mailbox was opened in it)."""
+    return {**{name: after[name] - before[name] for name in COUNTS}, "openers": after["openers"],
+            "done": after["done"]}
+
+
+def test_what_the_mail_host_serves_shows_once_in_the_report(people, collectors_by_hand, tmp_path):
     day = dt.datetime.now(zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")).date().isoformat()
+    before = figures(report(tmp_path, day), people)  # what an earlier run of the test left (none on a new scenario)
+    inbox = ["doveadm", "-f", "flow", "mailbox", "status", "-u", people[READER], "messages", "INBOX"]
+    messages = int(sh(MAIL, inbox).stdout.strip().rsplit("=", 1)[1]) + 1
     imap_from_db(people[DELEGATE])
     imap_from_db(people[HEAD], select=f"Shared/{people['agency']}/INBOX")
     sent = MAIL.run(f"printf 'Subject: bao cao\\n\\nXin chao\\n' | /usr/sbin/sendmail -f ban@example.org "
                     f"{people[READER]}")
     assert sent.rc == 0, sent.stderr
-    wait("the message delivered on MAIL", lambda: sh(MAIL, [
-        "doveadm", "-f", "flow", "mailbox", "status", "-u", people[READER], "messages", "INBOX"]).stdout.strip()
-        == "INBOX messages=1")
-    want = {"head_imap": 1, "delegate_imap": 1, "reader_received": 1, "openers": [people[HEAD]], "done": 1}
-    assert figures(report(tmp_path, day), people) == want
-    # the timers' runs and the report's own collection again: nothing counted twice
+    wait("the message delivered on MAIL", lambda: sh(MAIL, inbox).stdout.strip() == f"INBOX messages={messages}")
+    # afterwards, a login on DB's own (simulated) Dovecot, read by DB's collector before MAIL's reads its lines
+    login = (f"imap-login: Login: user=<{people[READER]}>, method=PLAIN, rip=10.9.9.9, lip=10.9.9.8, mpid=1, TLS, "
+             "session=<reportstest>")
+    log_as_dovecot(DB, login)
+    sh(DB, ["congvu-reports", "collect"])
+    want = {"head_imap": 1, "reader_imap": 1, "delegate_imap": 1, "reader_received": 1, "openers": [people[HEAD]],
+            "done": 1}
+    assert added(figures(report(tmp_path, day), people), before) == want
+    # every collector again, as the timers run them, and the report's own collection: nothing counted twice
     for host in (MAIL, DB):
         sh(host, ["systemctl", "start", "congvu-reports-collect.service"])
-    assert figures(report(tmp_path, day), people) == want
+    assert added(figures(report(tmp_path, day), people), before) == want
+
+
+def journal_id(host):
+    """The seqnum id of the host's journal: the `s=` of its cursors."""
+    cursor = sh(host, ["journalctl", "-n", "1", "--show-cursor", "--no-pager"]).stdout.rsplit("-- cursor: ", 1)[1]
+    return cursor.split(";", 1)[0]
 
 
 def test_each_collector_has_its_own_read_positions_in_the_one_database(people):
     status = json.loads(sh(MAIL, ["congvu-reports", "status"]).stdout)
-    assert status["host"] == MAIL_NAME and status["positions"]["journal"]["position"]
+    assert status["host"] == MAIL_NAME
     everybody = json.loads(sh(DB, ["congvu-reports", "status"]).stdout)["hosts"]
-    assert everybody[MAIL_NAME]["positions"]["journal"] == status["positions"]["journal"]
-    assert everybody[MAIL_NAME]["last_collect"] and everybody[DB_NAME]["last_collect"]
+    # each host's `journal` position is a cursor of its own journal
+    for name, host in ((MAIL_NAME, MAIL), (DB_NAME, DB)):
+        assert everybody[name]["positions"]["journal"]["position"].startswith(journal_id(host) + ";"), name
+        assert everybody[name]["last_collect"], name
+    assert journal_id(MAIL) != journal_id(DB)
     # the mail host's lines are counted as its own
     assert everybody[MAIL_NAME]["quality"]["journal"]["lines"] > 0
 
