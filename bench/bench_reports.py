@@ -205,7 +205,8 @@ def collector_config(work: str, database: str) -> str:
         json.dump({"lib_dir": MODULE_UTILS, "database": database, "raw_days": 400, "keep_days": 1827,
                    "journal_units": [], "files": [], "webmail_addresses": ["127.0.0.1", "::1"],
                    "virus_marker": "Virus found", "batch": BATCH, "ldap": {}, "domain": DOMAIN,
-                   "default_quota": 2 * 1024**3, "doveadm": False}, handle)
+                   "default_quota": 2 * 1024**3, "doveadm": False, "host": "bench", "database_host": "bench"},
+                  handle)
     return path
 
 
@@ -347,7 +348,7 @@ def fill_aggregates(database: str, people, agencies, start: dt.date, end: dt.dat
         conn.executemany("INSERT INTO agency_open VALUES (?, ?, ?, ?, ?, ?)", opens)
         conn.executemany("INSERT INTO audit_event VALUES (?, ?, ?, ?, ?, ?)", audits)
         lines = int(lines_per_day * share)
-        conn.execute("INSERT INTO line_quality VALUES (?, 'journal', ?, ?, ?, 0)",
+        conn.execute("INSERT INTO line_quality VALUES (?, 'bench', 'journal', ?, ?, ?, 0)",
                      (text, lines, lines * 45 // 100, lines - lines * 45 // 100))
         conn.execute("COMMIT")
         counts["daily_rows"] += len(rows)

@@ -42,7 +42,8 @@ def collector(tmp_path):
         "keep_days": 1827, "journal_units": [], "webmail_addresses": ["127.0.0.1", "::1"],
         "files": [{"source": "roundcube", "kind": "roundcube", "path": str(tmp_path / "userlogins.log")}],
         "virus_marker": "Virus found", "batch": 2, "ldap": {}, "domain": "quangbinh.gov.vn",
-        "default_quota": 1, "doveadm": False, "textfile_dir": str(tmp_path / "textfile")}))
+        "default_quota": 1, "doveadm": False, "textfile_dir": str(tmp_path / "textfile"), "host": "mail1",
+        "database_host": "mail1"}))
 
     def run(*args):
         env = {**os.environ, "CONGVU_REPORTS_CONFIG": str(config)}
@@ -78,7 +79,7 @@ def test_the_collectors_records_are_those_of_the_events_one_by_one(collector, tm
     log = tmp_path / "mail.log"
     log.write_text("".join(LINES), encoding="utf-8")
     collector("ingest-file", "--source", "t", "--kind", "journal-text", str(log))
-    by_hand = store.connect(str(tmp_path / "by-hand.sqlite"))
+    by_hand = store.connect(str(tmp_path / "by-hand.sqlite"), host="mail1")
     batch = store.Batch("t", None)
     for line in LINES:
         parsed = ev.parse_syslog_line(line, 2026)

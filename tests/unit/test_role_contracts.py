@@ -79,7 +79,8 @@ def render(host: str, groups: dict, names: list[str], hostvars: dict | None = No
     loader = DataLoader()
     variables = {}
     for path in [("inventories", "demo", "group_vars", "all", "congvu.yml")] + [
-            ("roles", role, "defaults", "main.yml") for role in ("mta", "imap", "webmail", "hardening", "monitoring")
+            ("roles", role, "defaults", "main.yml")
+            for role in ("mta", "imap", "webmail", "hardening", "monitoring", "reports")
     ] + [("roles", "hardening", "vars", "main.yml")]:
         variables.update(trusted(loader.load_from_file(os.path.join(ROOT, *path))))
     variables.update(inventory or {})
@@ -333,3 +334,45 @@ def test_art16_roundcube_lists_every_directory_provider_its_own_first():
     assert render("ldap2", two, ["webmail__ldap_uri"])["webmail__ldap_uri"] == "ldaps://localhost:636 ldaps://ldap1:636"
     one = {g: ["mail1"] for g in ("all", "mail", "directory", "mx", "imap", "webmail")}
     assert render("mail1", one, ["webmail__ldap_uri"])["webmail__ldap_uri"] == "ldaps://localhost:636"
+
+
+# The usage records of the mail pair (docs/reports.md, "Several hosts"): both nodes in group reports, the
+# database on the first; a reports group of one host, or SQLite, opens nothing.
+REPORTS_DB = {"reports__database_url": "postgresql://congvu_reports@/congvu_reports?host=/run/postgresql"}
+
+
+def test_the_usage_database_host_opens_postgresql_to_the_other_collectors_only():
+    groups = {**PAIR, "reports": ["mail1", "mail2"]}
+    assert pair_rules("mail1", groups, REPORTS_DB)["PostgreSQL"] == ("tcp", [5432], ["10.20.0.12"])
+    # the other collector, the directory host: nothing
+    assert "PostgreSQL" not in pair_rules("mail2", groups, REPORTS_DB)
+    assert "PostgreSQL" not in pair_rules("ldap1", groups, REPORTS_DB)
+    # the database on the second node (reports__database_host): opened there, to the first
+    moved = {**REPORTS_DB, "reports__database_host": "mail2"}
+    assert pair_rules("mail2", groups, moved)["PostgreSQL"] == ("tcp", [5432], ["10.20.0.11"])
+    assert "PostgreSQL" not in pair_rules("mail1", groups, moved)
+    # one reports host, or SQLite: nothing
+    assert "PostgreSQL" not in pair_rules("mail1", {**PAIR, "reports": ["mail1"]}, REPORTS_DB)
+    assert "PostgreSQL" not in pair_rules("mail1", groups)
+
+
+def test_the_other_collectors_write_to_the_database_host_over_tls_verified_and_it_lets_them_in_only():
+    groups = {**PAIR, "reports": ["mail1", "mail2"]}
+    names = ["reports__collector_url", "reports__remote_addresses", "reports__unit_files", "reports__remote_collectors"]
+    first = render("mail1", groups, names, PAIR_HOSTVARS, REPORTS_DB)
+    second = render("mail2", groups, names, PAIR_HOSTVARS, REPORTS_DB)
+    # the database host keeps its local socket (peer authentication), lets mail2 in, and alone takes the snapshot
+    assert first["reports__collector_url"] == REPORTS_DB["reports__database_url"]
+    assert first["reports__remote_collectors"] == ["mail2"]
+    assert first["reports__remote_addresses"] == ["10.20.0.12/32"]
+    assert "congvu-reports-daily.timer" in first["reports__unit_files"]
+    # the other one: the database host by name, its certificate verified, the password in a passfile
+    assert second["reports__collector_url"] == (
+        "postgresql://congvu_reports@mail1:5432/congvu_reports?sslmode=verify-full"
+        "&sslrootcert=/etc/congvu/reports-database-ca.crt&passfile=/etc/congvu/reports.pgpass")
+    assert second["reports__remote_collectors"] == [] and second["reports__remote_addresses"] == []
+    assert second["reports__unit_files"] == ["congvu-reports-collect.service", "congvu-reports-collect.timer"]
+    # one reports host, as before: its own URL, everything of its own
+    one = render("mail1", {**PAIR, "reports": ["mail1"]}, names, PAIR_HOSTVARS, REPORTS_DB)
+    assert one["reports__remote_collectors"] == [] and one["reports__remote_addresses"] == []
+    assert len(one["reports__unit_files"]) == 4

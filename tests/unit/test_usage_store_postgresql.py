@@ -126,8 +126,8 @@ def test_the_store_sql_is_rewritten_for_postgresql_and_pragma_refused():
         "SELECT 1 FROM marker WHERE name LIKE 'a?%%' AND name < %s"
     assert postgresql.translate("INSERT OR IGNORE INTO address SELECT mail, uid, 'person' FROM snapshot") == \
         "INSERT INTO address SELECT mail, uid, 'person' FROM snapshot ON CONFLICT DO NOTHING"
-    assert postgresql.translate("INSERT OR REPLACE INTO pending_submission VALUES (?, ?, ?)") == (
-        "INSERT INTO pending_submission VALUES (%s, %s, %s) ON CONFLICT (queue_id) DO UPDATE SET "
+    assert postgresql.translate("INSERT OR REPLACE INTO pending_submission VALUES (?, ?, ?, ?)") == (
+        "INSERT INTO pending_submission VALUES (%s, %s, %s, %s) ON CONFLICT (host, queue_id) DO UPDATE SET "
         "ts = excluded.ts, mailbox = excluded.mailbox")
     assert "SET lines = line_quality.lines + excluded.lines" in postgresql.translate(
         "INSERT INTO line_quality VALUES (?) ON CONFLICT (day, source) DO UPDATE SET lines = lines + excluded.lines")
@@ -157,7 +157,7 @@ def test_a_collector_waits_for_the_other_ones_batch_then_finds_the_position_move
     # the other collector, read from c1 too, is in the middle of its commit: the position row locked
     other = store.connect(url)
     other.execute("BEGIN")
-    assert other.locked_position("journal") == "c1"
+    assert other.locked_position(store.ONE_HOST, "journal") == "c1"
     other.execute("INSERT INTO login VALUES ('2026-07-01T08:05:00+07:00', '2026-07-01', 'x', 'imap', NULL)")
     outcome = []
 
@@ -172,7 +172,7 @@ def test_a_collector_waits_for_the_other_ones_batch_then_finds_the_position_move
     thread = threading.Thread(target=commit_late)
     thread.start()
     assert _blocked(thread), "the second commit must wait for the position row"
-    assert other.save_position("journal", "c1", "c2", "now")
+    assert other.save_position(store.ONE_HOST, "journal", "c1", "c2", "now")
     other.execute("COMMIT")
     thread.join(30)
     assert outcome == ["moved"]
@@ -187,8 +187,8 @@ def test_two_first_batches_of_a_source_count_once(url, pg):
     # no position row yet: nothing to lock; the second one's insert of the position waits, then refuses
     other = store.connect(url)
     other.execute("BEGIN")
-    assert other.locked_position("audit") is None
-    assert other.save_position("audit", None, "i:10", "now")
+    assert other.locked_position(store.ONE_HOST, "audit") is None
+    assert other.save_position(store.ONE_HOST, "audit", None, "i:10", "now")
     outcome = []
 
     def commit_second():
@@ -477,7 +477,8 @@ def _program(tmp_path, name, database_url):
         "lib_dir": os.path.join(REPO, "plugins", "module_utils"), "database": str(folder / "usage.sqlite"),
         "database_url": database_url, "raw_days": 400, "keep_days": 1827, "journal_units": [],
         "webmail_addresses": ["127.0.0.1"], "files": [], "virus_marker": "Virus found", "batch": 2, "ldap": {},
-        "domain": DOMAIN, "default_quota": 1, "doveadm": False, "textfile_dir": ""}))
+        "domain": DOMAIN, "default_quota": 1, "doveadm": False, "textfile_dir": "", "host": "mail1",
+        "database_host": "mail1"}))
 
     def run(*args):
         env = {**os.environ, "CONGVU_REPORTS_CONFIG": str(config)}
@@ -498,7 +499,8 @@ def test_the_program_reads_a_log_into_postgresql_as_into_sqlite(tmp_path, url):
         assert run("ingest-file", "--source", "t", "--kind", "journal-text", "--demo", str(log))["lines"] == 6
         assert run("ingest-file", "--source", "t", "--kind", "journal-text", str(log))["lines"] == 0
         status = run("status")
-        for position in status["positions"].values():
+        for position in [*status["positions"].values(),
+                         *(p for h in status["hosts"].values() for p in h["positions"].values())]:
             position.pop("updated")
         summary_json = run("summary", "--from", "2026-11-01", "--to", "2026-11-30")
         summary_json.pop("generated_at")

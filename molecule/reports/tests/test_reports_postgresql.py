@@ -2,6 +2,12 @@
 by peer authentication, and a restart of the database loses and duplicates nothing (docs/reports.md)."""
 
 import json
+import os
+
+from testinfra.utils.ansible_runner import AnsibleRunner
+
+# the database host (the other host's collector: test_reports_hosts.py)
+testinfra_hosts = AnsibleRunner(os.environ["MOLECULE_INVENTORY_FILE"]).get_hosts("directory")
 
 LINES = 3000
 FILE = "/root/pg-test/mail.log"

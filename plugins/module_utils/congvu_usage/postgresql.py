@@ -46,7 +46,7 @@ from congvu_usage import store
 
 # The tables `INSERT OR REPLACE` writes: their key, then the other columns in their order.
 _KEYS = {
-    "pending_submission": (("queue_id",), ("ts", "mailbox")),
+    "pending_submission": (("host", "queue_id"), ("ts", "mailbox")),
     "address": (("mail",), ("owner", "kind")),
 }
 
@@ -146,8 +146,10 @@ class Connection:
     """A psycopg2 connection in autocommit mode: the store sends BEGIN, COMMIT and ROLLBACK itself, as
     it does to SQLite (isolation_level=None)."""
 
-    def __init__(self, raw):
+    def __init__(self, raw, host: str = "localhost"):
         self.raw = raw
+        # the host whose lines this connection writes (store.connect sets it)
+        self.host = host
         raw.autocommit = True
         psycopg2.extensions.register_type(_NUMERIC, raw)
         self._sql: dict[str, str] = {}
@@ -206,25 +208,27 @@ class Connection:
 
     # --- the read position's compare-and-set (store.commit) -------------------------------------
 
-    def locked_position(self, source: str) -> str | None:
-        """The stored position of `source`, its row locked until the transaction ends.
+    def locked_position(self, host: str, source: str) -> str | None:
+        """The stored position of `host`'s `source`, its row locked until the transaction ends.
 
         READ COMMITTED: a second collector's `FOR UPDATE` waits for the first one's transaction, then
         reads the row as that one committed it (its new position), so the second finds the position
         moved. A source without a row yet has nothing to lock: `save_position` checks that case."""
-        row = self.execute("SELECT position FROM source_position WHERE source = ? FOR UPDATE", (source,)).fetchone()
+        row = self.execute("SELECT position FROM source_position WHERE host = ? AND source = ? FOR UPDATE",
+                           (host, source)).fetchone()
         return row[0] if row else None
 
-    def save_position(self, source: str, start: str | None, new_position: str, updated: str) -> bool:
+    def save_position(self, host: str, source: str, start: str | None, new_position: str, updated: str) -> bool:
         """Write the new position; False when another transaction wrote it first (only possible for
         the first batch of a source: the insert waits for the other's, then does nothing)."""
         if start is None:
             cursor = self.execute(
-                "INSERT INTO source_position (source, position, updated) VALUES (?, ?, ?) "
-                "ON CONFLICT (source) DO NOTHING", (source, new_position, updated))
+                "INSERT INTO source_position (host, source, position, updated) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (host, source) DO NOTHING", (host, source, new_position, updated))
         else:
             cursor = self.execute("UPDATE source_position SET position = ?, updated = ? "
-                                  "WHERE source = ? AND position = ?", (new_position, updated, source, start))
+                                  "WHERE host = ? AND source = ? AND position = ?",
+                                  (new_position, updated, host, source, start))
         return cursor.rowcount == 1
 
 
@@ -245,9 +249,10 @@ def schema_version(conn: Connection) -> int:
     return conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0]
 
 
-def migrate(conn: Connection, migrations: list[str]) -> int:
+def migrate(conn: Connection, migrations: list[str], owner: str | None) -> int:
     """Apply the migrations this database has not seen yet, each in its own transaction, under a lock
-    (another program may be migrating the same new database), each recorded in `schema_version`."""
+    (another program may be migrating the same new database), each recorded in `schema_version`.
+    `owner`: the host the rows of a database of one collector belong to (store.MIGRATIONS, 3)."""
     while True:
         conn.execute("BEGIN")
         try:
@@ -261,9 +266,8 @@ def migrate(conn: Connection, migrations: list[str]) -> int:
             if version == len(migrations):
                 conn.execute("COMMIT")
                 return version
-            for statement in migrations[version].split(";"):
-                if statement.strip():
-                    conn.execute(ddl(statement))
+            for statement, params in store.statements(conn, migrations[version], owner):
+                conn.execute(ddl(statement), params)
             conn.execute("INSERT INTO schema_version (version, applied) VALUES (?, ?)",
                          (version + 1, dt.datetime.now(dt.UTC).isoformat(timespec="seconds")))
             conn.execute("COMMIT")

@@ -8,6 +8,13 @@ one transaction, so a collector killed at any point, or a database that stops, l
 either before or after the whole batch: re-reading from the stored position loses nothing and counts
 nothing twice.
 
+Several collectors, one a host, may write one PostgreSQL database (docs/reports.md, "Several hosts"): a
+connection carries the name of the host whose lines it writes (`connect(..., host=...)`), and what
+identifies where a row was read (the read positions, the submissions waiting for their queue line, the
+line counts, the time of the last collection) is keyed by that host. Each line is counted by the host
+that logged it; which kind of line counts for what, so that an event seen on two hosts counts once, is
+decided by the parser (`congvu.usage_events`).
+
 Raw events (logins, messages) are kept for `raw_days`; the daily aggregates per mailbox, the Art. 12
 openings of agency mailboxes, the directory snapshots and the audit events for `keep_days` (the
 period the law requires: 5 years by default).
@@ -76,7 +83,38 @@ MIGRATIONS = [
     INSERT OR IGNORE INTO address SELECT mail, code, 'agency' FROM agency_snapshot;
     INSERT OR IGNORE INTO marker SELECT 'snapshot:' || day, COUNT(*) FROM snapshot GROUP BY day;
     """,
+    # 3: several hosts in one database: the read positions, the submissions waiting for their queue
+    # line (Postfix's queue ids are unique per host only), the line counts and the last collection keyed
+    # by host. What a database of one collector holds is that collector's: `?` is the host it belongs to
+    # (connect's `owner`, the database host's name, whoever migrates first).
+    """
+    CREATE TABLE source_position_3 (
+        host TEXT NOT NULL, source TEXT NOT NULL, position TEXT NOT NULL, updated TEXT NOT NULL,
+        PRIMARY KEY (host, source)) WITHOUT ROWID;
+    INSERT INTO source_position_3 SELECT ?, source, position, updated FROM source_position;
+    DROP TABLE source_position;
+    ALTER TABLE source_position_3 RENAME TO source_position;
+    CREATE TABLE pending_submission_3 (
+        host TEXT NOT NULL, queue_id TEXT NOT NULL, ts TEXT NOT NULL, mailbox TEXT NOT NULL,
+        PRIMARY KEY (host, queue_id)) WITHOUT ROWID;
+    INSERT INTO pending_submission_3 SELECT ?, queue_id, ts, mailbox FROM pending_submission;
+    DROP TABLE pending_submission;
+    ALTER TABLE pending_submission_3 RENAME TO pending_submission;
+    CREATE TABLE line_quality_3 (
+        day TEXT NOT NULL, host TEXT NOT NULL, source TEXT NOT NULL, lines INTEGER NOT NULL DEFAULT 0,
+        events INTEGER NOT NULL DEFAULT 0, ignored INTEGER NOT NULL DEFAULT 0,
+        malformed INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (day, host, source)) WITHOUT ROWID;
+    INSERT INTO line_quality_3 SELECT day, ?, source, lines, events, ignored, malformed FROM line_quality;
+    DROP TABLE line_quality;
+    ALTER TABLE line_quality_3 RENAME TO line_quality;
+    UPDATE marker SET name = 'collect:last_success:' || ? WHERE name = 'collect:last_success';
+    """,
 ]
+
+# The host of a connection opened without one: a database only one collector writes (the tests, a file
+# read by hand into a database of its own). The program always names its host.
+ONE_HOST = "localhost"
 
 _KIND_COLUMN = {kind: kind for kind in ev.LOGIN_KINDS}
 
@@ -99,21 +137,35 @@ def is_url(database: str) -> bool:
     return database.startswith(("postgresql://", "postgres://"))
 
 
-def connect(path: str, timeout: float = 60.0):
+class _SQLite(sqlite3.Connection):
+    """sqlite3's connection with the name of the host whose lines it writes."""
+
+    host = ONE_HOST
+
+
+def connect(path: str, timeout: float = 60.0, host: str = ONE_HOST, owner: str | None = None):
     """Open (and create or migrate) the database. WAL: readers (the report) never block the collector.
 
-    `path` is a SQLite file, or a `postgresql://` URL: a `congvu_usage.postgresql.Connection` then."""
+    `path` is a SQLite file, or a `postgresql://` URL: a `congvu_usage.postgresql.Connection` then.
+    `host`: the host whose lines this connection writes (its read positions are its own). `owner`: the
+    host to which the rows of a database from before several hosts belong (the database host: it was
+    its only collector), whichever collector migrates it; without it, only a database that holds no
+    read position yet is migrated (`migrate`)."""
+    if not host:
+        raise StoreError("the collector's host name is empty")
     if is_url(path):
         from congvu_usage import postgresql  # noqa: PLC0415  (psycopg2, only where PostgreSQL is used)
 
         conn = postgresql.connect(path)
+        conn.host = host
         try:
-            migrate(conn)
+            migrate(conn, owner)
         except BaseException:
             conn.close()
             raise
         return conn
-    conn = sqlite3.connect(path, timeout=timeout, isolation_level=None)
+    conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, factory=_SQLite)
+    conn.host = host
     conn.execute("PRAGMA journal_mode=WAL")
     # FULL: a committed batch survives a power cut, not only a killed process (the position with it).
     conn.execute("PRAGMA synchronous=FULL")
@@ -125,7 +177,7 @@ def connect(path: str, timeout: float = 60.0):
     # (about 10 MiB at 100,000 mailboxes) in memory rather than SQLite's default 2 MiB
     conn.execute("PRAGMA cache_size=-65536")
     conn.execute("PRAGMA foreign_keys=ON")
-    migrate(conn)
+    migrate(conn, owner)
     return conn
 
 
@@ -137,12 +189,32 @@ def schema_version(conn: sqlite3.Connection) -> int:
     return conn.execute("PRAGMA user_version").fetchone()[0]
 
 
-def migrate(conn: sqlite3.Connection) -> int:
-    """Apply the migrations this database has not seen yet, each in its own transaction."""
+def statements(conn, script: str, owner: str | None):
+    """A migration's statements, each with its parameters (`?`: the host that owns what was there).
+
+    Without `owner` (a program that does not say which host the database was written by: an older
+    collector program beside a newer core, or settings written before several hosts) a database that
+    holds read positions is refused rather than given to the wrong host, whose collector would then start
+    its journal again from the beginning and count it twice; a new database is this connection's."""
+    for statement in script.split(";"):
+        if not statement.strip():
+            continue
+        if "?" in statement and owner is None:
+            if conn.execute("SELECT COUNT(*) FROM source_position").fetchone()[0]:
+                raise StoreError("the usage database holds the read positions of one collector from before "
+                                 "several hosts, and this program does not say whose they are (the settings' "
+                                 "database_host): run role reports to update the collector and its settings")
+            owner = host_of(conn)
+        yield statement, (owner,) * statement.count("?")
+
+
+def migrate(conn: sqlite3.Connection, owner: str | None = None) -> int:
+    """Apply the migrations this database has not seen yet, each in its own transaction. `owner`: the host
+    the rows of a database of one collector belong to (migration 3; `statements`)."""
     if not isinstance(conn, sqlite3.Connection):
         from congvu_usage import postgresql  # noqa: PLC0415
 
-        return postgresql.migrate(conn, MIGRATIONS)
+        return postgresql.migrate(conn, MIGRATIONS, owner)
     version = schema_version(conn)
     if version > len(MIGRATIONS):
         raise StoreError(f"the usage database has schema {version}, newer than this program "
@@ -150,9 +222,8 @@ def migrate(conn: sqlite3.Connection) -> int:
     for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for statement in script.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
+            for statement, params in statements(conn, script, owner):
+                conn.execute(statement, params)
             conn.execute(f"PRAGMA user_version = {number}")
             conn.execute("COMMIT")
         except BaseException:
@@ -161,8 +232,15 @@ def migrate(conn: sqlite3.Connection) -> int:
     return schema_version(conn)
 
 
+def host_of(conn) -> str:
+    """The host whose lines this connection writes."""
+    return getattr(conn, "host", ONE_HOST)
+
+
 def position(conn: sqlite3.Connection, source: str) -> str | None:
-    row = conn.execute("SELECT position FROM source_position WHERE source = ?", (source,)).fetchone()
+    """Where this connection's host last committed `source` (another host's `source` is its own)."""
+    row = conn.execute("SELECT position FROM source_position WHERE host = ? AND source = ?",
+                       (host_of(conn), source)).fetchone()
     return row[0] if row else None
 
 
@@ -294,9 +372,10 @@ def commit(conn: sqlite3.Connection, batch: Batch, new_position: str) -> dict:
     writes a first position only where no other transaction did: `postgresql.Connection`).
     """
     sqlite = isinstance(conn, sqlite3.Connection)
+    host = host_of(conn)
     conn.execute("BEGIN IMMEDIATE")
     try:
-        if (position(conn, batch.source) if sqlite else conn.locked_position(batch.source)) != batch.start:
+        if (position(conn, batch.source) if sqlite else conn.locked_position(host, batch.source)) != batch.start:
             raise PositionMoved(f"source {batch.source!r}: another collector committed since this batch was "
                                 f"read; its lines are left to the next run")
         _resolve_submissions(conn, batch)
@@ -304,21 +383,24 @@ def commit(conn: sqlite3.Connection, batch: Batch, new_position: str) -> dict:
         conn.executemany("INSERT INTO message VALUES (?, ?, ?, ?, ?)", batch.messages)
         conn.executemany("INSERT INTO agency_open VALUES (?, ?, ?, ?, ?, ?)", batch.opens)
         conn.executemany("INSERT INTO audit_event VALUES (?, ?, ?, ?, ?, ?)", batch.audits)
-        conn.executemany(_UPSERT_DAILY, [(day, mailbox, *row) for (day, mailbox), row in batch.daily.items()])
+        # in the order of their keys: collectors of several hosts adding to the same daily rows at once
+        # lock them in one order, so that on PostgreSQL one waits for the other instead of deadlocking
+        conn.executemany(_UPSERT_DAILY, [(day, mailbox, *row) for (day, mailbox), row in sorted(batch.daily.items())])
         conn.executemany(
-            "INSERT INTO line_quality (day, source, lines, events, ignored, malformed) VALUES (?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (day, source) DO UPDATE SET lines = lines + excluded.lines, "
+            "INSERT INTO line_quality (day, host, source, lines, events, ignored, malformed) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (day, host, source) DO UPDATE SET lines = lines + excluded.lines, "
             "events = events + excluded.events, ignored = ignored + excluded.ignored, "
             "malformed = malformed + excluded.malformed",
-            [(day, batch.source, c["lines"], c["events"], c["ignored"], c["malformed"])
-             for day, c in batch.quality.items()])
+            [(day, host, batch.source, c["lines"], c["events"], c["ignored"], c["malformed"])
+             for day, c in sorted(batch.quality.items())])
         updated = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         if sqlite:
             conn.execute(
-                "INSERT INTO source_position (source, position, updated) VALUES (?, ?, ?) "
-                "ON CONFLICT (source) DO UPDATE SET position = excluded.position, updated = excluded.updated",
-                (batch.source, new_position, updated))
-        elif not conn.save_position(batch.source, batch.start, new_position, updated):
+                "INSERT INTO source_position (host, source, position, updated) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (host, source) DO UPDATE SET position = excluded.position, updated = excluded.updated",
+                (host, batch.source, new_position, updated))
+        elif not conn.save_position(host, batch.source, batch.start, new_position, updated):
             raise PositionMoved(f"source {batch.source!r}: another collector committed its first batch first; "
                                 f"its lines are left to the next run")
         conn.execute("COMMIT")
@@ -336,23 +418,25 @@ def _resolve_submissions(conn, batch: Batch) -> None:
     `pending_submission`, inside the same transactions. A message the queue manager takes again after
     a deferral finds no pending submission and is not counted twice. Pairs within the batch are made
     in memory, the others with one query per 500 queue lines (most queue lines are inbound mail,
-    which has no submission).
+    which has no submission). Queue ids are unique on one host only: a queue line of one MX never takes
+    the submission of another.
     """
+    host = host_of(conn)
     waiting = {queue_id: (stamp, mailbox) for queue_id, stamp, mailbox in batch.submitted}
     unmatched = [queue_id for queue_id, _, _ in batch.queued if queue_id not in waiting]
     stored = {}
     for start in range(0, len(unmatched), 500):
         chunk = unmatched[start:start + 500]
         stored.update(conn.execute(
-            f"SELECT queue_id, mailbox FROM pending_submission WHERE queue_id IN ({', '.join('?' * len(chunk))})",
-            chunk).fetchall())
+            "SELECT queue_id, mailbox FROM pending_submission WHERE host = ? AND queue_id IN "
+            f"({', '.join('?' * len(chunk))})", (host, *chunk)).fetchall())
     done_stored = []
     for queue_id, stamp, nrcpt in batch.queued:
         if queue_id in waiting:
             mailbox = waiting.pop(queue_id)[1]
         elif queue_id in stored:
             mailbox = stored.pop(queue_id)
-            done_stored.append((queue_id,))
+            done_stored.append((host, queue_id))
         else:
             continue  # inbound mail, or already counted
         day = stamp[:10]
@@ -361,10 +445,10 @@ def _resolve_submissions(conn, batch: Batch) -> None:
         row[_COLUMN["sent"]] += 1
         row[_COLUMN["sent_recipients"]] += nrcpt
     if done_stored:
-        conn.executemany("DELETE FROM pending_submission WHERE queue_id = ?", done_stored)
+        conn.executemany("DELETE FROM pending_submission WHERE host = ? AND queue_id = ?", done_stored)
     if waiting:  # submissions whose queue line is still to come
-        conn.executemany("INSERT OR REPLACE INTO pending_submission VALUES (?, ?, ?)",
-                         [(queue_id, stamp, mailbox) for queue_id, (stamp, mailbox) in waiting.items()])
+        conn.executemany("INSERT OR REPLACE INTO pending_submission VALUES (?, ?, ?, ?)",
+                         [(host, queue_id, stamp, mailbox) for queue_id, (stamp, mailbox) in waiting.items()])
 
 
 def write_snapshot(conn: sqlite3.Connection, day: str, people: list[dict], agencies: list[dict],
@@ -421,6 +505,26 @@ def prune(conn: sqlite3.Connection, today: dt.date, raw_days: int, keep_days: in
         conn.execute("ROLLBACK")
         raise
     return removed
+
+
+def set_last_collect(conn, when: str) -> None:
+    """Record that this connection's host read every source to its end at `when` (UTC)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        set_marker(conn, f"{LAST_COLLECT}{host_of(conn)}", when)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def last_collects(conn) -> dict[str, str]:
+    """host -> when it last read every source to its end (UTC)."""
+    return {name[len(LAST_COLLECT):]: value for name, value in conn.execute(
+        "SELECT name, value FROM marker WHERE name LIKE ? ORDER BY name", (f"{LAST_COLLECT}%",))}
+
+
+LAST_COLLECT = "collect:last_success:"
 
 
 def has_snapshot(conn: sqlite3.Connection, day: str) -> bool:
