@@ -74,7 +74,7 @@ def test_art16_5_a_message_deleted_on_the_pair_comes_back_from_the_backup_on_bot
     # the operator's restore of one person (by staff id, looked up in the node's own directory export)
     run = playbook("restore.yml", "-e", f"restore_person={UID}", "-e", f"restore_date={RESTORE_DATE}")
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
-    assert "doveadm import" in run.stdout, run.stdout[-3000:]
+    assert f"imported into {FOLDER} by doveadm import" in run.stdout, run.stdout[-3000:]
     assert NODE[NAMES[0]].run("ls -d /var/vmail/.congvu-restore-*").rc != 0, "the extracted copy is left behind"
 
     wait(lambda: all(holding(NODE[n], address, message_id) == [f"{FOLDER}/INBOX"] for n in NAMES),
