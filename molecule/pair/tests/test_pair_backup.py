@@ -65,7 +65,13 @@ def test_art16_5_a_message_deleted_on_the_pair_comes_back_from_the_backup_on_bot
         files = NODE[name].run(f"{BORG} list --short ::{archive} var/backups/congvu/ldap")
         assert "var/backups/congvu/ldap/db1.ldif" in files.stdout.split(), files.stdout
 
-    # the owner deletes it in the mail client; dsync takes the deletion to the other replica
+    # mail received since the backup, which the restore must leave where it is
+    newer = f"<after-backup-{uuid.uuid4().hex[:8]}@example.org>"
+    send(NAMES[1], address, newer, "After the backup")
+    wait(lambda: all(holding(NODE[n], address, newer) == ["INBOX"] for n in NAMES), timeout=120, step=3,
+         what="the newer message in the INBOX of both replicas")
+
+    # the owner deletes the first in the mail client; dsync takes the deletion to the other replica
     with imap_session(address) as imap:
         imap.select("INBOX")
         _, found = imap.uid("SEARCH", None, "HEADER", "Message-ID", message_id)
@@ -83,6 +89,7 @@ def test_art16_5_a_message_deleted_on_the_pair_comes_back_from_the_backup_on_bot
 
     wait(lambda: all(holding(NODE[n], address, message_id) == [f"{FOLDER}/INBOX"] for n in NAMES),
          timeout=120, step=3, what=f"the message in {FOLDER}/INBOX on both replicas, once")
+    assert all(holding(NODE[n], address, newer) == ["INBOX"] for n in NAMES), "the newer message moved or copied"
     # what the owner sees: the folder subscribed, the message in it, the INBOX without it
     with imap_session(address) as imap:
         _, subscribed = imap.lsub()
