@@ -79,7 +79,8 @@ def render(host: str, groups: dict, names: list[str], hostvars: dict | None = No
     loader = DataLoader()
     variables = {}
     for path in [("inventories", "demo", "group_vars", "all", "congvu.yml")] + [
-            ("roles", role, "defaults", "main.yml") for role in ("mta", "imap", "webmail", "hardening", "monitoring", "backup")
+            ("roles", role, "defaults", "main.yml")
+            for role in ("mta", "imap", "webmail", "hardening", "monitoring", "backup")
     ] + [("roles", "hardening", "vars", "main.yml")]:
         variables.update(trusted(loader.load_from_file(os.path.join(ROOT, *path))))
     variables.update(inventory or {})
