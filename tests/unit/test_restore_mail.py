@@ -40,13 +40,24 @@ def test_art16_5_an_sdbox_mailbox_that_has_mail_is_left_as_it_is_and_named(tmp_p
     sdbox(tmp_path / "staging" / "qb" / "people" / "TT0002", [1, 2, 3])
     sdbox(tmp_path / "vmail" / "qb" / "people" / "TT0002", [1, 7])
     report = place(tmp_path, "qb/people/TT0002")
-    assert report["qb/people/TT0002"]["result"].startswith("not restored: an sdbox mailbox that has mail")
+    assert report["qb/people/TT0002"]["result"].startswith("not restored: a live sdbox mailbox")
     assert report["qb/people/TT0002"]["messages"] == 0
     live = tmp_path / "vmail" / "qb" / "people" / "TT0002" / "sdbox" / "mailboxes" / "INBOX" / "dbox-Mails"
     assert sorted(os.listdir(live)) == ["dovecot.index", "u.1", "u.7"]
     assert (live / "u.1").read_text() == "message 1\n" and (live / "dovecot.index").read_text() == "index of 2\n"
     # the extracted copy stays where the report says, for doveadm import
     assert (tmp_path / "staging" / "qb" / "people" / "TT0002" / "sdbox").is_dir()
+
+
+def test_art16_5_a_live_sdbox_mailbox_without_mail_is_left_for_dovecot_too(tmp_path):
+    """Its owner deleted everything: on the pair the other replica remembers those expunges, so files put back
+    under the same UIDs could be expunged again by the next dsync; Dovecot's import gives them new ones."""
+    sdbox(tmp_path / "staging" / "qb" / "people" / "TT0004", [1, 2])
+    sdbox(tmp_path / "vmail" / "qb" / "people" / "TT0004", [])
+    report = place(tmp_path, "qb/people/TT0004")
+    assert report["qb/people/TT0004"]["result"].startswith("not restored: a live sdbox mailbox")
+    live = tmp_path / "vmail" / "qb" / "people" / "TT0004" / "sdbox" / "mailboxes" / "INBOX" / "dbox-Mails"
+    assert sorted(os.listdir(live)) == ["dovecot.index"]
 
 
 def test_art16_5_a_restore_of_everything_finds_the_sdbox_mailboxes(tmp_path):

@@ -80,7 +80,7 @@ def render(host: str, groups: dict, names: list[str], hostvars: dict | None = No
     variables = {}
     for path in [("inventories", "demo", "group_vars", "all", "congvu.yml")] + [
             ("roles", role, "defaults", "main.yml")
-            for role in ("mta", "imap", "webmail", "hardening", "monitoring", "reports")
+            for role in ("mta", "imap", "webmail", "hardening", "monitoring", "reports", "backup")
     ] + [("roles", "hardening", "vars", "main.yml")]:
         variables.update(trusted(loader.load_from_file(os.path.join(ROOT, *path))))
     variables.update(inventory or {})
@@ -189,6 +189,27 @@ PAIR = {"all": ["ldap1", "mail1", "mail2"], "mail": ["ldap1", "mail1", "mail2"],
 PAIR_HOSTVARS = {h: {"ansible_facts": {"default_ipv4": {"address": a}}}
                  for h, a in {"ldap1": "10.20.0.1", "mail1": "10.20.0.11", "mail2": "10.20.0.12"}.items()}
 VIRTUAL = {"congvu__mail_virtual_ipv4": "10.20.0.100"}
+
+
+def test_art16_5_a_mail_node_exports_its_copy_of_the_mail_database_for_a_restore_of_one_person():
+    """The archives of a mail node that holds a read-only copy of the directory say whose each mailbox is
+    (restore.yml -e restore_person=..., molecule/pair); a provider exports the configuration and the audit trail
+    too; a host without slapd exports nothing."""
+    pair = {**PAIR, "directory_consumers": ["mail1", "mail2"]}
+    names = ["backup__ldap_dump", "backup__ldap_dump_databases"]
+    assert render("mail1", pair, names) == {"backup__ldap_dump": True, "backup__ldap_dump_databases": [1]}
+    assert render("ldap1", pair, names) == {"backup__ldap_dump": True, "backup__ldap_dump_databases": [0, 1, 2]}
+    assert render("mail1", PAIR, names)["backup__ldap_dump"] is False
+
+
+def test_art16_5_the_usage_database_of_several_collectors_is_dumped_on_its_own_host_only():
+    """Both mail nodes collect usage records into one PostgreSQL database on the first (docs/reports.md, "Several
+    hosts"): pg_dump runs there, not on the other node, which has no database."""
+    pair = {**PAIR, "reports": ["mail1", "mail2"]}
+    url = {"reports__database_url": "postgresql://congvu_reports@/congvu_reports?host=/run/postgresql"}
+    name = ["backup__postgresql_databases"]
+    assert render("mail1", pair, name, PAIR_HOSTVARS, url) == {"backup__postgresql_databases": ["congvu_reports"]}
+    assert render("mail2", pair, name, PAIR_HOSTVARS, url) == {"backup__postgresql_databases": []}
 
 
 def pair_rules(host, groups=PAIR, inventory=None):
