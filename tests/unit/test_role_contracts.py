@@ -79,7 +79,8 @@ def render(host: str, groups: dict, names: list[str], hostvars: dict | None = No
     loader = DataLoader()
     variables = {}
     for path in [("inventories", "demo", "group_vars", "all", "congvu.yml")] + [
-            ("roles", role, "defaults", "main.yml") for role in ("mta", "imap", "webmail", "hardening", "monitoring")
+            ("roles", role, "defaults", "main.yml")
+            for role in ("mta", "imap", "webmail", "hardening", "monitoring", "reports")
     ] + [("roles", "hardening", "vars", "main.yml")]:
         variables.update(trusted(loader.load_from_file(os.path.join(ROOT, *path))))
     variables.update(inventory or {})
@@ -333,3 +334,17 @@ def test_art16_roundcube_lists_every_directory_provider_its_own_first():
     assert render("ldap2", two, ["webmail__ldap_uri"])["webmail__ldap_uri"] == "ldaps://localhost:636 ldaps://ldap1:636"
     one = {g: ["mail1"] for g in ("all", "mail", "directory", "mx", "imap", "webmail")}
     assert render("mail1", one, ["webmail__ldap_uri"])["webmail__ldap_uri"] == "ldaps://localhost:636"
+
+
+def test_the_usage_records_read_the_copy_of_the_directory_on_a_node_of_the_pair_first():
+    """Role reports on mail1 (inventories/example's group reports): the daily snapshot reads mail1's read-only
+    consumer over its socket, then the providers; the password of its account is the first provider's (copied
+    from there). On the all-in-one host, the single socket of before."""
+    example = {"all": ["ldap1", "ldap2", "mail1", "mail2"], "directory": ["ldap1", "ldap2"],
+               "directory_consumers": ["mail1", "mail2"], "mx": ["mail1", "mail2"], "imap": ["mail1", "mail2"],
+               "reports": ["mail1"]}
+    assert render("mail1", example, ["reports__ldap_uri", "reports__ldap_host"]) == {
+        "reports__ldap_uri": "ldapi://%2Fvar%2Frun%2Fslapd%2Fldapi ldaps://ldap1:636 ldaps://ldap2:636",
+        "reports__ldap_host": "ldap1"}
+    one = {g: ["mail1"] for g in ("all", "mail", "directory", "mx", "imap", "reports")}
+    assert render("mail1", one, ["reports__ldap_uri"])["reports__ldap_uri"] == "ldapi://%2Fvar%2Frun%2Fslapd%2Fldapi"
