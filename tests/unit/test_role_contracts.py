@@ -397,3 +397,17 @@ def test_the_other_collectors_write_to_the_database_host_over_tls_verified_and_i
     one = render("mail1", {**PAIR, "reports": ["mail1"]}, names, PAIR_HOSTVARS, REPORTS_DB)
     assert one["reports__remote_collectors"] == [] and one["reports__remote_addresses"] == []
     assert len(one["reports__unit_files"]) == 4
+
+
+def test_the_usage_records_read_the_copy_of_the_directory_on_a_node_of_the_pair_first():
+    """Role reports on mail1 (inventories/example's group reports): the daily snapshot reads mail1's read-only
+    consumer over its socket, then the providers; the password of its account is the first provider's (copied
+    from there). On the all-in-one host, the single socket of before."""
+    example = {"all": ["ldap1", "ldap2", "mail1", "mail2"], "directory": ["ldap1", "ldap2"],
+               "directory_consumers": ["mail1", "mail2"], "mx": ["mail1", "mail2"], "imap": ["mail1", "mail2"],
+               "reports": ["mail1"]}
+    assert render("mail1", example, ["reports__ldap_uri", "reports__ldap_host"]) == {
+        "reports__ldap_uri": "ldapi://%2Fvar%2Frun%2Fslapd%2Fldapi ldaps://ldap1:636 ldaps://ldap2:636",
+        "reports__ldap_host": "ldap1"}
+    one = {g: ["mail1"] for g in ("all", "mail", "directory", "mx", "imap", "reports")}
+    assert render("mail1", one, ["reports__ldap_uri"])["reports__ldap_uri"] == "ldapi://%2Fvar%2Frun%2Fslapd%2Fldapi"

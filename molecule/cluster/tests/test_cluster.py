@@ -19,6 +19,7 @@ import testinfra
 from testinfra.utils.ansible_runner import AnsibleRunner
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
+from collector import collector_metrics  # noqa: E402
 from ldaptools import BASE, PEOPLE, parse_ldif, sh  # noqa: E402
 from polling import wait  # noqa: E402
 from roster_runs import apply_roster, demo_roster, playbook  # noqa: E402
@@ -197,8 +198,7 @@ def test_art8_lockout_on_one_provider_is_honoured_on_the_other():
 
 def metric(host, sid):
     """congvu_ldap_context_csn_timestamp_seconds{sid} from a fresh run of the textfile collector."""
-    assert host.run("/usr/local/bin/congvu-textfile-metrics").rc == 0
-    text = host.file("/run/congvu_host.prom").content_string
+    text = collector_metrics(host)
     for line in text.splitlines():
         if line.startswith(f'congvu_ldap_context_csn_timestamp_seconds{{sid="{sid}"}} '):
             return int(float(line.split()[-1]))

@@ -30,6 +30,7 @@ from testinfra.utils.ansible_runner import AnsibleRunner
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
 import dkim_verify  # noqa: E402
 from archive_records import ARCHIVE_DIR, archive_actions  # noqa: E402
+from collector import collector_metrics  # noqa: E402
 from ldaptools import PEOPLE, ROOT, sh  # noqa: E402
 from polling import wait  # noqa: E402
 from reach import controller_reaches, reaches  # noqa: E402
@@ -596,9 +597,7 @@ def test_art16_the_collector_reads_which_node_holds_the_address_and_no_failed_re
     nodes are in step (Dovecot retries a failed user 5 minutes later) no user's last dsync failed."""
 
     def metrics(name):
-        r = NODE[name].run("/usr/local/bin/congvu-textfile-metrics")
-        assert r.rc == 0, r.stderr
-        return NODE[name].file("/run/congvu_host.prom").content_string
+        return collector_metrics(NODE[name])
 
     first = wait(holder, timeout=30, what="a node holding the virtual address")
     for name in NAMES:

@@ -13,11 +13,12 @@ sys.path.insert(0, os.path.dirname(__file__))
 from test_mail_pair import NAMES, NODE, holder  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
+from collector import collector_metrics  # noqa: E402
 from polling import wait  # noqa: E402
 
 
 def pair_lines(name):
-    assert NODE[name].run("/usr/local/bin/congvu-textfile-metrics").rc == 0
+    collector_metrics(NODE[name])  # a fresh run of the collector, whose file congvu-health reads
     r = NODE[name].run("/usr/local/sbin/congvu-health --json")
     # the test host has none of the rest of a mail node's monitoring (its other lines may fail): only the pair's
     return {c["check"]: (c["status"], c["detail"]) for c in json.loads(r.stdout)["checks"]
