@@ -115,6 +115,8 @@ MIGRATIONS = [
 # The host of a connection opened without one: a database only one collector writes (the tests, a file
 # read by hand into a database of its own). The program always names its host.
 ONE_HOST = "localhost"
+# The marker of each host's last full collection: this prefix and the host's name.
+LAST_COLLECT = "collect:last_success:"
 
 _KIND_COLUMN = {kind: kind for kind in ev.LOGIN_KINDS}
 
@@ -522,9 +524,6 @@ def last_collects(conn) -> dict[str, str]:
     """host -> when it last read every source to its end (UTC)."""
     return {name[len(LAST_COLLECT):]: value for name, value in conn.execute(
         "SELECT name, value FROM marker WHERE name LIKE ? ORDER BY name", (f"{LAST_COLLECT}%",))}
-
-
-LAST_COLLECT = "collect:last_success:"
 
 
 def has_snapshot(conn: sqlite3.Connection, day: str) -> bool:
