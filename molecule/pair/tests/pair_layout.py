@@ -25,7 +25,7 @@ FRONT_NAME = "congvu-pair-front"
 FRONT = testinfra.get_host(f"docker://{FRONT_NAME}")
 FRONT_ADDRESS = "10.216.16.31"  # molecule.yml
 MONITORING_NAME = "congvu-mail2"  # group monitoring (Prometheus, Alertmanager)
-REPORTS_NAME = "congvu-mail1"  # group reports (the usage records)
+REPORTS_NAME = "congvu-mail1"  # the first of group reports: the usage database (PostgreSQL) and the daily snapshot
 DOMAIN = "quangbinh.gov.vn"
 
 
