@@ -14,15 +14,31 @@ import hashlib
 import json
 import os
 import re
+import subprocess
 import sys
 import textwrap
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
-from pair_layout import DOMAIN, FRONT, FRONT_ADDRESS, NAMES, NODE, delivered, holder, move_address, other, ready, send  # noqa: E402
+from pair_layout import (  # noqa: E402
+    DOMAIN,
+    FRONT,
+    FRONT_ADDRESS,
+    L1,
+    NAMES,
+    NODE,
+    VIRTUAL,
+    delivered,
+    holder,
+    imap_login,
+    move_address,
+    other,
+    ready,
+    send,
+)
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
-from ldaptools import sh  # noqa: E402
+from ldaptools import PEOPLE, ROOT, sh  # noqa: E402
 from polling import wait  # noqa: E402
 
 CLIENT = open(os.path.join(os.path.dirname(__file__), "..", "..", "webmail", "tests", "rc_client.py"),
@@ -30,6 +46,9 @@ CLIENT = open(os.path.join(os.path.dirname(__file__), "..", "..", "webmail", "te
 ZONE = os.path.join(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", ""), "dns", f"{DOMAIN}.zone")
 # a person of the demo roster no other test of the pair logs in as
 UID, PASSWORD = "TT0020", "Front-Cap-2026"
+# the person who changes the password in Roundcube while the first provider is down
+CHANGER, CHANGER_PASSWORD, CHANGED = "TT0021", "Front-Truoc-2026", "Front-Sau-2027"
+PROVIDER_1 = "congvu-pair-ldap1"
 
 
 def run_client(code):
@@ -116,3 +135,31 @@ def test_rfc8461_the_front_serves_the_policy_the_zone_announces_naming_both_mx()
     assert announced in {hashlib.sha1(t.encode()).hexdigest()[:20] for t in (policy, policy.rstrip("\n"))}, policy
     mx = sorted(name.rstrip(".") for name in re.findall(r"^@\s+IN MX\s+\d+ (\S+)$", zone, re.M))
     assert sorted(re.findall(r"^mx: (\S+)$", policy, re.M)) == mx == sorted(NAMES), (policy, mx)
+
+
+def test_art8_art16_a_password_changed_in_roundcube_while_provider_1_is_down_is_written_on_provider_2():
+    """The loss of a directory provider with Roundcube running: its LDAPS URI names both providers
+    (webmail__ldap_uri), so with the first one's machine stopped, the person's change of password in Settings
+    binds on the second, which writes it; the consumers on the mail nodes take it from there, and the new
+    password logs in at the virtual address while the old one no longer does. Back, the first provider holds
+    the change too (delta-syncrepl from the second)."""
+    address = ready(CHANGER, CHANGER_PASSWORD)
+    dn = f"uid={CHANGER},{PEOPLE}"
+    subprocess.run(["docker", "stop", "-t", "20", PROVIDER_1], check=True, capture_output=True, timeout=120)
+    try:
+        out = run_client(f"""
+            rc = Roundcube()
+            r = rc.login({address!r}, {CHANGER_PASSWORD!r})
+            said = texts(rc.change_in_settings({CHANGER_PASSWORD!r}, {CHANGED!r})["body"])
+            print(json.dumps({{"logged_in": env(r["body"]).get("task") == "mail", "said": said}}))
+            """)
+        assert out["logged_in"], out
+        assert wait(lambda: imap_login(VIRTUAL, address, CHANGED), timeout=60,
+                    what="the password changed in Roundcube logging in at the virtual address"), out
+        assert not imap_login(VIRTUAL, address, CHANGER_PASSWORD)
+    finally:
+        subprocess.run(["docker", "start", PROVIDER_1], check=True, capture_output=True, timeout=120)
+        wait(lambda: sh(L1, ["ldapsearch", *ROOT, "-s", "base", "-b", "", "1.1"]).rc == 0, timeout=120,
+             what="slapd on the first provider after its start")
+    assert wait(lambda: sh(L1, ["ldapwhoami", "-x", "-H", "ldapi:///", "-D", dn, "-w", CHANGED]).rc == 0,
+                timeout=120, what="the change on the first provider after its return")
