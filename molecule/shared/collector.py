@@ -8,8 +8,7 @@ import json
 
 def collector_metrics(host):
     """The text of congvu_host.prom after a fresh run of the collector on `host` (a testinfra host)."""
-    # role monitoring installs it in /usr/local/sbin, molecule/shared/textfile_collector.yml in /usr/local/bin
-    r = host.run("PATH=/usr/local/sbin:/usr/local/bin:$PATH congvu-textfile-metrics")
+    r = host.run("/usr/local/sbin/congvu-textfile-metrics")
     assert r.rc == 0, r.stderr
     folder = json.loads(host.file("/etc/congvu/monitoring.json").content_string)["textfile_dir"]
     return host.file(f"{folder}/congvu_host.prom").content_string

@@ -14,7 +14,19 @@ from email.message import EmailMessage
 import testinfra
 
 sys.path.insert(0, os.path.dirname(__file__))
-from test_mail_pair import ADDRESS, L1, NAMES, NODE, VIRTUAL, address_of, holder, imap_login, initial_password  # noqa: E402,F401
+from test_cluster import bind, slapd_answers  # noqa: E402,F401
+from test_mail_pair import (  # noqa: E402,F401
+    ADDRESS,
+    L1,
+    NAMES,
+    NODE,
+    VIRTUAL,
+    address_of,
+    docker,
+    holder,
+    imap_login,
+    initial_password,
+)
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
 from ldaptools import PEOPLE, sh  # noqa: E402
@@ -43,7 +55,7 @@ def ready(uid, password):
         address = address_of(uid)
     # asked of the directory, not of Dovecot: Dovecot keeps a password that did not match for a minute
     # (imap__auth_cache_negative_ttl), so the login with the new one would wait that out
-    if sh(L1, ["ldapwhoami", "-x", "-H", "ldapi:///", "-D", f"uid={uid},{PEOPLE}", "-w", password]).rc != 0:
+    if not bind(L1, f"uid={uid},{PEOPLE}", password):
         initial = initial_password(address)
         r = sh(L1, ["ldappasswd", "-x", "-H", "ldapi:///", "-D", f"uid={uid},{PEOPLE}", "-w", initial,
                     "-a", initial, "-s", password])
